@@ -1,0 +1,180 @@
+/**
+ * Backend selection: `await init()` picks the fastest TensorFlow.js backend present.
+ *
+ * Order: tensorflow via @tensorflow/tfjs-node-gpu (CUDA), tensorflow via
+ * @tensorflow/tfjs-node (native CPU), wasm (XNNPACK, SIMD), cpu (pure JS). The two
+ * native packages download libtensorflow when they install, so they are optional
+ * and usually absent; wasm and cpu always work. `GENLAB_BACKEND` (or
+ * `init({ backend })`) forces one. `init` prints one line naming the backend, its
+ * SIMD/threads, the tfjs and node versions, the profile and the seed.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { GenlabError } from './errors';
+import { registerWasmConv2DBackpropFilter } from './kernels/wasm_conv2d_backprop_filter';
+import { profile, ProfileName } from './profile';
+import { defaultSeed, setGlobalSeed } from './random';
+
+/** Names accepted by `GENLAB_BACKEND` and `init({ backend })`. */
+export const BACKEND_CHOICES = ['tensorflow-gpu', 'tensorflow-cpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+export interface InitOptions {
+  /** Force a backend; defaults to `GENLAB_BACKEND`, else the fastest present. */
+  backend?: BackendChoice;
+  /** Seed for the library's shared generator; defaults to `GENLAB_SEED`, else 0. */
+  seed?: number;
+  /** Do not print the backend line. */
+  quiet?: boolean;
+}
+
+export interface BackendInfo {
+  /** The tfjs backend name now active: 'tensorflow', 'wasm' or 'cpu'. */
+  backend: string;
+  /** Which package provides it, e.g. '@tensorflow/tfjs-node-gpu'. */
+  provider: string;
+  simd: boolean | null;
+  threads: number | null;
+  tfjs: string;
+  node: string;
+  profile: ProfileName;
+  seed: number;
+  /** The one line `init` prints. */
+  line: string;
+}
+
+interface Candidate {
+  choice: BackendChoice;
+  tfName: string;
+  provider: string;
+  load(): Promise<boolean>;
+}
+
+const NATIVE_HINT =
+  'The native TensorFlow backends are optional: `npm install @tensorflow/tfjs-node` (CPU) or `@tensorflow/tfjs-node-gpu` (CUDA 11.2 + cuDNN 8) where downloads are allowed.';
+
+/** Loads an optional native package; false when it is absent or its binary is missing. */
+function tryRequire(name: string): boolean {
+  try {
+    require(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function activate(tfName: string): Promise<boolean> {
+  if (!tf.findBackendFactory(tfName)) return false;
+  try {
+    return await tf.setBackend(tfName);
+  } catch {
+    return false;
+  }
+}
+
+const CANDIDATES: Candidate[] = [
+  { choice: 'tensorflow-gpu', tfName: 'tensorflow', provider: '@tensorflow/tfjs-node-gpu', load: async () => tryRequire('@tensorflow/tfjs-node-gpu') && activate('tensorflow') },
+  { choice: 'tensorflow-cpu', tfName: 'tensorflow', provider: '@tensorflow/tfjs-node', load: async () => tryRequire('@tensorflow/tfjs-node') && activate('tensorflow') },
+  {
+    choice: 'wasm',
+    tfName: 'wasm',
+    provider: '@tensorflow/tfjs-backend-wasm',
+    load: async () => {
+      require('@tensorflow/tfjs-backend-wasm');
+      registerWasmConv2DBackpropFilter();
+      return activate('wasm');
+    },
+  },
+  {
+    choice: 'cpu',
+    tfName: 'cpu',
+    provider: '@tensorflow/tfjs-backend-cpu',
+    load: async () => {
+      const ok = await activate('cpu');
+      // The cpu backend prints a multi-line "install tfjs-node" banner on first use;
+      // our backend line already says which backend runs and how to get a faster one.
+      if (ok) (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+      return ok;
+    },
+  },
+];
+
+function parseChoice(raw: string, source: string): BackendChoice {
+  const name = raw.trim().toLowerCase();
+  if ((BACKEND_CHOICES as readonly string[]).includes(name)) return name as BackendChoice;
+  throw new GenlabError(
+    `${source} is '${raw}', which is not a backend genlab knows: use one of ${BACKEND_CHOICES.join(', ')} (or leave it unset to pick the fastest present).`,
+  );
+}
+
+let current: BackendInfo | undefined;
+
+/** What `init` chose, or undefined before the first call. */
+export function backendInfo(): BackendInfo | undefined {
+  return current;
+}
+
+/**
+ * Selects the backend, seeds the library, and prints one line saying which.
+ * Call it once at the top of a notebook or script (`await init()`); calling it again
+ * reseeds and reprints. Throws a GenlabError when a forced backend is unavailable.
+ */
+export async function init(options: InitOptions = {}): Promise<BackendInfo> {
+  const forced =
+    options.backend !== undefined
+      ? parseChoice(options.backend, `init({ backend })`)
+      : process.env.GENLAB_BACKEND && process.env.GENLAB_BACKEND.trim() !== ''
+        ? parseChoice(process.env.GENLAB_BACKEND, 'GENLAB_BACKEND')
+        : undefined;
+  const candidates = forced
+    ? CANDIDATES.filter((c) => c.choice === forced || (forced === 'tensorflow' && c.tfName === 'tensorflow'))
+    : CANDIDATES;
+
+  let chosen: Candidate | undefined;
+  for (const candidate of candidates) {
+    if (await candidate.load()) {
+      chosen = candidate;
+      break;
+    }
+  }
+  if (!chosen) {
+    const hint = forced?.startsWith('tensorflow') ? ` ${NATIVE_HINT}` : ' Reinstall with `npm install`.';
+    throw new GenlabError(`The backend '${forced}' (from ${options.backend ? 'init({ backend })' : 'GENLAB_BACKEND'}) is not available on this machine.${hint}`);
+  }
+  await tf.ready();
+
+  const seed = options.seed ?? defaultSeed();
+  setGlobalSeed(seed);
+  const { simd, threads } = describeParallelism(chosen.tfName);
+  const parts = [
+    `backend ${chosen.tfName} (${chosen.provider}${simd === null ? '' : simd ? ', SIMD' : ', no SIMD'}${threads === null ? '' : `, ${threads} thread${threads === 1 ? '' : 's'}`})`,
+    `tfjs ${tf.version.tfjs}`,
+    `node ${process.version}`,
+    `profile ${profile()}`,
+    `seed ${seed}`,
+  ];
+  current = {
+    backend: chosen.tfName,
+    provider: chosen.provider,
+    simd,
+    threads,
+    tfjs: tf.version.tfjs,
+    node: process.version,
+    profile: profile(),
+    seed,
+    line: `genlab: ${parts.join(' · ')}`,
+  };
+  if (!options.quiet) console.log(current.line);
+  return current;
+}
+
+function describeParallelism(tfName: string): { simd: boolean | null; threads: number | null } {
+  if (tfName === 'wasm') {
+    const wasm = (tf.backend() as unknown as { wasm?: { _get_threads_count?: () => number } }).wasm;
+    return {
+      simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
+      threads: wasm?._get_threads_count ? wasm._get_threads_count() : 1,
+    };
+  }
+  if (tfName === 'cpu') return { simd: false, threads: 1 };
+  return { simd: null, threads: null };
+}

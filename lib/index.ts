@@ -1,0 +1,34 @@
+/**
+ * genlab: the library behind the generative-models labs.
+ *
+ * Notebooks import everything from here — `import { tf, init, loadMnist } from 'genlab'`
+ * — so that there is one TensorFlow.js instance and the backend chosen by
+ * `await init()` is the one every tensor uses.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { registerFileRouter } from './io';
+
+registerFileRouter();
+
+export { tf };
+export { init, backendInfo, BACKEND_CHOICES } from './backend';
+export type { BackendChoice, BackendInfo, InitOptions } from './backend';
+export { GenlabError, check } from './errors';
+export { profile, pick, isSmoke } from './profile';
+export type { ProfileName } from './profile';
+export { Random, nextSeed, globalSeed } from './random';
+export { readIdx, parseIdx, encodeIdx } from './data/idx';
+export type { IdxArray, IdxDtype } from './data/idx';
+export { loadMnist, loadFashionMnist, mnistPackageDir } from './data/mnist';
+export type { ImageDataset, LoadOptions, Split } from './data/mnist';
+export { batches, binarize, binarizeStochastic } from './data/batches';
+export type { Batch, BatchOptions } from './data/batches';
+export { showImages, imageGridPng } from './viz/images';
+export type { GridOptions } from './viz/images';
+export { plot, lineChart, scatterChart, heatmap, chartHtml, tableHtml } from './viz/plotly';
+export { showHtml, showMarkdown, showPng, inKernel } from './viz/display';
+export { progress, formatDuration } from './viz/progress';
+export type { Progress } from './viz/progress';
+export { fit, plotHistory } from './train';
+export type { FitOptions, History } from './train';
+export { saveModel, loadModel, saveVariables, loadVariables, folderHandler } from './io';

@@ -1,0 +1,169 @@
+/**
+ * Charts with plotly.js, rendered as `text/html` with plotly.js inlined.
+ *
+ * Why inlined: students may be offline, and nbconvert's HTML export keeps
+ * `text/html` (with scripts) but drops plotly's own mime type. The library is
+ * sent once per kernel (the first chart carries it); later charts wait for
+ * `window.Plotly`. Outside a kernel a chart is written as an HTML file next to
+ * one copy of plotly.min.js.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { GenlabError } from '../errors';
+import { escapeHtml, inKernel, outputDir, showHtml } from './display';
+
+export type Trace = Record<string, unknown>;
+export type Layout = Record<string, unknown>;
+
+let plotlySource: string | undefined;
+let plotlySentToKernel = false;
+let chartCounter = 0;
+
+function plotlyPath(): string {
+  return require.resolve('plotly.js-dist-min/plotly.min.js');
+}
+
+/**
+ * plotly.js wrapped so that it always defines `window.Plotly`: with require.js on
+ * the page (the classic Notebook, nbconvert's templates) its UMD header would
+ * otherwise register an AMD module instead. The wrapper hides define/module/exports.
+ */
+export function plotlyLibraryScript(): string {
+  plotlySource ??= fs.readFileSync(plotlyPath(), 'utf8');
+  return `<script type="text/javascript">(function (define, module, exports) {\n${plotlySource.replace(/<\/script/gi, '<\\/script')}\n}).call(window);</script>`;
+}
+
+/** The HTML of one chart: a div and a script that draws it once plotly.js is there. */
+export function chartHtml(traces: Trace[], layout: Layout = {}, height = 420): string {
+  const id = `genlab-chart-${process.pid}-${Date.now().toString(36)}-${++chartCounter}`;
+  const fullLayout = { margin: { t: 48, r: 24, b: 56, l: 64 }, template: undefined, ...layout };
+  const json = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
+  return `<div id="${id}" class="genlab-chart" style="width:100%;max-width:900px;height:${height}px"></div>
+<script type="text/javascript">(function () {
+  var tries = 0;
+  function draw() {
+    var el = document.getElementById(${json(id)});
+    if (!el) return;
+    if (window.Plotly) { window.Plotly.newPlot(el, ${json(traces)}, ${json(fullLayout)}, {responsive: true, displaylogo: false}); return; }
+    if (++tries < 100) { setTimeout(draw, 100); return; }
+    el.textContent = 'This chart needs plotly.js, which was sent with the first chart of this kernel: re-run that cell (or restart the kernel and run all).';
+  }
+  draw();
+})();</script>`;
+}
+
+/** Shows a plotly chart in the notebook (an HTML file outside a kernel). */
+export function plot(traces: Trace[], layout: Layout = {}, options: { height?: number } = {}): void {
+  const chart = chartHtml(traces, layout, options.height);
+  if (inKernel()) {
+    const withLibrary = plotlySentToKernel ? chart : `${plotlyLibraryScript()}\n${chart}`;
+    plotlySentToKernel = true;
+    showHtml(withLibrary);
+    return;
+  }
+  const dir = outputDir();
+  fs.mkdirSync(dir, { recursive: true });
+  const lib = path.join(dir, 'plotly.min.js');
+  if (!fs.existsSync(lib)) fs.copyFileSync(plotlyPath(), lib);
+  showHtml(`<script src="plotly.min.js"></script>\n${chart}`, 'chart');
+}
+
+function title(text?: string): Layout {
+  return text ? { title: { text } } : {};
+}
+
+function axes(xLabel?: string, yLabel?: string, extra: { xaxis?: Layout; yaxis?: Layout } = {}): Layout {
+  return { xaxis: { title: { text: xLabel ?? '' }, ...extra.xaxis }, yaxis: { title: { text: yLabel ?? '' }, ...extra.yaxis } };
+}
+
+export interface LineChartOptions {
+  /** Shared x values; default 0, 1, 2, … */
+  x?: ArrayLike<number>;
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  logY?: boolean;
+}
+
+/** One line per named series: `lineChart({ train: [...], test: [...] }, { xLabel: 'step' })`. */
+export function lineChart(series: Record<string, ArrayLike<number>>, options: LineChartOptions = {}): void {
+  const names = Object.keys(series);
+  if (names.length === 0) throw new GenlabError('lineChart needs at least one named series, e.g. lineChart({ loss: [3, 2, 1] }).');
+  const traces = names.map((name) => {
+    const y = Array.from(series[name]);
+    const x = options.x ? Array.from(options.x) : y.map((_, i) => i);
+    if (x.length !== y.length) throw new GenlabError(`lineChart: series '${name}' has ${y.length} values but x has ${x.length}.`);
+    return { type: 'scatter', mode: 'lines', name, x, y };
+  });
+  plot(traces, { ...title(options.title), ...axes(options.xLabel, options.yLabel, { yaxis: options.logY ? { type: 'log' } : {} }) });
+}
+
+export interface ScatterOptions {
+  /** A class per point: one colour (and legend entry) per distinct label. */
+  labels?: ArrayLike<number>;
+  /** Names for the label values, e.g. ['0', …, '9'] or Fashion-MNIST's classes. */
+  classNames?: readonly string[];
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  markerSize?: number;
+}
+
+/** A 2-D scatter, coloured by label when labels are given. */
+export function scatterChart(x: ArrayLike<number>, y: ArrayLike<number>, options: ScatterOptions = {}): void {
+  if (x.length !== y.length) throw new GenlabError(`scatterChart: x has ${x.length} points but y has ${y.length}.`);
+  const marker = { size: options.markerSize ?? 4, opacity: 0.7 };
+  let traces: Trace[];
+  if (options.labels) {
+    if (options.labels.length !== x.length) throw new GenlabError(`scatterChart: ${x.length} points but ${options.labels.length} labels.`);
+    const groups = new Map<number, { x: number[]; y: number[] }>();
+    for (let i = 0; i < x.length; i++) {
+      const label = options.labels[i];
+      if (!groups.has(label)) groups.set(label, { x: [], y: [] });
+      groups.get(label)!.x.push(x[i]);
+      groups.get(label)!.y.push(y[i]);
+    }
+    traces = [...groups.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([label, g]) => ({ type: 'scattergl', mode: 'markers', name: options.classNames?.[label] ?? String(label), x: g.x, y: g.y, marker }));
+  } else {
+    traces = [{ type: 'scattergl', mode: 'markers', x: Array.from(x), y: Array.from(y), marker }];
+  }
+  plot(traces, { ...title(options.title), ...axes(options.xLabel, options.yLabel) });
+}
+
+export interface HeatmapOptions {
+  xLabels?: readonly (string | number)[];
+  yLabels?: readonly (string | number)[];
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  colorscale?: string;
+  /** Write each cell's value on it (good for confusion matrices). */
+  annotate?: boolean;
+}
+
+/** A heatmap of a matrix given as rows: z[row][col]. Row 0 is drawn at the top. */
+export function heatmap(z: number[][], options: HeatmapOptions = {}): void {
+  if (z.length === 0 || z.some((row) => row.length !== z[0].length)) {
+    throw new GenlabError('heatmap needs a non-empty matrix whose rows all have the same length.');
+  }
+  const x = options.xLabels ? options.xLabels.map(String) : z[0].map((_, i) => String(i));
+  const y = options.yLabels ? options.yLabels.map(String) : z.map((_, i) => String(i));
+  const trace: Trace = { type: 'heatmap', z, x, y, colorscale: options.colorscale ?? 'Blues' };
+  if (options.annotate) {
+    trace.text = z.map((row) => row.map((v) => (Number.isInteger(v) ? String(v) : v.toFixed(2))));
+    trace.texttemplate = '%{text}';
+  }
+  plot([trace], {
+    ...title(options.title),
+    ...axes(options.xLabel, options.yLabel, { xaxis: { type: 'category' }, yaxis: { type: 'category', autorange: 'reversed' } }),
+  });
+}
+
+/** Plain HTML table, for small results next to charts. */
+export function tableHtml(rows: (string | number)[][], header?: (string | number)[]): string {
+  const cell = (tag: string, v: string | number) => `<${tag} style="padding:2px 10px;text-align:right">${escapeHtml(String(v))}</${tag}>`;
+  const head = header ? `<tr>${header.map((h) => cell('th', h)).join('')}</tr>` : '';
+  return `<table>${head}${rows.map((r) => `<tr>${r.map((v) => cell('td', v)).join('')}</tr>`).join('')}</table>`;
+}

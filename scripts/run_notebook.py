@@ -1,0 +1,55 @@
+"""Execute a notebook with nbclient and report the outcome as one JSON line.
+
+Used by genlab's notebook runner (scripts/notebook_runner.ts). Python because
+Jupyter's client is Python; all logic that decides anything lives in TypeScript.
+
+usage: run_notebook.py NOTEBOOK OUTPUT KERNEL TIMEOUT_S
+Prints {"ok": true} or {"ok": false, "cell": i, "source": ..., "ename": ..., "evalue": ..., "traceback": ...}.
+The executed notebook (with outputs so far) is written to OUTPUT either way.
+"""
+import json
+import os
+import re
+import sys
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def main():
+    source, output, kernel, timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    nb = nbformat.read(source, as_version=4)
+    client = NotebookClient(
+        nb,
+        kernel_name=kernel,
+        timeout=timeout,
+        resources={"metadata": {"path": os.path.dirname(os.path.abspath(source))}},
+    )
+    running = {}
+    client.on_cell_start = lambda cell, cell_index: running.update(cell=cell_index, source=cell.source)
+    report = {"ok": True}
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+        report = {"ok": False, "kind": type(err).__name__, "message": ANSI.sub("", str(err))[-4000:], **running}
+        for index, cell in enumerate(nb.cells):
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if errors:
+                report.update(
+                    cell=index,
+                    source=cell.source,
+                    ename=errors[0].get("ename"),
+                    evalue=ANSI.sub("", errors[0].get("evalue", "")),
+                    traceback=ANSI.sub("", "\n".join(errors[0].get("traceback", []))),
+                )
+                break
+    finally:
+        nbformat.write(nb, output)
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
