@@ -51,7 +51,8 @@ export function which(command: string): string | undefined {
 
 /** The `jupyter` command; /usr/bin first, since a pyenv or venv shim may shadow Debian's without its modules. */
 export function findJupyter(): string | undefined {
-  if (process.env.GENLAB_JUPYTER) return process.env.GENLAB_JUPYTER;
+  // An explicit GENLAB_JUPYTER wins, and names no Jupyter at all if it does not exist.
+  if (process.env.GENLAB_JUPYTER) return fs.existsSync(process.env.GENLAB_JUPYTER) ? process.env.GENLAB_JUPYTER : undefined;
   return which('jupyter') ?? (fs.existsSync('/usr/bin/jupyter') ? '/usr/bin/jupyter' : undefined);
 }
 

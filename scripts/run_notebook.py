@@ -19,6 +19,33 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+def describe_error(nb, running_cell):
+    """The failing cell and its error. Kernels that send an `error` output (IPython) are
+    read from it; tslab writes the error to the cell's stderr instead."""
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return {
+                    "cell": index,
+                    "source": cell.source,
+                    "ename": output.get("ename"),
+                    "evalue": ANSI.sub("", output.get("evalue", "")),
+                    "traceback": ANSI.sub("", "\n".join(output.get("traceback", []))),
+                }
+    if running_cell is None or running_cell >= len(nb.cells):
+        return {}
+    cell = nb.cells[running_cell]
+    stderr = ANSI.sub("", "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")).strip()
+    found = {"cell": running_cell, "source": cell.source, "traceback": stderr}
+    # The last "Name: message" line (an uncaught error), else the first line (a compile error).
+    named = [m for m in re.finditer(r"^\[?(\w*(?:Error|Exception|Failure))(?: \[\w+\])?: (.*?)\]?$", stderr, re.M)]
+    if named:
+        found.update(ename=named[-1].group(1), evalue=named[-1].group(2))
+    elif stderr:
+        found.update(ename="Error", evalue=stderr.splitlines()[0])
+    return found
+
+
 def main():
     source, output, kernel, timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     nb = nbformat.read(source, as_version=4)
@@ -35,17 +62,7 @@ def main():
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
         report = {"ok": False, "kind": type(err).__name__, "message": ANSI.sub("", str(err))[-4000:], **running}
-        for index, cell in enumerate(nb.cells):
-            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-            if errors:
-                report.update(
-                    cell=index,
-                    source=cell.source,
-                    ename=errors[0].get("ename"),
-                    evalue=ANSI.sub("", errors[0].get("evalue", "")),
-                    traceback=ANSI.sub("", "\n".join(errors[0].get("traceback", []))),
-                )
-                break
+        report.update(describe_error(nb, running.get("cell")))
     finally:
         nbformat.write(nb, output)
     print(json.dumps(report))

@@ -1,0 +1,143 @@
+/**
+ * Every notebook runs top to bottom through the real kernel (smoke profile), and
+ * the welcome notebook's HTML export is drawn in headless Chromium.
+ */
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { findJupyter, jupyterEnv, projectRoot } from '../scripts/jupyter';
+import { describeFailure, runNotebook, RunResult } from '../scripts/notebook_runner';
+
+const ROOT = projectRoot();
+const NOTEBOOKS = path.join(ROOT, 'notebooks');
+/** Kept for CI: executed notebooks, HTML exports and screenshots (git-ignored). */
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+
+interface Output {
+  output_type: string;
+  text?: string | string[];
+  data?: Record<string, string | string[]>;
+  ename?: string;
+  evalue?: string;
+  traceback?: string[];
+}
+interface Notebook {
+  cells: { cell_type: string; source: string | string[]; outputs?: Output[] }[];
+}
+
+const joined = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join('') : (v ?? ''));
+
+function outputsOf(file: string): Output[] {
+  const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as Notebook;
+  return nb.cells.flatMap((c) => c.outputs ?? []);
+}
+
+/** Writes a throwaway notebook inside the project (so `genlab` resolves) and returns its path. */
+function scratchNotebook(name: string, cells: string[]): string {
+  const dir = path.join(ARTIFACTS, 'scratch');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, name);
+  const nb = {
+    cells: cells.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source })),
+    metadata: { kernelspec: { name: 'genlab', display_name: 'TypeScript (genlab)', language: 'typescript' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  fs.writeFileSync(file, JSON.stringify(nb));
+  return file;
+}
+
+async function runOrFail(notebook: string): Promise<RunResult> {
+  const result = await runNotebook(notebook, { output: path.join(ARTIFACTS, path.basename(notebook)), profile: 'smoke' });
+  if (!result.ok) assert.fail(describeFailure(notebook, result));
+  return result;
+}
+
+describe('notebooks (smoke profile, real kernel)', function () {
+  this.timeout(15 * 60 * 1000);
+
+  for (const file of fs.readdirSync(NOTEBOOKS).filter((f) => /^\d\d-.*\.ipynb$/.test(f) && !f.includes('.executed.')).sort()) {
+    it(`${file} runs top to bottom`, async () => {
+      const result = await runOrFail(path.join(NOTEBOOKS, file));
+      assert.ok(result.seconds > 0);
+    });
+  }
+
+  it('00-welcome shows the backend line, an MNIST grid, plotly charts and a progress bar', () => {
+    const outputs = outputsOf(path.join(ARTIFACTS, '00-welcome.ipynb'));
+    const text = outputs.map((o) => joined(o.text)).join('');
+    assert.match(text, /genlab: backend \w+ \(.*\) · tfjs 4\.22\.0 · node v\d+.* · profile smoke · seed 0/);
+    const html = outputs.map((o) => joined(o.data?.['text/html'])).filter(Boolean);
+    assert.ok(outputs.filter((o) => o.data?.['image/png']).length >= 2, 'two PNG grids');
+    assert.strictEqual(html.filter((h) => h.includes('plotly.js v')).length, 1, 'plotly.js is sent once per kernel');
+    assert.ok(html.filter((h) => h.includes('class="genlab-chart"')).length >= 3, 'three charts');
+    assert.ok(html.some((h) => /softmax regression<\/b> 20\/20/.test(h)), 'the progress bar ends at 20/20');
+  });
+
+  it('the HTML export draws the plotly charts and images in headless Chromium', async function () {
+    const chromium = '/usr/bin/chromium';
+    if (!fs.existsSync(chromium)) {
+      if (process.env.CI) assert.fail('Chromium is missing: `npm run setup -- --for-tests` installs it');
+      this.skip();
+    }
+    const executed = path.join(ARTIFACTS, '00-welcome.ipynb');
+    execFileSync(findJupyter()!, ['nbconvert', '--to', 'html', '--output-dir', ARTIFACTS, executed], { env: jupyterEnv(), stdio: 'pipe' });
+    const page = path.join(ARTIFACTS, '00-welcome.html');
+    const { chromium: playwright } = await import('playwright-core');
+    const browser = await playwright.launch({
+      executablePath: chromium,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const errors: string[] = [];
+      tab.on('pageerror', (e) => errors.push(e.message));
+      await tab.goto(`file://${page}`, { waitUntil: 'load' });
+      // Page-side code is passed as strings: this project compiles without DOM types.
+      await tab.waitForFunction("document.querySelectorAll('.genlab-chart .main-svg').length >= 3", null, { timeout: 30000 });
+      const drawn = (await tab.evaluate(`({
+        charts: document.querySelectorAll('.genlab-chart').length,
+        plotted: [...document.querySelectorAll('.genlab-chart')].filter((c) => c.querySelector('.scatterlayer path.js-line, .heatmaplayer .hm image')).length,
+        images: [...document.querySelectorAll('img')].filter((i) => i.naturalWidth > 0).map((i) => i.naturalWidth),
+      })`)) as { charts: number; plotted: number; images: number[] };
+      await tab.screenshot({ path: path.join(ARTIFACTS, '00-welcome.png'), fullPage: true });
+      assert.strictEqual(drawn.charts, 3);
+      assert.strictEqual(drawn.plotted, 3, `every chart has drawn data: ${JSON.stringify(drawn)}`);
+      assert.ok(drawn.images.length >= 2 && drawn.images.every((w) => w > 100), `images drawn: ${drawn.images}`);
+      assert.deepStrictEqual(errors.filter((e) => !/require|define|MathJax/i.test(e)), []);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe('the notebook runner', function () {
+  this.timeout(5 * 60 * 1000);
+
+  it('names the failing cell, its source and the error; a GenlabError shows as its sentence', async () => {
+    const file = scratchNotebook('failing.ipynb', [
+      "import { loadFashionMnist } from 'genlab';\nconsole.log('first cell ran');",
+      "const data = loadFashionMnist({ dir: '/nonexistent/fashion' });",
+      "console.log('never runs');",
+    ]);
+    const result = await runNotebook(file, { output: path.join(ARTIFACTS, 'scratch', 'failing.out.ipynb') });
+    assert.strictEqual(result.ok, false);
+    assert.strictEqual(result.cell, 1);
+    assert.match(result.source!, /loadFashionMnist\(\{ dir: '\/nonexistent\/fashion' \}\)/);
+    assert.strictEqual(result.ename, 'GenlabError');
+    assert.match(result.evalue!, /The Fashion-MNIST folder '\/nonexistent\/fashion' does not exist/);
+    assert.ok(!/\n\s+at /.test(result.traceback!), `no stack trace, got:\n${result.traceback}`);
+    const message = describeFailure(file, result);
+    assert.match(message, /failing\.ipynb failed in cell 1: GenlabError: The Fashion-MNIST folder/);
+    assert.match(message, /--- cell source ---\nconst data = loadFashionMnist/);
+  });
+
+  it('reports a TypeScript compile error in a cell', async () => {
+    const file = scratchNotebook('typeerror.ipynb', ['const n: number = "not a number";']);
+    const result = await runNotebook(file, { output: path.join(ARTIFACTS, 'scratch', 'typeerror.out.ipynb') });
+    assert.strictEqual(result.ok, false);
+    assert.strictEqual(result.cell, 0);
+    assert.match(`${result.evalue}\n${result.traceback}`, /Type 'string' is not assignable to type 'number'/);
+  });
+});

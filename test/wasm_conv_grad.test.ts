@@ -1,0 +1,98 @@
+/**
+ * The wasm Conv2DBackpropFilter kernel against the cpu backend's gradient (an
+ * independent implementation), and against finite differences on a tiny case.
+ */
+import * as assert from 'assert';
+import * as tf from '@tensorflow/tfjs';
+import { init } from '../lib/backend';
+import { relError } from './helpers';
+
+type Case = { name: string; x: number[]; w: number[]; stride: number; pad: 'same' | 'valid' };
+
+const CASES: Case[] = [];
+for (const stride of [1, 2]) {
+  for (const pad of ['same', 'valid'] as const) {
+    CASES.push({ name: `3x3, 9x9x3 → 4 channels, batch 2, stride ${stride}, ${pad}`, x: [2, 9, 9, 3], w: [3, 3, 3, 4], stride, pad });
+    CASES.push({ name: `4x4, 10x10x2 → 5 channels, batch 3, stride ${stride}, ${pad}`, x: [3, 10, 10, 2], w: [4, 4, 2, 5], stride, pad });
+    CASES.push({ name: `5x3 kernel, 7x12 input, batch 1, stride ${stride}, ${pad}`, x: [1, 7, 12, 1], w: [5, 3, 1, 3], stride, pad });
+  }
+}
+
+/** The filter gradient of sum(conv(x, w) ⊙ r) for a fixed random r (so every output element matters differently). */
+function filterGradient(kind: 'conv2d' | 'conv2dTranspose', c: Case, xs: Float32Array, ws: Float32Array, seed: number): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.tensor(xs, c.x as [number, number, number, number]) as tf.Tensor4D;
+    const w = tf.tensor(ws, c.w as [number, number, number, number]) as tf.Tensor4D;
+    const f = (filterT: tf.Tensor) => {
+      const filter = filterT as tf.Tensor4D;
+      let y: tf.Tensor4D;
+      if (kind === 'conv2d') y = tf.conv2d(x, filter, c.stride, c.pad);
+      else {
+        // conv2dTranspose maps [.., inC=w[3]] to [.., outC=w[2]]; use x's channels as w[3].
+        const [n, h, wd] = c.x;
+        const outH = c.pad === 'same' ? h * c.stride : (h - 1) * c.stride + c.w[0];
+        const outW = c.pad === 'same' ? wd * c.stride : (wd - 1) * c.stride + c.w[1];
+        y = tf.conv2dTranspose(x, filter, [n, outH, outW, c.w[2]], c.stride, c.pad);
+      }
+      const r = tf.randomNormal(y.shape, 0, 1, 'float32', seed);
+      return y.mul(r).sum() as tf.Scalar;
+    };
+    return tf.grad(f)(w).dataSync() as Float32Array;
+  });
+}
+
+describe('wasm Conv2DBackpropFilter', () => {
+  before(() => init({ backend: 'wasm', quiet: true }));
+  after(() => init({ quiet: true }));
+
+  for (const kind of ['conv2d', 'conv2dTranspose'] as const) {
+    for (const c of CASES) {
+      it(`${kind}: ${c.name} matches the cpu backend`, async () => {
+        const transposed = kind === 'conv2dTranspose';
+        // For conv2dTranspose the filter is [kh, kw, outC, inC] with inC = x's channels.
+        const wShape = transposed ? [c.w[0], c.w[1], c.w[3], c.x[3]] : c.w;
+        const cc = { ...c, w: wShape };
+        const xs = tf.tidy(() => tf.randomNormal(c.x, 0, 1, 'float32', 11).dataSync() as Float32Array);
+        const ws = tf.tidy(() => tf.randomNormal(wShape, 0, 1, 'float32', 12).dataSync() as Float32Array);
+        await tf.setBackend('wasm');
+        const onWasm = filterGradient(kind, cc, xs, ws, 13);
+        await tf.setBackend('cpu');
+        const onCpu = filterGradient(kind, cc, xs, ws, 13);
+        await tf.setBackend('wasm');
+        assert.strictEqual(onWasm.length, onCpu.length);
+        const err = relError(onWasm, onCpu);
+        assert.ok(err < 1e-4, `relative error ${err}`);
+      });
+    }
+  }
+
+  it('agrees with a finite-difference gradient on a tiny case (stride 2, same)', () => {
+    const x = tf.tensor4d([1, -2, 0.5, 3, 1.5, -1, 2, 0, -0.5, 1, 2.5, -3, 0.25, 1, -1, 2], [1, 4, 4, 1]);
+    const w0 = [0.3, -0.2, 0.1, 0.4];
+    const loss = (w: tf.Tensor) => tf.conv2d(x, w.reshape([2, 2, 1, 1]) as tf.Tensor4D, 2, 'same').square().sum() as tf.Scalar;
+    const analytic = tf.grad(loss)(tf.tensor1d(w0)).dataSync();
+    const h = 1e-2;
+    const numeric = w0.map((_, i) => {
+      const plus = w0.slice();
+      const minus = w0.slice();
+      plus[i] += h;
+      minus[i] -= h;
+      return (loss(tf.tensor1d(plus)).dataSync()[0] - loss(tf.tensor1d(minus)).dataSync()[0]) / (2 * h);
+    });
+    // The loss is quadratic in w, so the central difference is exact up to float32 rounding.
+    assert.ok(relError(analytic, numeric) < 1e-3, `analytic ${Array.from(analytic)} vs numeric ${numeric}`);
+  });
+
+  it('trains a conv layer on wasm without leaking tensors', async () => {
+    const model = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, strides: 2, padding: 'same' }), tf.layers.flatten(), tf.layers.dense({ units: 1 })] });
+    model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    const xs = tf.randomNormal([4, 8, 8, 1], 0, 1, 'float32', 1);
+    const ys = tf.randomNormal([4, 1], 0, 1, 'float32', 2);
+    await model.fit(xs, ys, { epochs: 1, verbose: 0 });
+    const before = tf.memory().numTensors;
+    await model.fit(xs, ys, { epochs: 3, verbose: 0 });
+    assert.strictEqual(tf.memory().numTensors, before);
+    tf.dispose([xs, ys]);
+    model.dispose();
+  });
+});
