@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { GenlabError } from './errors';
+import { registerWasmBatchMatMul } from './kernels/wasm_batch_matmul';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm_conv2d_backprop_filter';
 import { profile, ProfileName } from './profile';
 import { defaultSeed, setGlobalSeed } from './random';
@@ -81,6 +82,7 @@ const CANDIDATES: Candidate[] = [
     load: async () => {
       require('@tensorflow/tfjs-backend-wasm');
       registerWasmConv2DBackpropFilter();
+      registerWasmBatchMatMul();
       return activate('wasm');
     },
   },
