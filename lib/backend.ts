@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GenlabError } from './errors';
 import { registerWasmBatchMatMul } from './kernels/wasm_batch_matmul';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm_conv2d_backprop_filter';
+import { registerWasmConv2DBackpropInput } from './kernels/wasm_conv2d_backprop_input';
 import { profile, ProfileName } from './profile';
 import { defaultSeed, setGlobalSeed } from './random';
 
@@ -83,6 +84,7 @@ const CANDIDATES: Candidate[] = [
       require('@tensorflow/tfjs-backend-wasm');
       registerWasmConv2DBackpropFilter();
       registerWasmBatchMatMul();
+      registerWasmConv2DBackpropInput();
       return activate('wasm');
     },
   },

@@ -141,3 +141,34 @@ describe('the notebook runner', function () {
     assert.match(`${result.evalue}\n${result.traceback}`, /Type 'string' is not assignable to type 'number'/);
   });
 });
+
+describe('lab checks name the mistake', function () {
+  this.timeout(5 * 60 * 1000);
+
+  /** Copies a lab with one solution line replaced, runs it, and returns the outcome. */
+  async function runWithMistake(lab: string, name: string, replace: [string, string]): Promise<RunResult> {
+    const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, lab), 'utf8')) as Notebook;
+    let replaced = 0;
+    for (const cell of nb.cells) {
+      const source = joined(cell.source);
+      if (source.includes(replace[0])) {
+        cell.source = source.replace(replace[0], replace[1]);
+        replaced++;
+      }
+    }
+    assert.strictEqual(replaced, 1, `the solution line '${replace[0]}' should appear once in ${lab}`);
+    const dir = path.join(ARTIFACTS, 'scratch');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, JSON.stringify(nb));
+    return runNotebook(file, { output: path.join(dir, name.replace('.ipynb', '.out.ipynb')) });
+  }
+
+  it('03-vae: σ where σ² belongs in klNormal is caught by the KL check, in words', async () => {
+    const r = await runWithMistake('03-vae.ipynb', 'vae-sigma-mistake.ipynb', ['.sub(logvar.exp()).sum(-1)', '.sub(logvar.mul(0.5).exp()).sum(-1)']);
+    assert.strictEqual(r.ok, false);
+    assert.match(r.source!, /expectClose\('klNormal', got, expected/);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^klNormal: you used σ = exp\(½ log σ²\) where σ² = exp\(log σ²\) belongs \(got \[/);
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * VAE quality benchmark (issue: Lab 2). Trains the lab's MLP VAE on dynamically
+ * binarized MNIST for a time budget on the active backend (wasm here), evaluating the
+ * test −ELBO on a fixed stochastic binarization of the 10,000 test images as it goes;
+ * then reports the IWAE bounds (K = 1, 10, 100). Writes bench/results/vae.json.
+ *
+ *   npm run bench:vae                 # 14-minute budget (the lab's full profile)
+ *   node dist/bench/vae.js --minutes 2
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { binarizeStochastic, batches, init, loadMnist, tf, vae } from '../lib/index';
+
+const TARGET_NATS = 95;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+async function main(): Promise<void> {
+  const info = await init();
+  const minutes = arg('minutes', 14);
+  const latentDim = arg('latent', 32);
+  const batchSize = 128;
+  const { train, test } = loadMnist();
+  const testX = binarizeStochastic(test.images, 0) as tf.Tensor4D; // fixed, like the binarized-MNIST benchmarks
+  const model = vae.createVae({ latentDim, architecture: 'mlp', seed: 1 });
+  const optimizer = tf.train.adam(1e-3);
+  const params = model.encoder.countParams() + model.decoder.countParams();
+  console.log(`MLP VAE, latent ${latentDim}, ${params} parameters; batch ${batchSize}; budget ${minutes} min`);
+
+  const stream = batches(train.images, undefined, { batchSize, seed: 1 });
+  const start = Date.now();
+  const curve: { step: number; seconds: number; testNegativeElbo: number }[] = [];
+  let step = 0;
+  let reachedAt: number | undefined;
+  const evalEvery = 2000;
+  while ((Date.now() - start) / 60000 < minutes) {
+    tf.tidy(() => {
+      const { x } = stream.next().value;
+      const xb = binarizeStochastic(x, step + 1);
+      const { loss } = vae.trainStep(model, optimizer, xb, { seed: 1_000_000 + step });
+      if (step % 500 === 0) console.log(`step ${step} · ${((Date.now() - start) / 1000).toFixed(0)}s · train −ELBO ${loss.dataSync()[0].toFixed(2)}`);
+    });
+    step++;
+    if (step % evalEvery === 0) {
+      const seconds = (Date.now() - start) / 1000;
+      const { negativeElbo } = vae.evaluate(model, testX, { seed: 7 });
+      curve.push({ step, seconds, testNegativeElbo: negativeElbo });
+      console.log(`  test −ELBO ${negativeElbo.toFixed(2)} nats at step ${step} (${seconds.toFixed(0)}s)`);
+      if (reachedAt === undefined && negativeElbo <= TARGET_NATS) reachedAt = seconds;
+    }
+  }
+  const trainSeconds = (Date.now() - start) / 1000;
+  const final = vae.evaluate(model, testX, { seed: 7 });
+  if (reachedAt === undefined && final.negativeElbo <= TARGET_NATS) reachedAt = trainSeconds;
+  const iwae: Record<string, number> = {};
+  for (const k of [1, 10, 100]) {
+    const t0 = Date.now();
+    iwae[`k${k}`] = vae.iwaeNegativeLogLikelihood(model, testX, k, { seed: 11 });
+    console.log(`  IWAE K=${k}: −log p(x) ≤ ${iwae[`k${k}`].toFixed(2)} nats (${((Date.now() - t0) / 1000).toFixed(0)}s)`);
+  }
+  const result = {
+    backend: info.line,
+    model: { architecture: 'mlp', latentDim, params, batchSize, optimizer: 'adam 1e-3' },
+    steps: step,
+    trainSeconds,
+    msPerStep: (1000 * trainSeconds) / step,
+    test: final,
+    targetNats: TARGET_NATS,
+    secondsToTarget: reachedAt ?? null,
+    iwaeNegativeLogLikelihood: iwae,
+    curve,
+    anchors: { 'VAE (Burda et al. 2015)': 86.76, 'IWAE k=50': 84.78 },
+  };
+  const out = path.join(__dirname, '..', '..', 'bench', 'results');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'vae.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(
+    `\nMLP VAE: test −ELBO ${final.negativeElbo.toFixed(2)} nats (${final.reconstruction.toFixed(2)} reconstruction + ${final.kl.toFixed(2)} KL) after ${step} steps in ${(trainSeconds / 60).toFixed(1)} min (${result.msPerStep.toFixed(1)} ms/step); ` +
+      `≤ ${TARGET_NATS} nats ${reachedAt === undefined ? 'not reached' : `reached at ${(reachedAt / 60).toFixed(1)} min`}; IWAE K=1/10/100: ${iwae.k1.toFixed(2)} / ${iwae.k10.toFixed(2)} / ${iwae.k100.toFixed(2)} nats`,
+  );
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
