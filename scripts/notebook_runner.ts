@@ -6,6 +6,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { summarizeError } from './cell_errors';
 import { findJupyter, jupyterEnv, jupyterPython, KERNEL_NAME, kernelSpecInstalled, projectRoot } from './jupyter';
 
 export interface RunOptions {
@@ -74,11 +75,14 @@ export async function runNotebook(notebook: string, options: RunOptions = {}): P
   });
   const seconds = (Date.now() - start) / 1000;
   const last = stdout.trim().split('\n').pop() ?? '';
+  let result: RunResult;
   try {
-    return { ...JSON.parse(last), output, seconds } as RunResult;
+    result = { ...JSON.parse(last), output, seconds } as RunResult;
   } catch {
     return { ok: false, output, seconds, kind: `runner exited with ${code}`, message: `${stdout}\n${stderr}`.trim().slice(-4000) };
   }
+  if (!result.ok && !result.ename && result.traceback !== undefined) Object.assign(result, summarizeError(result.traceback));
+  return result;
 }
 
 /** Executes `notebook` and throws a NotebookFailure naming the failing cell. */

@@ -36,14 +36,8 @@ def describe_error(nb, running_cell):
         return {}
     cell = nb.cells[running_cell]
     stderr = ANSI.sub("", "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")).strip()
-    found = {"cell": running_cell, "source": cell.source, "traceback": stderr}
-    # The last "Name: message" line (an uncaught error), else the first line (a compile error).
-    named = [m for m in re.finditer(r"^(\[)?(\w*(?:Error|Exception|Failure|Failed))(?: \[\w+\])?: (.*?)(?(1)\]|)$", stderr, re.M)]
-    if named:
-        found.update(ename=named[-1].group(2), evalue=named[-1].group(3))
-    elif stderr:
-        found.update(ename="Error", evalue=stderr.splitlines()[0])
-    return found
+    # tslab prints the error to stderr; scripts/cell_errors.ts reads a name and message from it.
+    return {"cell": running_cell, "source": cell.source, "traceback": stderr}
 
 
 def main():

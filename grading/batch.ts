@@ -1,0 +1,72 @@
+/**
+ * `genlab-grade batch <folder> --source <source.ipynb> --jobs N --out <dir>`: grades
+ * every submission in a folder (`<student>.ipynb`, or `<student>/<anything>.ipynb`),
+ * N at a time (default: the number of cores), one output folder per student and a
+ * grades.csv with one row per student and one column per test. A submission that
+ * fails in any way gets its row and never stops the batch.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { GenlabError } from '../lib/errors';
+import { autograde, GradeOptions } from './autograde';
+import { isAutoTest, readNotebook } from './notebook';
+import { Results } from './results';
+
+export interface Submission {
+  student: string;
+  file: string;
+}
+
+export function findSubmissions(folder: string): Submission[] {
+  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new GenlabError(`${folder} is not a folder of submissions.`);
+  const found: Submission[] = [];
+  for (const entry of fs.readdirSync(folder).sort()) {
+    const full = path.join(folder, entry);
+    if (entry.startsWith('.')) continue;
+    if (fs.statSync(full).isDirectory()) {
+      const nb = fs.readdirSync(full).filter((f) => f.endsWith('.ipynb') && !f.startsWith('.')).sort()[0];
+      found.push({ student: entry, file: nb ? path.join(full, nb) : path.join(full, '(no notebook submitted).ipynb') });
+    } else if (entry.endsWith('.ipynb')) {
+      found.push({ student: entry.replace(/\.ipynb$/, ''), file: full });
+    }
+  }
+  return found;
+}
+
+const csvField = (v: string | number) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+
+export async function batch(folder: string, options: GradeOptions & { jobs?: number; onDone?: (s: Submission, r: Results) => void }): Promise<{ csv: string; results: Map<string, Results>; seconds: number }> {
+  const started = Date.now();
+  const submissions = findSubmissions(folder);
+  const testIds = readNotebook(options.source).cells.filter(isAutoTest).map((c) => c.metadata.nbgrader!.grade_id!);
+  const jobs = Math.max(1, options.jobs ?? os.cpus().length);
+  const results = new Map<string, Results>();
+  let next = 0;
+  const worker = async () => {
+    while (next < submissions.length) {
+      const s = submissions[next++];
+      let r: Results;
+      try {
+        r = await autograde(s.file, { ...options, out: path.join(options.out, s.student) });
+      } catch (err) {
+        // autograde reports student problems itself; this is the grader failing.
+        r = { score: 0, max_score: 0, execution_time: 0, output: `The grader failed on this submission: ${(err as Error).message}`, output_format: 'text', visibility: 'visible', stdout_visibility: 'hidden', tests: [], extra_data: {} };
+      }
+      results.set(s.student, r);
+      options.onDone?.(s, r);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, submissions.length) }, worker));
+  const header = ['student', 'score', 'max_score', ...testIds, 'problems'];
+  const rows = submissions.map((s) => {
+    const r = results.get(s.student)!;
+    const byTest = new Map(r.tests.map((t) => [t.name, t.score]));
+    const problems = ((r.extra_data.problems as string[] | undefined) ?? (r.tests.length ? [] : [r.output])).join(' | ');
+    return [s.student, r.score, r.max_score, ...testIds.map((id) => byTest.get(id) ?? 0), problems].map(csvField).join(',');
+  });
+  const csv = `${header.map(csvField).join(',')}\n${rows.join('\n')}\n`;
+  fs.mkdirSync(options.out, { recursive: true });
+  fs.writeFileSync(path.join(options.out, 'grades.csv'), csv);
+  return { csv, results, seconds: (Date.now() - started) / 1000 };
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+/**
+ * genlab-grade: the autograder's command line (also `npm run grade -- …`).
+ *
+ *   genlab-grade release <source.ipynb | folder> --out <dir>
+ *   genlab-grade validate <source.ipynb | folder>
+ *   genlab-grade autograde <submission.ipynb> --source <source.ipynb> --out <dir>
+ *   genlab-grade batch <folder> --source <source.ipynb> [--jobs N] --out <dir>
+ *   genlab-grade gradescope --source <source.ipynb> --out <dir>
+ *
+ * Options for autograde/batch/validate: --cell-timeout S, --total-timeout S,
+ * --memory MiB, --profile smoke|full, --sandbox bubblewrap|unshare|none.
+ */
+import * as path from 'path';
+import { GenlabError } from '../lib/errors';
+import { autograde, GradeOptions } from './autograde';
+import { batch } from './batch';
+import { exportGradescope } from './gradescope';
+import { notebooksIn, releaseCommand } from './release';
+import { SandboxKind } from './sandbox';
+import { validate } from './validate';
+
+const USAGE = `usage:
+  genlab-grade release <source.ipynb | folder> --out <dir>
+  genlab-grade validate <source.ipynb | folder>
+  genlab-grade autograde <submission.ipynb> --source <source.ipynb> --out <dir>
+  genlab-grade batch <folder of submissions> --source <source.ipynb> [--jobs N] --out <dir>
+  genlab-grade gradescope --source <source.ipynb> --out <dir>
+options: --cell-timeout S  --total-timeout S  --memory MiB  --profile smoke|full  --sandbox bubblewrap|unshare|none`;
+
+function parse(argv: string[]): { positional: string[]; flags: Record<string, string> } {
+  const positional: string[] = [];
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i].startsWith('--')) {
+      const [key, inline] = argv[i].slice(2).split('=', 2);
+      if (inline !== undefined) flags[key] = inline;
+      else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags[key] = argv[++i];
+      else flags[key] = 'true';
+    } else positional.push(argv[i]);
+  }
+  return { positional, flags };
+}
+
+function need(value: string | undefined, what: string): string {
+  if (!value) throw new GenlabError(`missing ${what}.\n${USAGE}`);
+  return value;
+}
+
+function number(flags: Record<string, string>, key: string): number | undefined {
+  if (flags[key] === undefined) return undefined;
+  const n = Number(flags[key]);
+  if (!Number.isFinite(n) || n <= 0) throw new GenlabError(`--${key} must be a positive number, got '${flags[key]}'.`);
+  return n;
+}
+
+function gradeOptions(flags: Record<string, string>): Omit<GradeOptions, 'source' | 'out'> {
+  const profile = flags.profile;
+  if (profile && profile !== 'smoke' && profile !== 'full') throw new GenlabError(`--profile must be smoke or full, got '${profile}'.`);
+  const sandbox = flags.sandbox;
+  if (sandbox && !['bubblewrap', 'unshare', 'none'].includes(sandbox)) throw new GenlabError(`--sandbox must be bubblewrap, unshare or none, got '${sandbox}'.`);
+  return {
+    cellTimeoutS: number(flags, 'cell-timeout'),
+    totalTimeoutS: number(flags, 'total-timeout'),
+    memoryMiB: number(flags, 'memory'),
+    profile: profile as 'smoke' | 'full' | undefined,
+    sandbox: sandbox as SandboxKind | undefined,
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { positional, flags } = parse(rest);
+  switch (command) {
+    case 'release': {
+      const written = releaseCommand(need(positional[0], 'the source notebook or folder'), need(flags.out, '--out <dir>'));
+      for (const f of written) console.log(`released ${f}`);
+      return 0;
+    }
+    case 'validate': {
+      let ok = true;
+      for (const nb of notebooksIn(need(positional[0], 'the source notebook or folder'))) {
+        const v = await validate(nb, gradeOptions(flags));
+        for (const m of v.messages) console.log(m);
+        ok &&= v.ok;
+      }
+      return ok ? 0 : 1;
+    }
+    case 'autograde': {
+      const r = await autograde(need(positional[0], 'the submission notebook'), { ...gradeOptions(flags), source: need(flags.source, '--source <source.ipynb>'), out: need(flags.out, '--out <dir>') });
+      console.log(r.output);
+      for (const t of r.tests) console.log(`  ${t.status === 'passed' ? '✓' : '✗'} ${t.name} ${t.score}/${t.max_score}${t.status === 'passed' ? '' : `: ${t.output}`}`);
+      console.log(`results: ${path.join(flags.out, 'results.json')} (${r.execution_time} s)`);
+      return 0;
+    }
+    case 'batch': {
+      const jobs = number(flags, 'jobs');
+      const out = need(flags.out, '--out <dir>');
+      const { results, seconds } = await batch(need(positional[0], 'the folder of submissions'), {
+        ...gradeOptions(flags),
+        source: need(flags.source, '--source <source.ipynb>'),
+        out,
+        jobs,
+        onDone: (s, r) => console.log(`${s.student}: ${r.score}/${r.max_score} (${r.execution_time} s)`),
+      });
+      console.log(`graded ${results.size} submissions in ${seconds.toFixed(1)} s (${(results.size / seconds).toFixed(2)} per second); ${path.join(out, 'grades.csv')}`);
+      return 0;
+    }
+    case 'gradescope': {
+      for (const f of exportGradescope(need(flags.source, '--source <source.ipynb>'), need(flags.out, '--out <dir>'))) console.log(`wrote ${f}`);
+      return 0;
+    }
+    default:
+      console.error(command ? `unknown command '${command}'.\n${USAGE}` : USAGE);
+      return 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`genlab-grade: ${err instanceof GenlabError ? err.message : (err as Error).stack}`);
+      process.exit(1);
+    },
+  );
+}

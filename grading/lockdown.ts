@@ -1,0 +1,148 @@
+/**
+ * The grader's prelude, run in the student's kernel before any student code.
+ *
+ * Tests must not be turned from failing into passing by student code that runs
+ * before them. Three defences, each closing a route:
+ *
+ * 1. Intrinsics are frozen (Object, Array, Math, JSON, typed arrays, Promise, … and
+ *    their prototypes), as are `console`, the TensorFlow.js namespace and Tensor's
+ *    methods, genlab's checks and losses, and tslab's own modules (so its execute
+ *    handler cannot be replaced to report success). The globals naming them are
+ *    made read-only. A few prototype properties that ordinary code assigns on
+ *    instances (`constructor`, `toString`, `name`, `message`, …) keep working
+ *    through accessors, as in SES's lockdown.
+ * 2. Each test cell ends with `__genlab_grader.pass(token)`, a fresh random token
+ *    per test. The grader counts a test as passed only if the kernel replied "ok"
+ *    and that token arrived in the cell's output. Student code cannot know the
+ *    token in advance, and cannot replace `__genlab_grader` (a read-only global).
+ * 3. Student cells may not redeclare names the tests use (checked statically by the
+ *    grader, grading/shadowing.ts), which tslab would otherwise let them do.
+ */
+
+const OVERRIDABLE: Record<string, string[]> = {
+  Object: ['constructor', 'toString', 'valueOf', 'toLocaleString', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable'],
+  Error: ['name', 'message', 'toString'],
+  Function: ['toString'],
+  Array: ['toString'],
+  Promise: ['then'],
+};
+
+const INTRINSICS = [
+  'Object', 'Function', 'Array', 'Number', 'String', 'Boolean', 'Symbol', 'BigInt', 'Math', 'JSON', 'Reflect', 'Promise',
+  'Map', 'Set', 'WeakMap', 'WeakSet', 'Date', 'RegExp', 'ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Error', 'TypeError',
+  'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError', 'AggregateError', 'Float32Array', 'Float64Array',
+  'Int8Array', 'Int16Array', 'Int32Array', 'Uint8Array', 'Uint8ClampedArray', 'Uint16Array', 'Uint32Array', 'BigInt64Array',
+  'BigUint64Array', 'Proxy', 'isFinite', 'isNaN', 'parseFloat', 'parseInt', 'console', 'globalThis', 'process', 'require',
+];
+
+/** Turns a data property into an accessor whose setter defines an own property on the receiver. */
+function enableOverride(proto: object, name: string): void {
+  const desc = Object.getOwnPropertyDescriptor(proto, name);
+  if (!desc || !('value' in desc) || !desc.configurable) return;
+  const value = desc.value;
+  Object.defineProperty(proto, name, {
+    get() {
+      return value;
+    },
+    set(this: object, v: unknown) {
+      if (this === proto) throw new TypeError(`Cannot assign to read only property '${name}' of a frozen prototype`);
+      Object.defineProperty(this, name, { value: v, writable: true, enumerable: true, configurable: true });
+    },
+    enumerable: desc.enumerable,
+    configurable: false,
+  });
+}
+
+function freezeDeep(root: unknown, seen = new Set<unknown>()): void {
+  if ((typeof root !== 'object' && typeof root !== 'function') || root === null || seen.has(root)) return;
+  seen.add(root);
+  Object.freeze(root);
+  for (const key of Reflect.ownKeys(root as object)) {
+    const desc = Object.getOwnPropertyDescriptor(root, key);
+    if (desc && 'value' in desc) freezeDeep(desc.value, seen);
+  }
+}
+
+/** Makes every own data property non-writable and non-configurable (the object stays extensible). */
+function pinProperties(obj: object): void {
+  for (const key of Reflect.ownKeys(obj)) {
+    const desc = Object.getOwnPropertyDescriptor(obj, key);
+    if (desc?.configurable) Object.defineProperty(obj, key, { ...desc, ...('value' in desc ? { writable: false } : {}), configurable: false });
+  }
+}
+
+/**
+ * Pins a module's exported functions (and the function members of exported
+ * namespace objects such as `tf.losses`), and the methods of exported classes.
+ * With `classesOnly`, only class prototypes: tslab keeps per-execution state in
+ * its module exports (e.g. jupyter.lastWriteDisplayData), which must stay writable.
+ */
+function freezeModule(id: string, classesOnly = false): void {
+  let mod: Record<string, unknown>;
+  try {
+    mod = require(id);
+  } catch {
+    return; // not present in this kernel
+  }
+  for (const key of Reflect.ownKeys(mod)) {
+    const desc = Object.getOwnPropertyDescriptor(mod, key)!;
+    const value = 'value' in desc ? desc.value : desc.get?.call(mod);
+    if (typeof value === 'function' && value.prototype && Object.getOwnPropertyNames(value.prototype).length > 1) {
+      pinProperties(value.prototype);
+      if (!classesOnly) pinProperties(value);
+    } else if (classesOnly) {
+      continue;
+    } else if (typeof value === 'function' || (value && typeof value === 'object' && !ArrayBuffer.isView(value))) {
+      if (typeof value === 'object') {
+        for (const k of Reflect.ownKeys(value as object)) {
+          const d = Object.getOwnPropertyDescriptor(value, k)!;
+          if (d.configurable && 'value' in d && typeof d.value === 'function') Object.defineProperty(value, k, { ...d, writable: false, configurable: false });
+        }
+      }
+    }
+    if (!classesOnly && desc.configurable) Object.defineProperty(mod, key, { ...desc, ...('value' in desc ? { writable: false } : {}), configurable: false });
+  }
+}
+
+export interface Grader {
+  pass(token: string): void;
+}
+
+let installed: Grader | undefined;
+
+export function lockdown(): Grader {
+  if (installed) return installed;
+  // tslab points process.stdout.write at the running cell before each execution, which
+  // also undoes any wrapper student code installed; so the writer is looked up per call.
+  const out = process.stdout;
+  const grader: Grader = Object.freeze({ pass: (token: string) => void out.write(`${token}\n`) });
+
+  // Load what the labs load before freezing: ES5-compiled libraries (tfjs-backend-wasm's
+  // __extends) assign `constructor` on prototypes as they load.
+  require('@tensorflow/tfjs-backend-wasm');
+  const tf = require('@tensorflow/tfjs');
+  // Tensor and Variable methods cannot be replaced; instances keep their own fields.
+  for (const cls of [tf.Tensor, tf.Variable]) pinProperties(cls.prototype);
+  for (const id of ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) freezeModule(id);
+  for (const id of ['genlab', 'genlab/dist/lib/checks', 'genlab/dist/lib/losses', 'genlab/dist/lib/models/vae', 'genlab/dist/lib/errors']) freezeModule(id);
+  for (const id of ['tslab/dist/jupyter', 'tslab/dist/executor', 'tslab/dist/converter', 'tslab/dist/main']) freezeModule(id, true);
+
+  const g = globalThis as unknown as Record<string, { prototype?: object }>;
+  for (const [name, props] of Object.entries(OVERRIDABLE)) for (const p of props) enableOverride(g[name].prototype!, p);
+  // Error constructors keep their static knobs (Error.stackTraceLimit, prepareStackTrace),
+  // which compilers and source-map tools set at run time: marking them seen keeps
+  // freezeDeep from reaching them through their prototypes' `constructor`.
+  const seen = new Set<unknown>(INTRINSICS.filter((n) => n.endsWith('Error')).map((n) => g[n]));
+  freezeDeep(Object.getPrototypeOf(Int8Array), seen);
+  for (const name of INTRINSICS) {
+    const value = g[name];
+    if (value === undefined) continue;
+    if (name.endsWith('Error')) freezeDeep(value.prototype, seen);
+    else if (!['globalThis', 'process', 'require'].includes(name)) freezeDeep(value, seen);
+    const desc = Object.getOwnPropertyDescriptor(globalThis, name);
+    if (desc?.configurable) Object.defineProperty(globalThis, name, { value, writable: false, enumerable: desc.enumerable, configurable: false });
+  }
+  Object.defineProperty(globalThis, '__genlab_grader', { value: grader, writable: false, enumerable: false, configurable: false });
+  installed = grader;
+  return grader;
+}

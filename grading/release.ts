@@ -1,0 +1,101 @@
+/**
+ * The student version of an instructor's notebook.
+ *
+ * Solution regions become a stub that throws "not implemented: <what>" (markdown:
+ * "YOUR ANSWER HERE"); hidden tests are removed; outputs and execution counts are
+ * cleared; locked cells carry nbgrader checksums so edits can be detected later.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { GenlabError } from '../lib/errors';
+import { computeChecksum } from './checksum';
+import { checkRegions, hasRegion, replaceRegions, solutionName } from './markers';
+import { Cell, clone, gradeId, isAutoTest, isGrade, isLocked, isSolution, nbgraderOf, Notebook, readNotebook, sourceOf, toLines, writeNotebook } from './notebook';
+
+/** The text that replaces a solution region in a code cell. */
+export function solutionStub(indent: string, what: string): string {
+  return `${indent}throw new Error('not implemented: ${what.replace(/'/g, "\\'")} (replace this line with your code)');`;
+}
+
+export const ANSWER_PLACEHOLDER = 'YOUR ANSWER HERE';
+
+/** Checks the instructor's metadata and markers; returns the problems found (empty when sound). */
+export function lintSource(nb: Notebook, name: string): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, number>();
+  nb.cells.forEach((cell, i) => {
+    const where = `${name}, cell ${i}${gradeId(cell) ? ` ('${gradeId(cell)}')` : ''}`;
+    try {
+      checkRegions(sourceOf(cell), where);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+    const meta = nbgraderOf(cell);
+    if (!meta) {
+      if (hasRegion(sourceOf(cell), 'solution') || hasRegion(sourceOf(cell), 'hidden')) problems.push(`${where} has solution or hidden-test markers but no nbgrader metadata.`);
+      return;
+    }
+    const id = meta.grade_id;
+    if (!id) problems.push(`${where} has nbgrader metadata without a grade_id.`);
+    else if (seen.has(id)) problems.push(`${where} reuses grade_id '${id}' (first used by cell ${seen.get(id)}).`);
+    else seen.set(id, i);
+    if (meta.schema_version !== undefined && meta.schema_version !== 3) problems.push(`${where} has nbgrader schema_version ${meta.schema_version}; genlab reads 3.`);
+    if (isGrade(cell) && !(typeof meta.points === 'number' && meta.points >= 0)) problems.push(`${where} is graded but has no points.`);
+    if (isAutoTest(cell) && hasRegion(sourceOf(cell), 'solution')) problems.push(`${where} is a test cell with a solution region.`);
+  });
+  return problems;
+}
+
+function releaseCell(cell: Cell): Cell {
+  const out = clone(cell);
+  let source = sourceOf(cell);
+  if (isSolution(cell)) {
+    source =
+      cell.cell_type === 'code'
+        ? replaceRegions(source, 'solution', (indent) => solutionStub(indent, solutionName(source, gradeId(cell) ?? 'this cell')))
+        : replaceRegions(source, 'solution', () => ANSWER_PLACEHOLDER);
+  }
+  source = replaceRegions(source, 'hidden', () => undefined).replace(/\n+$/, '');
+  out.source = toLines(source);
+  if (out.cell_type === 'code') {
+    out.outputs = [];
+    out.execution_count = null;
+  }
+  if (isLocked(out) || isGrade(out) || isSolution(out)) {
+    out.metadata.nbgrader = { ...nbgraderOf(out), schema_version: 3 };
+    delete out.metadata.nbgrader.checksum;
+    if (isLocked(out)) out.metadata.nbgrader.checksum = computeChecksum(out);
+  }
+  return out;
+}
+
+/** The student version of `source`. Throws a GenlabError listing every problem in the source. */
+export function releaseNotebook(source: Notebook, name: string): Notebook {
+  const problems = lintSource(source, name);
+  if (problems.length > 0) throw new GenlabError(`${name} cannot be released:\n- ${problems.join('\n- ')}`);
+  const out = clone(source);
+  out.cells = source.cells.map(releaseCell);
+  return out;
+}
+
+/** The notebooks a path names: itself, or the numbered labs in a folder. */
+export function notebooksIn(target: string): string[] {
+  if (!fs.existsSync(target)) throw new GenlabError(`${target} does not exist.`);
+  if (fs.statSync(target).isFile()) return [target];
+  return fs
+    .readdirSync(target)
+    .filter((f) => f.endsWith('.ipynb') && !f.includes('.executed.') && !f.startsWith('.'))
+    .sort()
+    .map((f) => path.join(target, f));
+}
+
+/** `genlab-grade release <source notebook or folder> --out <dir>`: writes the student versions. */
+export function releaseCommand(target: string, outDir: string): string[] {
+  fs.mkdirSync(outDir, { recursive: true });
+  return notebooksIn(target).map((file) => {
+    const released = releaseNotebook(readNotebook(file), path.basename(file));
+    const dest = path.join(outDir, path.basename(file));
+    writeNotebook(dest, released);
+    return dest;
+  });
+}

@@ -1,0 +1,107 @@
+"""Execute an assembled notebook for grading, cell by cell, and report each cell's fate.
+
+Runs inside the grader's sandbox (grading/sandbox.ts). Reads one JSON request on stdin
+(so the notebook, with its hidden tests, is never a file the kernel could read):
+  {"notebook": ..., "kernel": "genlab", "cell_timeout": 30, "total_timeout": 600,
+   "output_cap": 100000}
+Writes one JSON line on stdout:
+  {"cells": [{"index", "status": ok|error|timeout|died|not-run, "seconds", "stderr", "stdout"}],
+   "executed": <notebook with outputs, capped>}
+A cell's status comes from the kernel's execute_reply, never from what the cell printed.
+"""
+import json
+import sys
+import time
+
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+import nbformat
+
+TRUNCATED = "\n[output truncated: this cell printed more than {cap} bytes]\n"
+
+
+class GradingClient(NotebookClient):
+    """nbclient with a per-cell output cap, so a flood of output cannot exhaust the grader."""
+
+    def __init__(self, *args, output_cap=100000, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.output_cap = output_cap
+        self.output_used = {}
+
+    def output(self, outs, msg, display_id, cell_index):
+        size = len(json.dumps(msg.get("content", {})))
+        used = self.output_used.get(cell_index, 0)
+        self.output_used[cell_index] = used + size
+        if used + size > self.output_cap:
+            if used <= self.output_cap:
+                outs.append(nbformat.v4.new_output("stream", name="stderr", text=TRUNCATED.format(cap=self.output_cap)))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def stream_text(cell, name):
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == name)
+
+
+def main():
+    request = json.load(sys.stdin)
+    nb = nbformat.reads(json.dumps(request["notebook"]), as_version=4)  # joins list sources
+    default_timeout = request.get("cell_timeout", 30)
+    deadline = time.monotonic() + request.get("total_timeout", 600)
+    replies = {}
+
+    def timeout_for(cell):
+        limit = cell.get("metadata", {}).get("genlab", {}).get("timeout", default_timeout)
+        return max(1, min(limit, deadline - time.monotonic()))
+
+    client = GradingClient(
+        nb,
+        kernel_name=request.get("kernel", "genlab"),
+        timeout_func=timeout_for,
+        interrupt_on_timeout=True,
+        error_on_timeout={"ename": "Timeout", "evalue": "the cell ran past its time limit"},
+        allow_errors=True,
+        output_cap=request.get("output_cap", 100000),
+        resources={"metadata": {"path": request.get("cwd", ".")}},
+        startup_timeout=120,
+    )
+    client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(cell_index, execute_reply)
+    report = []
+    stop = None
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            entry = {"index": index, "status": "not-run", "seconds": 0.0}
+            report.append(entry)
+            if cell.cell_type != "code" or not cell.source.strip():
+                entry["status"] = "skipped"
+                continue
+            if stop:
+                entry["reason"] = stop
+                continue
+            if time.monotonic() >= deadline:
+                stop = "the whole submission ran past its time limit"
+                entry["reason"] = stop
+                continue
+            started = time.monotonic()
+            try:
+                client.execute_cell(cell, index)
+                content = (replies.get(index) or {}).get("content", {})
+                if content.get("ename") == "Timeout":
+                    entry["status"] = "timeout"
+                else:
+                    entry["status"] = "ok" if content.get("status") == "ok" else "error"
+            except DeadKernelError:
+                entry["status"] = "died"
+                stop = "the kernel died in an earlier cell"
+            except Exception as err:  # a kernel that stops answering, a protocol error
+                entry["status"] = "error"
+                entry["reason"] = f"{type(err).__name__}: {err}"[:500]
+                stop = "the kernel stopped answering in an earlier cell"
+            entry["seconds"] = round(time.monotonic() - started, 3)
+            entry["stderr"] = stream_text(cell, "stderr")[-4000:]
+            entry["stdout"] = stream_text(cell, "stdout")[-4000:]
+    print(json.dumps({"cells": report, "executed": nb}))
+
+
+if __name__ == "__main__":
+    main()

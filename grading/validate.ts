@@ -1,0 +1,53 @@
+/**
+ * `genlab-grade validate <source>`: the source must pass every test with its
+ * solutions, and its release must fail every graded test without any other kind of
+ * breakage (a TypeScript compile error in the release means a stub or a removed
+ * hidden test broke the code around it).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { summarizeError } from '../scripts/cell_errors';
+import { autograde, GradeOptions } from './autograde';
+import { readNotebook, writeNotebook } from './notebook';
+import { releaseNotebook } from './release';
+
+export interface Validation {
+  ok: boolean;
+  messages: string[];
+}
+
+function compileErrors(executedPath: string): string[] {
+  if (!fs.existsSync(executedPath)) return [];
+  const nb = readNotebook(executedPath);
+  const found: string[] = [];
+  nb.cells.forEach((cell, i) => {
+    const stderr = (cell.outputs ?? []).map((o) => (o as { name?: string; text?: string | string[] })).filter((o) => o.name === 'stderr').map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? ''))).join('');
+    const e = summarizeError(stderr);
+    if (e?.ename === 'TypeScriptError') found.push(`cell ${i - 1}: ${e.evalue}`);
+  });
+  return found;
+}
+
+export async function validate(sourcePath: string, options: Partial<GradeOptions> = {}): Promise<Validation> {
+  const messages: string[] = [];
+  const name = path.basename(sourcePath);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-validate-'));
+  try {
+    const asSource = await autograde(sourcePath, { ...options, source: sourcePath, out: path.join(work, 'source'), feedback: false });
+    const failed = asSource.tests.filter((t) => t.status !== 'passed');
+    if (asSource.tests.length === 0) messages.push(`${name} has no graded tests.`);
+    for (const t of failed) messages.push(`${name}: with the solutions, test '${t.name}' fails: ${t.output}`);
+    for (const p of (asSource.extra_data.problems as string[]) ?? []) messages.push(`${name}: ${p}`);
+
+    const releasePath = path.join(work, name);
+    writeNotebook(releasePath, releaseNotebook(readNotebook(sourcePath), name));
+    const asRelease = await autograde(releasePath, { ...options, source: sourcePath, out: path.join(work, 'release'), feedback: false });
+    for (const t of asRelease.tests.filter((t) => t.status === 'passed')) messages.push(`${name}: the student version passes test '${t.name}' without any work; the test checks nothing the student writes.`);
+    for (const e of compileErrors(path.join(work, 'release', 'executed.ipynb'))) messages.push(`${name}: the student version does not compile: ${e}`);
+    const summary = `${name}: solutions pass ${asSource.tests.length - failed.length}/${asSource.tests.length} tests; the release fails ${asRelease.tests.filter((t) => t.status === 'failed').length}/${asRelease.tests.length} (${asSource.execution_time} s + ${asRelease.execution_time} s).`;
+    return { ok: messages.length === 0, messages: [summary, ...messages] };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
