@@ -83,7 +83,7 @@ function guardShadowing(assembly: Assembly): void {
 }
 
 /** Runs the assembled notebook in the sandbox; never rejects. */
-async function execute(notebook: Notebook, options: Required<Pick<GradeOptions, 'cellTimeoutS' | 'totalTimeoutS' | 'memoryMiB' | 'outputCapBytes' | 'profile'>>, sandbox: SandboxKind, workDir: string): Promise<{ cells: CellOutcome[]; executed?: Notebook; failure?: string }> {
+async function execute(notebook: Notebook, options: Required<Pick<GradeOptions, 'cellTimeoutS' | 'totalTimeoutS' | 'memoryMiB' | 'outputCapBytes' | 'profile'>>, sandbox: SandboxKind, workDir: string): Promise<{ cells: CellOutcome[]; executed?: Notebook; failure?: string; log?: string }> {
   const root = projectRoot();
   const python = jupyterPython();
   if (!python) return { cells: [], failure: 'Jupyter is not installed on the grading machine (run `npm run setup`).' };
@@ -127,7 +127,7 @@ async function execute(notebook: Notebook, options: Required<Pick<GradeOptions, 
       const last = stdout.trim().split('\n').pop() ?? '';
       try {
         const parsed = JSON.parse(last) as { cells: CellOutcome[]; executed: Notebook };
-        resolve({ cells: parsed.cells, executed: parsed.executed });
+        resolve({ cells: parsed.cells, executed: parsed.executed, log: stderr });
       } catch {
         resolve({
           cells: [],
@@ -256,6 +256,8 @@ export async function autograde(submissionPath: string, options: GradeOptions): 
     const executed = JSON.parse(JSON.stringify(run.executed).replace(/genlab-pass-[0-9a-f]{32}/g, 'genlab-pass-<token>')) as Notebook;
     writeNotebook(path.join(options.out, 'executed.ipynb'), executed);
   }
+  // The runner's and kernel's own messages, for an instructor looking into a strange result.
+  if (run?.log) fs.writeFileSync(path.join(options.out, 'grader-log.txt'), run.log);
   if (options.feedback !== false) await writeFeedback(options.out, source, assembly, results);
   return results;
 }

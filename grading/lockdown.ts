@@ -104,6 +104,25 @@ function freezeModule(id: string, classesOnly = false): void {
   }
 }
 
+/** Longest text one console call may print in a graded run. */
+const MAX_PRINT = 100_000;
+
+/**
+ * Caps what one console call prints. tslab sends each write as one ZeroMQ message,
+ * and a write of many megabytes followed by the next message crashes the kernel
+ * ("Socket is busy writing"), which would cost the student every later test.
+ */
+function capConsole(): void {
+  const util = require('util') as typeof import('util');
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    const original = console[method].bind(console);
+    console[method] = (...args: unknown[]) => {
+      const text = util.format(...args);
+      original(text.length > MAX_PRINT ? `${text.slice(0, MAX_PRINT)}… [${text.length - MAX_PRINT} more characters not printed by the grader]` : text);
+    };
+  }
+}
+
 export interface Grader {
   pass(token: string): void;
 }
@@ -127,6 +146,7 @@ export function lockdown(): Grader {
   for (const id of ['genlab', 'genlab/dist/lib/checks', 'genlab/dist/lib/losses', 'genlab/dist/lib/models/vae', 'genlab/dist/lib/errors']) freezeModule(id);
   for (const id of ['tslab/dist/jupyter', 'tslab/dist/executor', 'tslab/dist/converter', 'tslab/dist/main']) freezeModule(id, true);
 
+  capConsole();
   const g = globalThis as unknown as Record<string, { prototype?: object }>;
   for (const [name, props] of Object.entries(OVERRIDABLE)) for (const p of props) enableOverride(g[name].prototype!, p);
   // Error constructors keep their static knobs (Error.stackTraceLimit, prepareStackTrace),

@@ -84,10 +84,25 @@ def main():
                 continue
             started = time.monotonic()
             try:
-                client.execute_cell(cell, index)
-                content = (replies.get(index) or {}).get("content", {})
+                for attempt in range(3):
+                    client.execute_cell(cell, index)
+                    content = (replies.get(index) or {}).get("content", {})
+                    # tslab aborts every request that arrives within 200 ms of a failed cell
+                    # (its fix for tslab#19), so wait that out after an error, and retry a
+                    # request that was aborted rather than run.
+                    if content.get("status") != "ok":
+                        time.sleep(0.3)
+                    if content.get("status") != "abort":
+                        break
                 if content.get("ename") == "Timeout":
                     entry["status"] = "timeout"
+                    # An interrupt that lands outside the cell's code (e.g. while output is
+                    # being sent) ends the kernel; say so here rather than at the next cell.
+                    time.sleep(0.5)
+                    if not client.km.is_alive():
+                        entry["status"] = "died"
+                        entry["reason"] = "it ran past its time limit and the kernel did not survive the interrupt"
+                        stop = "the kernel died in an earlier cell"
                 else:
                     entry["status"] = "ok" if content.get("status") == "ok" else "error"
             except DeadKernelError:

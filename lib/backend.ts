@@ -73,6 +73,23 @@ async function activate(tfName: string): Promise<boolean> {
   }
 }
 
+/**
+ * The wasm module's Emscripten glue installs process-wide `uncaughtException` and
+ * `unhandledRejection` handlers that rethrow, which turns any stray rejection in
+ * the kernel (tslab's own ZeroMQ sends under a burst of output, or a student's
+ * forgotten promise) into a dead kernel. Those handlers are removed again.
+ */
+async function withoutEmscriptenCrashHandlers<T>(body: () => Promise<T>): Promise<T> {
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
+  try {
+    return await body();
+  } finally {
+    for (const e of events) for (const l of emitter.listeners(e)) if (!before.get(e)!.has(l)) emitter.removeListener(e, l as (...args: unknown[]) => void);
+  }
+}
+
 const CANDIDATES: Candidate[] = [
   { choice: 'tensorflow-gpu', tfName: 'tensorflow', provider: '@tensorflow/tfjs-node-gpu', load: async () => tryRequire('@tensorflow/tfjs-node-gpu') && activate('tensorflow') },
   { choice: 'tensorflow-cpu', tfName: 'tensorflow', provider: '@tensorflow/tfjs-node', load: async () => tryRequire('@tensorflow/tfjs-node') && activate('tensorflow') },
@@ -85,7 +102,7 @@ const CANDIDATES: Candidate[] = [
       registerWasmConv2DBackpropFilter();
       registerWasmBatchMatMul();
       registerWasmConv2DBackpropInput();
-      return activate('wasm');
+      return withoutEmscriptenCrashHandlers(() => activate('wasm'));
     },
   },
   {

@@ -36,6 +36,16 @@ export interface History {
   stepsPerSecond: number;
 }
 
+/**
+ * A cosine learning-rate schedule: η(t) = η_min + ½ (η_0 − η_min)(1 + cos(π t / T)),
+ * from η_0 at step 0 to η_min at step T (and η_min after). Assign it to an
+ * optimizer each step: `optimizer.learningRate = schedule(i)` (tfjs reads it per step).
+ */
+export function cosineSchedule(initial: number, final: number, totalSteps: number): (step: number) => number {
+  if (!(totalSteps > 0)) throw new GenlabError(`cosineSchedule needs totalSteps > 0, got ${totalSteps}.`);
+  return (step) => final + 0.5 * (initial - final) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, step / totalSteps))));
+}
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function fit(options: FitOptions): Promise<History> {

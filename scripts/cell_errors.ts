@@ -7,7 +7,7 @@
  * code around it, so a grader can show it without revealing hidden tests.
  */
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
-const NAMED = /^(\[)?([A-Za-z_$][\w$]*(?:Error|Exception|Failure|Failed))(?: \[\w+\])?: (.*?)(\])?$/;
+const NAMED = /^(\[)?((?:[A-Za-z_$][\w$]*)?(?:Error|Exception|Failure|Failed))(?: \[\w+\])?: (.*?)(\])?$/;
 const COMPILE = /^(\d+):(\d+) - (.*)$/;
 
 export interface CellError {

@@ -133,6 +133,17 @@ describe('the notebook runner', function () {
     assert.match(message, /--- cell source ---\nconst data = loadFashionMnist/);
   });
 
+  it('after init() (wasm), the kernel survives a stray promise rejection and a burst of output', async () => {
+    const file = scratchNotebook('survives.ipynb', [
+      "import { init } from 'genlab';\nawait init();",
+      "Promise.reject(new Error('stray rejection'));\nfor (let i = 0; i < 3000; i++) console.log('line ' + i);",
+      "console.log('still alive');",
+    ]);
+    const result = await runNotebook(file, { output: path.join(ARTIFACTS, 'scratch', 'survives.out.ipynb') });
+    assert.ok(result.ok, describeFailure(file, result));
+    assert.match(joined(outputsOf(result.output).pop()?.text), /still alive/);
+  });
+
   it('reports a TypeScript compile error in a cell', async () => {
     const file = scratchNotebook('typeerror.ipynb', ['const n: number = "not a number";']);
     const result = await runNotebook(file, { output: path.join(ARTIFACTS, 'scratch', 'typeerror.out.ipynb') });
