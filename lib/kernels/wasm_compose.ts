@@ -16,6 +16,14 @@ export interface KernelArgs {
   attrs?: tf.NamedAttrMap;
 }
 
+/** The attributes tfjs passes to Conv2DBackpropFilter and Conv2DBackpropInput (NHWC, no dilation). */
+export interface ConvGradientAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
 export class KernelComposer {
   private readonly intermediates: TensorInfo[] = [];
 

@@ -17,13 +17,9 @@
  * Every step is a kernel wasm already has, so the heavy work runs in XNNPACK.
  */
 import * as tf from '@tensorflow/tfjs';
-import { compose, KernelArgs, TensorInfo } from './wasm_compose';
+import { compose, ConvGradientAttrs, KernelArgs, TensorInfo } from './wasm_compose';
 
-interface Attrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface Attrs extends ConvGradientAttrs {
   filterShape: [number, number, number, number];
 }
 

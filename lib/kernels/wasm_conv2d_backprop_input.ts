@@ -19,13 +19,9 @@
  * (s − 1 trailing zeros too many on each axis, which the padding step crops).
  */
 import * as tf from '@tensorflow/tfjs';
-import { compose, KernelArgs, KernelComposer, TensorInfo } from './wasm_compose';
+import { compose, ConvGradientAttrs, KernelArgs, KernelComposer, TensorInfo } from './wasm_compose';
 
-interface Attrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface Attrs extends ConvGradientAttrs {
   inputShape: [number, number, number, number];
 }
 
