@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { binarizeStochastic, batches, cosineSchedule, init, loadMnist, tf, vae } from '../lib/index';
+import { binarizeStochastic, batches, cosineSchedule, init, loadMnist, setLearningRate, tf, vae } from '../lib/index';
 
 const TARGET_NATS = 95;
 
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   let reachedAt: number | undefined;
   const evalEvery = 2000;
   while (step < totalSteps) {
-    (optimizer as unknown as { learningRate: number }).learningRate = learningRate(step);
+    setLearningRate(optimizer, learningRate(step));
     const loss = trainStep(step);
     if (step % 500 === 0) console.log(`step ${step} · ${((Date.now() - start) / 1000).toFixed(0)}s · train −ELBO ${loss.toFixed(2)}`);
     step++;

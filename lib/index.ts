@@ -29,7 +29,7 @@ export { plot, lineChart, scatterChart, heatmap, chartHtml, tableHtml } from './
 export { showHtml, showMarkdown, showPng, inKernel } from './viz/display';
 export { progress, formatDuration } from './viz/progress';
 export type { Progress } from './viz/progress';
-export { fit, plotHistory, cosineSchedule } from './train';
+export { fit, plotHistory, cosineSchedule, setLearningRate } from './train';
 export type { FitOptions, History } from './train';
 export * as losses from './losses';
 export { reparameterize, klNormal, bernoulliLogLikelihood, negativeElbo, iwaeBound, gaussianLogDensity, standardNormalLogDensity, stopGradient } from './losses';

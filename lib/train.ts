@@ -39,11 +39,25 @@ export interface History {
 /**
  * A cosine learning-rate schedule: η(t) = η_min + ½ (η_0 − η_min)(1 + cos(π t / T)),
  * from η_0 at step 0 to η_min at step T (and η_min after). Assign it to an
- * optimizer each step: `optimizer.learningRate = schedule(i)` (tfjs reads it per step).
+ * optimizer each step with `setLearningRate(optimizer, schedule(i))`.
  */
 export function cosineSchedule(initial: number, final: number, totalSteps: number): (step: number) => number {
   if (!(totalSteps > 0)) throw new GenlabError(`cosineSchedule needs totalSteps > 0, got ${totalSteps}.`);
   return (step) => final + 0.5 * (initial - final) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, step / totalSteps))));
+}
+
+/**
+ * Changes an optimizer's learning rate between steps. tfjs's Adam, RMSProp, Adagrad…
+ * read their (protected) `learningRate` field on every update; SGD and Momentum keep
+ * a cached copy that their own setter refreshes. This is the one place that knows.
+ */
+export function setLearningRate(optimizer: tf.Optimizer, value: number): void {
+  const o = optimizer as unknown as { learningRate?: unknown; setLearningRate?: (v: number) => void };
+  if (typeof o.learningRate !== 'number') throw new GenlabError(`setLearningRate: this optimizer (${optimizer.getClassName()}) has no numeric learning rate to change.`);
+  if (!(value > 0) || !Number.isFinite(value)) throw new GenlabError(`setLearningRate: the learning rate must be a positive number, got ${value}.`);
+  // SGD and Momentum cache −η as a tensor and have their own setter; the others read the field.
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(value);
+  else o.learningRate = value;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,8 +1,8 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { init } from '../lib/backend';
-import { fit } from '../lib/train';
-import { assertGenlabErrorAsync } from './helpers';
+import { cosineSchedule, fit, setLearningRate } from '../lib/train';
+import { assertGenlabError, assertGenlabErrorAsync } from './helpers';
 
 describe('fit', () => {
   before(() => init({ quiet: true }));
@@ -55,5 +55,31 @@ describe('fit', () => {
       /'loss' became NaN at step 2/,
       /lower the learning rate/,
     );
+  });
+});
+
+describe('learning-rate schedules', () => {
+  it('cosineSchedule goes from η0 to η_min along ½(1 + cos πt/T)', () => {
+    const s = cosineSchedule(1, 0.1, 100);
+    assert.strictEqual(s(0), 1);
+    assert.ok(Math.abs(s(50) - 0.55) < 1e-12, `midpoint ${s(50)}`);
+    assert.ok(Math.abs(s(100) - 0.1) < 1e-12 && Math.abs(s(1000) - 0.1) < 1e-12);
+    assert.ok(Math.abs(s(25) - (0.1 + 0.45 * (1 + Math.SQRT1_2))) < 1e-12);
+  });
+
+  it('setLearningRate changes the step an optimizer takes', () => {
+    // SGD: w ← w − η·∂L/∂w with L = w²/2, so one step from w = 1 lands at 1 − η.
+    const w = tf.variable(tf.scalar(1));
+    const sgd = tf.train.sgd(0.5);
+    setLearningRate(sgd, 0.1);
+    sgd.minimize(() => w.square().div(2) as tf.Scalar);
+    assert.ok(Math.abs(w.dataSync()[0] - 0.9) < 1e-7);
+    // Adam's first step is η·m̂/(√v̂ + ε) = η·sign(g) (up to ε): from 1 to 1 − η.
+    const v = tf.variable(tf.scalar(1));
+    const adam = tf.train.adam(0.5);
+    setLearningRate(adam, 0.1);
+    adam.minimize(() => v.square().div(2) as tf.Scalar);
+    assert.ok(Math.abs(v.dataSync()[0] - 0.9) < 1e-5, `${v.dataSync()[0]}`);
+    assertGenlabError(() => setLearningRate(sgd, -1), /positive number/);
   });
 });
