@@ -76,6 +76,7 @@ export function assemble(source: Notebook, submission: Notebook): Assembly {
   const origins: CellOrigin[] = [];
   const push = (cell: Cell, origin: CellOrigin) => {
     const c = clone(cell);
+    if (origin === 'student-added') delete c.metadata.genlab;
     if (c.cell_type === 'code') {
       c.outputs = [];
       c.execution_count = null;
@@ -99,7 +100,8 @@ export function assemble(source: Notebook, submission: Notebook): Assembly {
         push(released.cells[i], 'restored-stub');
       } else {
         const answer = clone(submitted[0]);
-        answer.metadata = { ...answer.metadata, nbgrader: nbgraderOf(cell) };
+        // Grading settings (nbgrader's, and genlab's per-cell time limit) come from the source only.
+        answer.metadata = { ...answer.metadata, nbgrader: nbgraderOf(cell), genlab: cell.metadata.genlab };
         answer.cell_type = cell.cell_type;
         push(answer, 'student');
       }

@@ -39,7 +39,7 @@ function miniLab(): Notebook {
       code('imports', "import { tf, init, expectClose, expectTrue } from 'genlab';\nawait init();", locked),
       code('square', 'function square(x: number): number {\n  // BEGIN SOLUTION\n  return x * x;\n  // END SOLUTION\n}', solution),
       code('square-check', "expectClose('square(3)', square(3), 9);\n// BEGIN HIDDEN TESTS\nexpectClose('square(-4)', square(-4), 16);\n// END HIDDEN TESTS", test(2)),
-      code('mean', 'function mean(xs: number[]): number {\n  // BEGIN SOLUTION\n  return xs.reduce((a, b) => a + b, 0) / xs.length;\n  // END SOLUTION\n}', solution),
+      { ...code('mean', 'function mean(xs: number[]): number {\n  // BEGIN SOLUTION\n  return xs.reduce((a, b) => a + b, 0) / xs.length;\n  // END SOLUTION\n}', solution), metadata: { nbgrader: { grade_id: 'mean', schema_version: 3, ...solution }, genlab: { timeout: 30 } } },
       code('mean-check', "expectClose('mean', mean([1, 2, 3, 6]), 3, { mistakes: [{ values: 12, says: 'you returned the sum, not the mean' }] });\n// BEGIN HIDDEN TESTS\nexpectClose('mean of one', mean([5]), 5);\n// END HIDDEN TESTS", test(3)),
       code('tf-check', "expectTrue('square agrees with tf', Math.abs(tf.scalar(1.5).square().dataSync()[0] - square(1.5)) < 1e-9, 'square(1.5) should be 2.25');", test(1)),
       md('q1', 'YOUR ANSWER HERE', { grade: true, solution: true, locked: false, points: 1 }),
@@ -162,6 +162,13 @@ describe('grading: hostile submissions, graded for real in one batch', function 
       'async-hang': studentWith({ square: `${SQUARE}\nawait new Promise(() => {});`, mean: MEAN }),
       'memory-bomb': studentWith({ square: `${SQUARE}\nconst hog: number[][] = [];\nfor (;;) hog.push(new Array(1e6).fill(Math.random()));`, mean: MEAN }),
       'process-exit': studentWith({ square: `${SQUARE}\nprocess.exit(0);`, mean: MEAN }),
+      // The source gives the 'mean' cell 30 s; the default here is 8 s.
+      'slow-but-allowed': studentWith({ square: SQUARE, mean: `${MEAN}\nconst until = Date.now() + 12000;\nwhile (Date.now() < until) {}` }),
+      'raises-own-limit': (() => {
+        const nb = studentWith({ square: `${SQUARE}\nconst until = Date.now() + 12000;\nwhile (Date.now() < until) {}`, mean: MEAN });
+        nb.cells.find((c) => c.metadata.nbgrader?.grade_id === 'square')!.metadata.genlab = { timeout: 100 };
+        return nb;
+      })(),
       'huge-output': studentWith({ square: `${SQUARE}\nconsole.log('spam '.repeat(4_000_000));\nfor (let i = 0; i < 2000; i++) console.log('line ' + i);`, mean: MEAN }),
       'files-and-network': studentWith({
         square: SQUARE,
@@ -281,6 +288,13 @@ console.log(tries.join('\\n'));`,
     assert.match(test('async-hang', 'square-check').output, /Cannot find name 'square'/);
     assert.strictEqual(test('async-hang', 'mean-check').status, 'passed', JSON.stringify(results.get('async-hang')));
     assert.ok(results.get('async-hang')!.execution_time < 60);
+  });
+
+  it('honours a per-cell time limit from the source, and only from the source', () => {
+    assert.strictEqual(scoreOf('slow-but-allowed'), 6, JSON.stringify(results.get('slow-but-allowed')!.tests));
+    // A student cannot raise their own cell's limit: 'square' is stopped at the default 8 s.
+    assert.match(test('raises-own-limit', 'square-check').output, /Cannot find name 'square'/);
+    assert.strictEqual(test('raises-own-limit', 'mean-check').status, 'passed');
   });
 
   it('survives a memory bomb and process.exit(), crediting nothing after the kernel died', () => {

@@ -101,26 +101,6 @@ export function createVae(config: VaeConfig = {}): Vae {
   return { encoder, decoder, latentDim: config.latentDim ?? 16, architecture: config.architecture ?? 'mlp' };
 }
 
-/**
- * Starts the decoder at the data's pixel marginals: sets its output bias to
- * logit(p̄) where p̄ is the mean intensity of each pixel (clipped to [1e-3, 1 − 1e-3]),
- * so the untrained model already predicts the average image instead of 0.5
- * everywhere. Training starts ~340 nats lower and settles sooner.
- */
-export function initializeOutputBias(vae: Vae, images: tf.Tensor): void {
-  checkImages(images, 'initializeOutputBias');
-  const last = vae.decoder.layers[vae.decoder.layers.length - 1];
-  const outputLayer = last.getWeights().length === 0 ? vae.decoder.layers[vae.decoder.layers.length - 2] : last;
-  const [kernel, bias] = outputLayer.getWeights();
-  const logitOf = (p: tf.Tensor) => tf.tidy(() => {
-    const q = p.clipByValue(1e-3, 1 - 1e-3);
-    return q.div(tf.scalar(1).sub(q)).log();
-  });
-  const newBias = tf.tidy(() => (bias.size === 784 ? logitOf(images.mean(0).reshape([784])) : logitOf(images.mean().reshape([1]))));
-  outputLayer.setWeights([kernel, newBias]);
-  newBias.dispose();
-}
-
 function checkImages(x: tf.Tensor, what: string): void {
   if (x.rank !== 4 || x.shape[1] !== 28 || x.shape[2] !== 28 || x.shape[3] !== 1) {
     throw new GenlabError(`${what} expects images shaped [N, 28, 28, 1], got [${x.shape}]: reshape with x.reshape([-1, 28, 28, 1]).`);
