@@ -8,40 +8,26 @@
  * Transposing the operand first (a cheap memory pass) and multiplying without
  * transposes gives the same numbers, computed by the fast path.
  */
-import * as tf from '@tensorflow/tfjs';
+import { compose, KernelArgs, replaceWasmKernel, stockWasmKernel, TensorInfo } from './wasm_compose';
 
-type TensorInfo = tf.TensorInfo;
-type Backend = tf.KernelBackend & { disposeData(dataId: object): boolean };
-
-let original: tf.KernelFunc | undefined;
-
-function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): TensorInfo {
-  const backend = args.backend as Backend;
+function batchMatMul(args: KernelArgs): TensorInfo {
+  const stock = stockWasmKernel('BatchMatMul')!.kernelFunc;
   const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
-  if (!transposeA && !transposeB) return original!(args as never) as TensorInfo;
-  const transpose = tf.getKernel('Transpose', 'wasm')!.kernelFunc;
-  const swapLast = (t: TensorInfo) => {
-    const perm = t.shape.map((_, i) => i);
-    [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
-    return transpose({ inputs: { x: t }, backend, attrs: { perm } } as never) as TensorInfo;
-  };
-  const at = transposeA ? swapLast(a) : a;
-  const bt = transposeB ? swapLast(b) : b;
-  try {
-    return original!({ inputs: { a: at, b: bt }, backend, attrs: { ...args.attrs, transposeA: false, transposeB: false } } as never) as TensorInfo;
-  } finally {
-    if (at !== a) backend.disposeData(at.dataId);
-    if (bt !== b) backend.disposeData(bt.dataId);
-  }
+  if (!transposeA && !transposeB) return stock(args as never) as TensorInfo;
+  return compose(args.backend, (k) => {
+    const swapLast = (t: TensorInfo) => {
+      const perm = t.shape.map((_, i) => i);
+      [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+      return k.transpose(t, perm);
+    };
+    const at = transposeA ? swapLast(a) : a;
+    const bt = transposeB ? swapLast(b) : b;
+    return stock({ inputs: { a: at, b: bt }, backend: args.backend, attrs: { ...args.attrs, transposeA: false, transposeB: false } } as never) as TensorInfo;
+  });
 }
 
 /** Replaces wasm's BatchMatMul with one that transposes operands explicitly (once). */
 export function registerWasmBatchMatMul(): void {
-  if (original) return;
-  const config = tf.getKernel('BatchMatMul', 'wasm');
-  if (!config) return;
-  original = config.kernelFunc;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ ...config, kernelFunc: batchMatMul as tf.KernelFunc });
+  replaceWasmKernel('BatchMatMul', batchMatMul);
 }

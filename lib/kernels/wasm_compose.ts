@@ -74,6 +74,26 @@ export class KernelComposer {
   }
 }
 
+const stock = new Map<string, tf.KernelConfig>();
+
+/**
+ * Replaces a wasm kernel with `kernelFunc` (once), keeping the stock one for
+ * comparisons (bench/kernels.ts) and for delegation.
+ */
+export function replaceWasmKernel(name: string, kernelFunc: (args: KernelArgs) => TensorInfo): void {
+  if (stock.has(name)) return;
+  const config = tf.getKernel(name, 'wasm');
+  if (!config) return;
+  stock.set(name, config);
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...config, kernelFunc: kernelFunc as tf.KernelFunc });
+}
+
+/** The kernel tfjs-backend-wasm shipped under `name`, if genlab replaced it. */
+export function stockWasmKernel(name: string): tf.KernelConfig | undefined {
+  return stock.get(name);
+}
+
 /** Runs `body` with a composer, freeing intermediates whether it returns or throws. */
 export function compose(backend: unknown, body: (k: KernelComposer) => TensorInfo): TensorInfo {
   const k = new KernelComposer(backend as WasmBackend);

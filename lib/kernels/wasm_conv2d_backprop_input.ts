@@ -19,7 +19,7 @@
  * (s − 1 trailing zeros too many on each axis, which the padding step crops).
  */
 import * as tf from '@tensorflow/tfjs';
-import { compose, ConvGradientAttrs, KernelArgs, KernelComposer, TensorInfo } from './wasm_compose';
+import { compose, ConvGradientAttrs, KernelArgs, KernelComposer, replaceWasmKernel, TensorInfo } from './wasm_compose';
 
 interface Attrs extends ConvGradientAttrs {
   inputShape: [number, number, number, number];
@@ -56,12 +56,7 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo
   });
 }
 
-let registered = false;
-
 /** Replaces wasm's Conv2DBackpropInput with the forward-conv formulation (once). */
 export function registerWasmConv2DBackpropInput(): void {
-  if (registered || !tf.getKernel('Conv2DBackpropInput', 'wasm')) return;
-  registered = true;
-  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-  tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput as tf.KernelFunc });
+  replaceWasmKernel('Conv2DBackpropInput', conv2DBackpropInput);
 }

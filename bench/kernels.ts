@@ -1,0 +1,72 @@
+/**
+ * The wasm kernels genlab replaces, timed against the ones tfjs-backend-wasm 4.22
+ * ships, in one run on the same tensors (ratios, since machines are noisy).
+ * Conv2DBackpropFilter has no stock kernel; it is timed against a forward conv of
+ * the same size. Writes bench/results/kernels.json.
+ *
+ *   npm run bench:kernels
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { init, tf } from '../lib/index';
+import { stockWasmKernel } from '../lib/kernels/wasm_compose';
+
+function msPerCall(f: () => tf.Tensor, repeats = 10): number {
+  for (let i = 0; i < 2; i++) tf.tidy(() => void f().dataSync());
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < repeats; i++) tf.tidy(() => void f().dataSync());
+  return Number(process.hrtime.bigint() - start) / 1e6 / repeats;
+}
+
+/** Runs `f` with the stock kernel registered in place of genlab's, then restores genlab's. */
+function withStock<T>(name: string, f: () => T): T {
+  const ours = tf.getKernel(name, 'wasm')!;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel(stockWasmKernel(name)!);
+  try {
+    return f();
+  } finally {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(ours);
+  }
+}
+
+async function main(): Promise<void> {
+  await init({ backend: 'wasm' });
+  const m = (shape: [number, number]) => tf.randomNormal(shape, 0, 1, 'float32', 1) as tf.Tensor2D;
+  const r = (shape: [number, number, number, number]) => tf.randomNormal(shape, 0, 1, 'float32', 2) as tf.Tensor4D;
+  const x128 = m([128, 784]);
+  const dy512 = m([128, 512]);
+  const w = m([784, 512]);
+  const dy784 = m([128, 784]);
+  const img = r([64, 28, 28, 64]);
+  const k64 = r([3, 3, 64, 64]);
+  const half = r([64, 14, 14, 64]);
+  const k32 = r([3, 3, 32, 64]);
+  const cases: { name: string; kernel: string; run: () => tf.Tensor }[] = [
+    { name: 'dense weight gradient xᵀ·dy, [784×128]·[128×512]', kernel: 'BatchMatMul', run: () => tf.matMul(x128, dy512, true, false) },
+    { name: 'dense input gradient dy·Wᵀ, [128×784]·[784×512]ᵀ', kernel: 'BatchMatMul', run: () => tf.matMul(dy784.slice([0, 0], [128, 512]), w, false, true) },
+    { name: 'conv input gradient, 3×3×64, batch 64, 28×28, stride 1', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(img, k64, [64, 28, 28, 64], 1, 'same') },
+    { name: 'transposed conv 14×14×64 → 28×28×32, stride 2', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(half, k32, [64, 28, 28, 32], 2, 'same') },
+  ];
+  const rows: Record<string, unknown>[] = [];
+  console.log('kernel case                                               genlab ms   stock ms   speed-up');
+  for (const c of cases) {
+    const ours = msPerCall(c.run);
+    const stock = withStock(c.kernel, () => msPerCall(c.run, 3));
+    rows.push({ case: c.name, kernel: c.kernel, genlabMs: ours, stockMs: stock, speedup: stock / ours });
+    console.log(`${c.name.padEnd(58)} ${ours.toFixed(1).padStart(8)} ${stock.toFixed(1).padStart(10)} ${(stock / ours).toFixed(1).padStart(9)}×`);
+  }
+  const forward = msPerCall(() => tf.conv2d(img, k64, 1, 'same'));
+  const filterGrad = msPerCall(() => tf.grad((k: tf.Tensor) => tf.conv2d(img, k as tf.Tensor4D, 1, 'same').sum())(k64)) - forward;
+  rows.push({ case: 'conv filter gradient 3×3×64, batch 64, 28×28 (no stock kernel)', kernel: 'Conv2DBackpropFilter', genlabMs: filterGrad, forwardConvMs: forward });
+  console.log(`conv filter gradient (no stock kernel): ${filterGrad.toFixed(1)} ms, a forward conv of the same size ${forward.toFixed(1)} ms`);
+  const out = path.join(__dirname, '..', '..', 'bench', 'results');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'kernels.json'), `${JSON.stringify(rows, null, 2)}\n`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
