@@ -38,14 +38,13 @@ async function main(): Promise<void> {
   const x128 = m([128, 784]);
   const dy512 = m([128, 512]);
   const w = m([784, 512]);
-  const dy784 = m([128, 784]);
   const img = r([64, 28, 28, 64]);
   const k64 = r([3, 3, 64, 64]);
   const half = r([64, 14, 14, 64]);
   const k32 = r([3, 3, 32, 64]);
   const cases: { name: string; kernel: string; run: () => tf.Tensor }[] = [
     { name: 'dense weight gradient xᵀ·dy, [784×128]·[128×512]', kernel: 'BatchMatMul', run: () => tf.matMul(x128, dy512, true, false) },
-    { name: 'dense input gradient dy·Wᵀ, [128×784]·[784×512]ᵀ', kernel: 'BatchMatMul', run: () => tf.matMul(dy784.slice([0, 0], [128, 512]), w, false, true) },
+    { name: 'dense input gradient dy·Wᵀ, [128×512]·[784×512]ᵀ', kernel: 'BatchMatMul', run: () => tf.matMul(dy512, w, false, true) },
     { name: 'conv input gradient, 3×3×64, batch 64, 28×28, stride 1', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(img, k64, [64, 28, 28, 64], 1, 'same') },
     { name: 'transposed conv 14×14×64 → 28×28×32, stride 2', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(half, k32, [64, 28, 28, 32], 2, 'same') },
   ];
