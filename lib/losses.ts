@@ -118,3 +118,13 @@ export function iwaeBound(logWeights: tf.Tensor2D): tf.Tensor1D {
   const k = logWeights.shape[0];
   return tf.tidy(() => tf.logSumExp(logWeights, 0).sub(Math.log(k)) as tf.Tensor1D);
 }
+
+/**
+ * Bits per dimension from a negative log-likelihood in nats per image:
+ * bits/dim = NLL / (D · ln 2), D the number of dimensions (784 for MNIST).
+ * (PixelCNN on binarized MNIST: 81.3 nats ≈ 0.150 bits/dim.)
+ */
+export function bitsPerDim(nllNats: number, dims: number): number {
+  if (!(dims > 0)) throw new GenlabError(`bitsPerDim needs a positive number of dimensions, got ${dims}.`);
+  return nllNats / (dims * Math.LN2);
+}

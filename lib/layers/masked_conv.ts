@@ -1,0 +1,128 @@
+/**
+ * Masked convolutions (van den Oord et al. 2016, "Pixel Recurrent Neural Networks").
+ *
+ * PixelCNN models p(x) = Π_i p(x_i | x_1, …, x_{i−1}) in raster order (row by row,
+ * left to right). A convolution sees a k × k window centred on its output pixel; the
+ * mask zeroes the kernel taps at and after the centre in raster order, so an output
+ * depends only on pixels that come before it:
+ *
+ *   mask[r][c] = 1  if r < k/2, or r = k/2 and c < k/2      (rows above; left in the same row)
+ *   mask A: the centre tap is 0 — the first layer, which must not see x_i itself;
+ *   mask B: the centre tap is 1 — later layers, whose centre feature already
+ *           summarises only the pixels before i.
+ *
+ * (One colour channel, as for MNIST, so the mask is the same for every in/out channel pair.)
+ */
+import * as tf from '@tensorflow/tfjs';
+import { GenlabError } from '../errors';
+import { nextSeed } from '../random';
+
+export type MaskType = 'A' | 'B';
+
+/** The mask for a k × k kernel as a [k, k, inChannels, outChannels] tensor of 0s and 1s. */
+export function createMask(kernelSize: number, inChannels: number, outChannels: number, type: MaskType): tf.Tensor4D {
+  if (!Number.isInteger(kernelSize) || kernelSize < 1 || kernelSize % 2 === 0) {
+    throw new GenlabError(`createMask: kernelSize must be an odd whole number (the mask is centred on a pixel), got ${kernelSize}.`);
+  }
+  if (type !== 'A' && type !== 'B') throw new GenlabError(`createMask: type must be 'A' (first layer) or 'B' (later layers), got '${type}'.`);
+  const c = (kernelSize - 1) / 2;
+  const values = new Float32Array(kernelSize * kernelSize * inChannels * outChannels);
+  for (let r = 0; r < kernelSize; r++) {
+    for (let col = 0; col < kernelSize; col++) {
+      const visible = r < c || (r === c && (col < c || (col === c && type === 'B')));
+      if (!visible) continue;
+      const base = (r * kernelSize + col) * inChannels * outChannels;
+      values.fill(1, base, base + inChannels * outChannels);
+    }
+  }
+  return tf.tensor4d(values, [kernelSize, kernelSize, inChannels, outChannels]);
+}
+
+export interface MaskedConv2DArgs {
+  filters: number;
+  kernelSize: number;
+  maskType: MaskType;
+  activation?: 'relu' | 'linear';
+  useBias?: boolean;
+  /** Seed of the Glorot-uniform kernel initialiser. */
+  seed?: number;
+  name?: string;
+  inputShape?: number[];
+}
+
+/**
+ * A 'same'-padded, stride-1 convolution whose kernel is multiplied by the mask on
+ * every call — so no amount of training can un-mask it (the masked taps get zero
+ * gradient and are never used, whatever values they hold). Serializable: a saved
+ * model records filters, kernel size and mask type, and rebuilds the mask on load.
+ */
+export class MaskedConv2D extends tf.layers.Layer {
+  static className = 'MaskedConv2D';
+  readonly filters: number;
+  readonly kernelSize: number;
+  readonly maskType: MaskType;
+  readonly activation: 'relu' | 'linear';
+  readonly useBias: boolean;
+  private readonly seed: number;
+  private kernel!: tf.LayerVariable;
+  private bias?: tf.LayerVariable;
+  private mask?: tf.Tensor4D;
+
+  constructor(args: MaskedConv2DArgs) {
+    super(args);
+    if (!Number.isInteger(args.filters) || args.filters < 1) throw new GenlabError(`MaskedConv2D: filters must be a whole number ≥ 1, got ${args.filters}.`);
+    this.filters = args.filters;
+    this.kernelSize = args.kernelSize;
+    // tfjs's config (de)serialisation camel-cases string values ('A' comes back as 'a').
+    this.maskType = String(args.maskType).toUpperCase() as MaskType;
+    this.activation = args.activation ?? 'linear';
+    this.useBias = args.useBias ?? true;
+    this.seed = args.seed ?? nextSeed();
+    createMask(this.kernelSize, 1, 1, this.maskType).dispose(); // validates kernelSize and maskType now
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const inChannels = shape[shape.length - 1] as number;
+    const k = this.kernelSize;
+    this.kernel = this.addWeight('kernel', [k, k, inChannels, this.filters], 'float32', tf.initializers.glorotUniform({ seed: this.seed }));
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', tf.initializers.zeros());
+    this.mask = tf.keep(createMask(k, inChannels, this.filters, this.maskType));
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape): tf.Shape {
+    return [...inputShape.slice(0, -1), this.filters];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      const kernel = this.kernel.read().mul(this.mask!) as tf.Tensor4D;
+      let y: tf.Tensor = tf.conv2d(x, kernel, 1, 'same');
+      if (this.bias) y = y.add(this.bias.read());
+      return this.activation === 'relu' ? tf.relu(y) : y;
+    });
+  }
+
+  /** The kernel as the convolution uses it (masked). */
+  maskedKernel(): tf.Tensor4D {
+    return tf.tidy(() => this.kernel.read().mul(this.mask!) as tf.Tensor4D);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, maskType: this.maskType, activation: this.activation, useBias: this.useBias, seed: this.seed };
+  }
+
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    this.mask?.dispose();
+    return super.dispose();
+  }
+}
+
+tf.serialization.registerClass(MaskedConv2D);
+
+/** `maskedConv2d({ filters, kernelSize, maskType })`: the layer, in tf.layers' factory style. */
+export function maskedConv2d(args: MaskedConv2DArgs): MaskedConv2D {
+  return new MaskedConv2D(args);
+}
