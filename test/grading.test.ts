@@ -10,7 +10,6 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { assemble } from '../grading/assemble';
-import { autograde } from '../grading/autograde';
 import { batch } from '../grading/batch';
 import { computeChecksum } from '../grading/checksum';
 import { exportGradescope } from '../grading/gradescope';
