@@ -212,6 +212,18 @@ export async function autograde(submissionPath: string, options: GradeOptions): 
   const preludeOk = run?.cells[0]?.status === 'ok';
   const diedAt = run?.cells.find((c) => c.status === 'died');
   const diedWhere = diedAt && assembly ? (gradeId(assembly.notebook.cells[diedAt.index - 1]) ? `cell '${gradeId(assembly.notebook.cells[diedAt.index - 1])}'` : `cell ${diedAt.index - 1}`) : undefined;
+  // tslab keeps no declaration from a cell that failed; name the cell when a test then misses one.
+  const failedDeclarations = new Map<string, string>();
+  assembly?.notebook.cells.forEach((cell, i) => {
+    const outcome = run?.cells[i + 1];
+    if (cell.cell_type !== 'code' || !outcome || !['error', 'timeout'].includes(outcome.status)) return;
+    const where = gradeId(cell) ? `cell '${gradeId(cell)}'` : `cell ${i}`;
+    for (const name of topLevelDeclarations(sourceOf(cell))) failedDeclarations.set(name, `${where} ${outcome.status === 'timeout' ? 'ran past its time limit' : 'failed'}`);
+  });
+  const explainMissing = (reason: string) => {
+    const missing = [...reason.matchAll(/Cannot find name '([\w$]+)'/g)].map((m) => m[1]).find((n) => failedDeclarations.has(n));
+    return missing ? `${reason} (\`${missing}\` is missing because ${failedDeclarations.get(missing)}, and a cell that does not finish defines nothing.)` : reason;
+  };
   const tests: TestResult[] = sourceTests.map((meta, i) => {
     const test = assembly?.tests.find((t) => t.gradeId === meta.grade_id);
     const outcome = test && run ? run.cells[test.cell + 1] : undefined;
@@ -225,7 +237,7 @@ export async function autograde(submissionPath: string, options: GradeOptions): 
       score: passed ? maxScore : 0,
       max_score: maxScore,
       status: passed ? 'passed' : 'failed',
-      output: passed ? 'Passed.' : submitted.problem ? `Not graded: ${submitted.problem}` : run?.failure && !outcome ? `Not graded: ${run.failure}` : failureReason(outcome, cellLimit, diedWhere),
+      output: passed ? 'Passed.' : submitted.problem ? `Not graded: ${submitted.problem}` : run?.failure && !outcome ? `Not graded: ${run.failure}` : explainMissing(failureReason(outcome, cellLimit, diedWhere)),
       output_format: 'text',
       visibility: 'visible',
       tags: test?.hidden ? ['hidden-tests'] : [],
