@@ -23,7 +23,7 @@ export { loadMnist, loadFashionMnist, mnistPackageDir } from './data/mnist';
 export type { ImageDataset, LoadOptions, Split } from './data/mnist';
 export { batches, binarize, binarizeStochastic } from './data/batches';
 export type { Batch, BatchOptions } from './data/batches';
-export { showImages, imageGridPng } from './viz/images';
+export { showImages, imageGridPng, liveImageGrid } from './viz/images';
 export type { GridOptions } from './viz/images';
 export { plot, lineChart, scatterChart, heatmap, chartHtml, tableHtml } from './viz/plotly';
 export { showHtml, showMarkdown, showPng, inKernel } from './viz/display';

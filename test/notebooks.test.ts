@@ -182,4 +182,11 @@ describe('lab checks name the mistake', function () {
     assert.strictEqual(r.ename, 'CheckFailed');
     assert.match(r.evalue!, /^klNormal: you used σ = exp\(½ log σ²\) where σ² = exp\(log σ²\) belongs \(got \[/);
   });
+
+  it('04-pixelcnn: a mask A that keeps the centre tap is caught by the mask check, in words', async () => {
+    const r = await runWithMistake('04-pixelcnn.ipynb', 'pixelcnn-centre-mistake.ipynb', ["(col === c && type === 'B')", '(col === c)']);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^mask A, k = 3: the centre tap is included: mask A \(the first layer\) must hide the pixel itself/);
+  });
 });

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { GenlabError } from '../errors';
-import { showPng } from './display';
+import { newLiveOutput, showPng } from './display';
 import { encodePng } from './png';
 
 export interface GridOptions {
@@ -68,4 +68,17 @@ export function imageGridPng(images: tf.Tensor, options: GridOptions = {}): Buff
 /** Shows a batch of images as one PNG grid in the notebook (a file outside a kernel). */
 export function showImages(images: tf.Tensor, options: GridOptions = {}): void {
   showPng(imageGridPng(images, options), 'images');
+}
+
+/**
+ * An image grid that redraws in place (one notebook output), for pictures that
+ * change while code runs — e.g. samples filling in pixel by pixel. Outside a
+ * notebook, only `done` shows the final grid (as a file).
+ */
+export function liveImageGrid(options: GridOptions = {}): { update(images: tf.Tensor): void; done(images: tf.Tensor): void } {
+  const live = newLiveOutput();
+  return {
+    update: (images) => live?.png(imageGridPng(images, options)),
+    done: (images) => (live ? live.png(imageGridPng(images, options)) : showImages(images, options)),
+  };
 }

@@ -141,6 +141,8 @@ export interface HeatmapOptions {
   colorscale?: string;
   /** Write each cell's value on it (good for confusion matrices). */
   annotate?: boolean;
+  /** Square cells (for images and other pixel grids). */
+  square?: boolean;
 }
 
 /** A heatmap of a matrix given as rows: z[row][col]. Row 0 is drawn at the top. */
@@ -157,8 +159,8 @@ export function heatmap(z: number[][], options: HeatmapOptions = {}): void {
   }
   plot([trace], {
     ...title(options.title),
-    ...axes(options.xLabel, options.yLabel, { xaxis: { type: 'category' }, yaxis: { type: 'category', autorange: 'reversed' } }),
-  });
+    ...axes(options.xLabel, options.yLabel, { xaxis: { type: 'category' }, yaxis: { type: 'category', autorange: 'reversed', ...(options.square ? { scaleanchor: 'x' } : {}) } }),
+  }, options.square ? { height: 560 } : {});
 }
 
 /** Plain HTML table, for small results next to charts. */
