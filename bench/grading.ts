@@ -13,16 +13,13 @@ import { batch } from '../grading/batch';
 import { readNotebook, writeNotebook } from '../grading/notebook';
 import { releaseNotebook } from '../grading/release';
 import { detectSandbox } from '../grading/sandbox';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { projectRoot } from '../scripts/jupyter';
+import { flag, numberFlag, runBench, writeResult } from './common';
 
 async function main(): Promise<void> {
-  const root = path.join(__dirname, '..', '..');
-  const lab = path.resolve(arg('lab', path.join(root, 'notebooks', '03-vae.ipynb')));
-  const count = Number(arg('count', '6'));
+  const root = projectRoot();
+  const lab = path.resolve(flag('lab', path.join(root, 'notebooks', '03-vae.ipynb')));
+  const count = numberFlag('count', 6);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-grading-'));
   const source = readNotebook(lab);
   fs.mkdirSync(path.join(dir, 'in'), { recursive: true });
@@ -38,13 +35,8 @@ async function main(): Promise<void> {
   }
   const speedup = (runs[0].wallSeconds as number) / (runs[1].wallSeconds as number);
   console.log(`2 jobs vs 1: ${speedup.toFixed(2)}× the throughput (${os.cpus().length} cores; sandbox ${detectSandbox()})`);
-  const out = path.join(root, 'bench', 'results');
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'grading.json'), `${JSON.stringify({ lab: path.basename(lab), sandbox: detectSandbox(), cores: os.cpus().length, runs, speedup }, null, 2)}\n`);
+  writeResult('grading', { lab: path.basename(lab), sandbox: detectSandbox(), cores: os.cpus().length, runs, speedup });
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runBench(main);

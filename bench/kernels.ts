@@ -6,10 +6,9 @@
  *
  *   npm run bench:kernels
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { init, tf } from '../lib/index';
 import { stockWasmKernel } from '../lib/kernels/wasm_compose';
+import { runBench, writeResult } from './common';
 
 function msPerCall(f: () => tf.Tensor, repeats = 10): number {
   for (let i = 0; i < 2; i++) tf.tidy(() => void f().dataSync());
@@ -60,12 +59,7 @@ async function main(): Promise<void> {
   const filterGrad = msPerCall(() => tf.grad((k: tf.Tensor) => tf.conv2d(img, k as tf.Tensor4D, 1, 'same').sum())(k64)) - forward;
   rows.push({ case: 'conv filter gradient 3×3×64, batch 64, 28×28 (no stock kernel)', kernel: 'Conv2DBackpropFilter', genlabMs: filterGrad, forwardConvMs: forward });
   console.log(`conv filter gradient (no stock kernel): ${filterGrad.toFixed(1)} ms, a forward conv of the same size ${forward.toFixed(1)} ms`);
-  const out = path.join(__dirname, '..', '..', 'bench', 'results');
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'kernels.json'), `${JSON.stringify(rows, null, 2)}\n`);
+  writeResult('kernels', rows);
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runBench(main);

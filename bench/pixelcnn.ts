@@ -8,21 +8,15 @@
  *   npm run bench:pixelcnn                  # 14 minutes, the lab's full profile
  *   node dist/bench/pixelcnn.js --minutes 2 --filters 64
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { batches, binarizeStochastic, bitsPerDim, init, loadMnist, pixelcnn, tf } from '../lib/index';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
+import { numberFlag, runBench, writeResult } from './common';
 
 async function main(): Promise<void> {
   const info = await init();
-  const filters = arg('filters', 32);
-  const layers = arg('layers', 5);
-  const batchSize = arg('batch', 32);
-  const minutes = arg('minutes', 14);
+  const filters = numberFlag('filters', 32);
+  const layers = numberFlag('layers', 5);
+  const batchSize = numberFlag('batch', 32);
+  const minutes = numberFlag('minutes', 14);
   const { train, test } = loadMnist();
   const testX = binarizeStochastic(test.images.slice(0, 2000), 0) as tf.Tensor4D;
   const model = pixelcnn.createPixelCnn({ filters, layers, seed: 1 });
@@ -61,16 +55,11 @@ async function main(): Promise<void> {
     sample16CroppedSeconds: croppedSampleSeconds,
     anchors: { 'PixelCNN (van den Oord et al. 2016)': 81.3 },
   };
-  const out = path.join(__dirname, '..', '..', 'bench', 'results');
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'pixelcnn.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeResult('pixelcnn', result);
   console.log(
     `\nPixelCNN (${model.countParams()} params): test NLL ${nll.toFixed(2)} nats = ${bitsPerDim(nll, 784).toFixed(4)} bits/dim after ${step} steps in ${(trainSeconds / 60).toFixed(1)} min (${result.msPerStep.toFixed(0)} ms/step); ` +
       `16 samples in ${sampleSeconds.toFixed(1)} s, ${croppedSampleSeconds.toFixed(1)} s with the cropped sampler (${(sampleSeconds / croppedSampleSeconds).toFixed(2)}×)`,
   );
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runBench(main);

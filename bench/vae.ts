@@ -7,22 +7,16 @@
  *   npm run bench:vae                       # a 14-minute budget, the lab's full profile
  *   node dist/bench/vae.js --steps 2000 --batch 64 --lr 1e-3 --warmup 0
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { binarizeStochastic, batches, cosineSchedule, init, loadMnist, setLearningRate, tf, vae } from '../lib/index';
+import { numberFlag, runBench, writeResult } from './common';
 
 const TARGET_NATS = 95;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
 async function main(): Promise<void> {
   const info = await init();
-  const latentDim = arg('latent', 32);
-  const batchSize = arg('batch', 128);
-  const peakLearningRate = arg('lr', 2e-3);
+  const latentDim = numberFlag('latent', 32);
+  const batchSize = numberFlag('batch', 128);
+  const peakLearningRate = numberFlag('lr', 2e-3);
   const { train, test } = loadMnist();
   const testX = binarizeStochastic(test.images, 0) as tf.Tensor4D; // fixed, like the binarized-MNIST benchmarks
   const model = vae.createVae({ latentDim, architecture: 'mlp', seed: 1 });
@@ -30,17 +24,17 @@ async function main(): Promise<void> {
   // A step budget, or a time budget turned into steps by timing the first 100.
   const stream = batches(train.images, undefined, { batchSize, seed: 1 });
   // KL warm-up: β rises linearly from 0 to 1 over the first `warmup` steps (Sønderby et al. 2016).
-  const warmup = arg('warmup', 2000);
+  const warmup = numberFlag('warmup', 2000);
   const beta = (i: number) => (warmup > 0 ? Math.min(1, i / warmup) : 1);
   const trainStep = (i: number) =>
     tf.tidy(() => vae.trainStep(model, optimizer, binarizeStochastic(stream.next().value.x, i + 1), { seed: 1_000_000 + i, beta: beta(i) }).loss.dataSync()[0]);
-  let totalSteps = arg('steps', 0);
+  let totalSteps = numberFlag('steps', 0);
   const warmupStart = Date.now();
   for (let i = 0; i < 20; i++) trainStep(i); // compilation and allocation happen here
   const probeStart = Date.now();
   for (let i = 20; i < 100; i++) trainStep(i);
   const probeMs = (Date.now() - probeStart) / 80;
-  if (!totalSteps) totalSteps = Math.floor((arg('minutes', 14) * 60000 - (Date.now() - warmupStart)) / probeMs) + 100;
+  if (!totalSteps) totalSteps = Math.floor((numberFlag('minutes', 14) * 60000 - (Date.now() - warmupStart)) / probeMs) + 100;
   const learningRate = cosineSchedule(peakLearningRate, peakLearningRate / 20, totalSteps);
   const params = model.encoder.countParams() + model.decoder.countParams();
   console.log(`MLP VAE, latent ${latentDim}, ${params} parameters; batch ${batchSize}; ${totalSteps} steps (${probeMs.toFixed(1)} ms/step), Adam with a cosine learning rate ${peakLearningRate} → ${peakLearningRate / 20}`);
@@ -85,16 +79,11 @@ async function main(): Promise<void> {
     curve,
     anchors: { 'VAE (Burda et al. 2015)': 86.76, 'IWAE k=50': 84.78 },
   };
-  const out = path.join(__dirname, '..', '..', 'bench', 'results');
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'vae.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeResult('vae', result);
   console.log(
     `\nMLP VAE: test −ELBO ${final.negativeElbo.toFixed(2)} nats (${final.reconstruction.toFixed(2)} reconstruction + ${final.kl.toFixed(2)} KL) after ${step} steps in ${(trainSeconds / 60).toFixed(1)} min (${result.msPerStep.toFixed(1)} ms/step); ` +
       `≤ ${TARGET_NATS} nats ${reachedAt === undefined ? 'not reached' : `reached at ${(reachedAt / 60).toFixed(1)} min`}; IWAE K=1/10/100: ${iwae.k1.toFixed(2)} / ${iwae.k10.toFixed(2)} / ${iwae.k100.toFixed(2)} nats`,
   );
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runBench(main);
