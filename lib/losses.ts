@@ -70,6 +70,40 @@ export function bernoulliLogLikelihood(x: tf.Tensor, logits: tf.Tensor): tf.Tens
   return tf.tidy(() => sumPerExample(x.mul(logits).sub(tf.softplus(logits))) as tf.Tensor1D);
 }
 
+/**
+ * Softmax cross-entropy on logits, per example:
+ *
+ *   −log p(y | x) = −log softmax(ℓ)_y = log Σ_k exp(ℓ_k) − ℓ_y
+ *
+ * computed with log-sum-exp, so it is finite for any logit. `labels` are class
+ * indices [N] (int32), or rows of class probabilities [N, K] (one-hot or soft), for
+ * which it is −Σ_k y_k log softmax(ℓ)_k.
+ */
+export function softmaxCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
+  if (logits.rank !== 2) throw new GenlabError(`softmaxCrossEntropy expects logits shaped [N, K], got [${logits.shape}].`);
+  const [n, k] = logits.shape;
+  if (labels.rank === 1) {
+    if (labels.shape[0] !== n) throw new GenlabError(`softmaxCrossEntropy: ${labels.shape[0]} labels for ${n} rows of logits; they must match.`);
+    return tf.tidy(() => softmaxCrossEntropy(tf.oneHot(labels.toInt(), k).toFloat(), logits));
+  }
+  sameShape(labels, logits, 'softmaxCrossEntropy(labels, logits)');
+  return tf.tidy(() => tf.logSoftmax(logits).mul(labels).sum(1).neg() as tf.Tensor1D);
+}
+
+/**
+ * Mean squared error per example, the autoencoder's L2 reconstruction loss:
+ *
+ *   MSE(x, x̂) = (1/D) Σ_i (x_i − x̂_i)²     (D values per example, e.g. 784 pixels)
+ *
+ * Averaged over each example's values (so it reads in squared intensity units and
+ * does not depend on the image size); one value per example, [N].
+ */
+export function mse(x: tf.Tensor, reconstruction: tf.Tensor): tf.Tensor1D {
+  sameShape(x, reconstruction, 'mse(x, reconstruction)');
+  if (x.rank === 0) throw new GenlabError('mse expects a batch of values (rank ≥ 1), got a scalar.');
+  return tf.tidy(() => (x.rank === 1 ? x.sub(reconstruction).square() : x.sub(reconstruction).square().reshape([x.shape[0], -1]).mean(1)) as tf.Tensor1D);
+}
+
 /** log N(z; μ, diag σ²) per example = −½ Σ_j (log 2π + log σ_j² + (z_j − μ_j)² / σ_j²). */
 export function gaussianLogDensity(z: tf.Tensor, mu: tf.Tensor, logvar: tf.Tensor): tf.Tensor1D {
   sameShape(z, mu, 'gaussianLogDensity(z, mu, logvar)');

@@ -1,0 +1,212 @@
+/**
+ * Autoencoders for 28×28 images: an encoder squeezes x into a code z of `bottleneck`
+ * numbers, a decoder rebuilds x̂ from z, and both are trained together to make the
+ * reconstruction close to the input, minimising the L2 loss
+ *
+ *   L(x) = (1/D) Σ_i (x_i − x̂_i)²,   x̂ = decoder(encoder(x)).
+ *
+ * The bottleneck is the knob: a code much smaller than the 784 pixels forces the
+ * encoder to keep what matters. Two architectures:
+ *
+ * - 'mlp':  784 → 256 → z  and  z → 256 → 784 (sigmoid);
+ * - 'conv': the lecture's 4-layer conv encoder and 4-layer up-conv decoder:
+ *
+ *   encoder  conv 3×3 ×16 stride 2 → 14×14   decoder  dense z → 7·7·32, reshape
+ *            conv 3×3 ×32 stride 2 →  7×7             up-conv 3×3 ×32 stride 1 →  7×7
+ *            conv 3×3 ×32 stride 1 →  7×7             up-conv 3×3 ×32 stride 1 →  7×7
+ *            conv 3×3 ×32 stride 1 →  7×7             up-conv 3×3 ×16 stride 2 → 14×14
+ *            flatten, dense → z (linear)              up-conv 3×3 ×1  stride 2 → 28×28 (sigmoid)
+ *
+ * ReLU everywhere else, 'same' padding. The decoder ends in a sigmoid so x̂ lies in
+ * [0, 1] like the pixel intensities.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { batches } from '../data/batches';
+import { GenlabError } from '../errors';
+import { mse } from '../losses';
+import { Random, rngFor } from '../random';
+import { fit, History } from '../train';
+import { initializers } from './classifier';
+
+export type AutoencoderArchitecture = 'mlp' | 'conv';
+
+export interface AutoencoderConfig {
+  architecture?: AutoencoderArchitecture;
+  /** Size of the code z (default 32). */
+  bottleneck?: number;
+  /** 'mlp': hidden sizes of the encoder, reversed in the decoder (default [256]). */
+  hiddenUnits?: number[];
+  /** Seed for the weight initialisers. */
+  seed?: number;
+}
+
+export interface Autoencoder {
+  /** x [N, 28, 28, 1] → z [N, bottleneck]. */
+  encoder: tf.LayersModel;
+  /** z [N, bottleneck] → x̂ [N, 28, 28, 1], in [0, 1]. */
+  decoder: tf.LayersModel;
+  bottleneck: number;
+  architecture: AutoencoderArchitecture;
+}
+
+/** The conv encoder's layers: [filters, stride] of each 3×3 convolution. */
+export const CONV_ENCODER_LAYERS: readonly (readonly [number, number])[] = [
+  [16, 2],
+  [32, 2],
+  [32, 1],
+  [32, 1],
+];
+/** The up-conv decoder's layers, mirroring the encoder: [filters, stride] of each 3×3 transposed convolution. */
+export const CONV_DECODER_LAYERS: readonly (readonly [number, number])[] = [
+  [32, 1],
+  [32, 1],
+  [16, 2],
+  [1, 2],
+];
+
+const IMAGE_SHAPE = [28, 28, 1];
+
+function resolve(config: AutoencoderConfig) {
+  const architecture = config.architecture ?? 'conv';
+  const bottleneck = config.bottleneck ?? 32;
+  if (architecture !== 'mlp' && architecture !== 'conv') throw new GenlabError(`architecture must be 'mlp' or 'conv', got '${architecture}'.`);
+  if (!Number.isInteger(bottleneck) || bottleneck < 1) throw new GenlabError(`bottleneck must be a whole number ≥ 1, got ${bottleneck}.`);
+  return { architecture, bottleneck, hiddenUnits: config.hiddenUnits ?? [256], rng: rngFor(config.seed) };
+}
+
+/** The encoder x → z. */
+export function createEncoder(config: AutoencoderConfig = {}): tf.LayersModel {
+  const { architecture, bottleneck, hiddenUnits, rng } = resolve(config);
+  const input = tf.input({ shape: IMAGE_SHAPE });
+  let h: tf.SymbolicTensor = input;
+  if (architecture === 'mlp') {
+    h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
+    for (const units of hiddenUnits) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+  } else {
+    for (const [filters, strides] of CONV_ENCODER_LAYERS) {
+      h = tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    }
+    h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
+  }
+  const z = tf.layers.dense({ units: bottleneck, ...initializers(rng), name: 'code' }).apply(h) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: z, name: `${architecture}_encoder` });
+}
+
+/** The decoder z → x̂. */
+export function createDecoder(config: AutoencoderConfig = {}): tf.LayersModel {
+  const { architecture, bottleneck, hiddenUnits, rng } = resolve(config);
+  const input = tf.input({ shape: [bottleneck] });
+  let h: tf.SymbolicTensor = input;
+  if (architecture === 'mlp') {
+    for (const units of [...hiddenUnits].reverse()) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dense({ units: 784, activation: 'sigmoid', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.reshape({ targetShape: IMAGE_SHAPE }).apply(h) as tf.SymbolicTensor;
+  } else {
+    const channels = CONV_ENCODER_LAYERS[CONV_ENCODER_LAYERS.length - 1][0];
+    h = tf.layers.dense({ units: 7 * 7 * channels, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.reshape({ targetShape: [7, 7, channels] }).apply(h) as tf.SymbolicTensor;
+    CONV_DECODER_LAYERS.forEach(([filters, strides], i) => {
+      const last = i === CONV_DECODER_LAYERS.length - 1;
+      h = tf.layers.conv2dTranspose({ filters, kernelSize: 3, strides, padding: 'same', activation: last ? 'sigmoid' : 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    });
+  }
+  return tf.model({ inputs: input, outputs: h, name: `${architecture}_decoder` });
+}
+
+/** An autoencoder: encoder and decoder from one config (and one seeded generator). */
+export function createAutoencoder(config: AutoencoderConfig = {}): Autoencoder {
+  const { architecture, bottleneck } = resolve(config);
+  const rng = new Random(config.seed ?? rngFor(undefined).nextSeed());
+  return {
+    encoder: createEncoder({ ...config, seed: rng.nextSeed() }),
+    decoder: createDecoder({ ...config, seed: rng.nextSeed() }),
+    bottleneck,
+    architecture,
+  };
+}
+
+function checkImages(x: tf.Tensor, what: string): void {
+  if (x.rank !== 4 || x.shape[1] !== 28 || x.shape[2] !== 28 || x.shape[3] !== 1) {
+    throw new GenlabError(`${what} expects images shaped [N, 28, 28, 1], got [${x.shape}]: reshape with x.reshape([-1, 28, 28, 1]).`);
+  }
+}
+
+/** x̂ = decoder(encoder(x)). */
+export function reconstruct(ae: Autoencoder, x: tf.Tensor): tf.Tensor4D {
+  checkImages(x, 'reconstruct');
+  return tf.tidy(() => ae.decoder.apply(ae.encoder.apply(x)) as tf.Tensor4D);
+}
+
+/** The codes z = encoder(x) of a dataset, [N, bottleneck], computed in batches. */
+export function encodeAll(ae: Autoencoder, x: tf.Tensor, batchSize = 1000): tf.Tensor2D {
+  checkImages(x, 'encodeAll');
+  const parts: tf.Tensor[] = [];
+  for (let start = 0; start < x.shape[0]; start += batchSize) parts.push(ae.encoder.predict(x.slice(start, Math.min(batchSize, x.shape[0] - start))) as tf.Tensor);
+  const all = tf.concat(parts) as tf.Tensor2D;
+  parts.forEach((p) => p.dispose());
+  return all;
+}
+
+/**
+ * Corrupts images for a denoising autoencoder: x̃ = clip(x + σ ε, 0, 1), ε ~ N(0, I),
+ * seeded. The network sees x̃ and is trained to output the clean x.
+ */
+export function addGaussianNoise(images: tf.Tensor, options: { std?: number; seed: number | Random }): tf.Tensor {
+  const std = options.std ?? 0.5;
+  if (!(std >= 0)) throw new GenlabError(`addGaussianNoise: std must be ≥ 0, got ${std}.`);
+  const seed = options.seed instanceof Random ? options.seed.nextSeed() : options.seed;
+  return tf.tidy(() => images.add(tf.randomNormal(images.shape, 0, std, 'float32', seed)).clipByValue(0, 1));
+}
+
+export interface TrainAutoencoderOptions {
+  steps: number;
+  batchSize?: number;
+  /** Adam's step size (default 1e-3). */
+  learningRate?: number;
+  /** Seed of the batch order and of the noise. */
+  seed?: number;
+  /** Denoising: the network's input is `corrupt(x, step)`, its target the clean x. */
+  corrupt?: (x: tf.Tensor, step: number) => tf.Tensor;
+  /** The loss per example, (x, x̂) → [N]; default `mse`. */
+  loss?: (x: tf.Tensor, reconstruction: tf.Tensor) => tf.Tensor;
+  label?: string;
+  quiet?: boolean;
+}
+
+/** Trains encoder and decoder together with Adam on the mean reconstruction loss. */
+export async function trainAutoencoder(ae: Autoencoder, images: tf.Tensor, options: TrainAutoencoderOptions): Promise<History> {
+  checkImages(images, 'trainAutoencoder');
+  const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
+  const loss = options.loss ?? mse;
+  const stream = batches(images, undefined, { batchSize: Math.min(options.batchSize ?? 64, images.shape[0]), seed: options.seed ?? 0 });
+  try {
+    return await fit({
+      steps: options.steps,
+      label: options.label ?? `${ae.architecture} autoencoder (z: ${ae.bottleneck})`,
+      quiet: options.quiet,
+      step: (i) => {
+        const x = stream.next().value.x;
+        const input = options.corrupt ? options.corrupt(x, i) : x;
+        return { loss: optimizer.minimize(() => loss(x, ae.decoder.apply(ae.encoder.apply(input)) as tf.Tensor).mean() as tf.Scalar, true)! };
+      },
+    });
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/** The mean reconstruction MSE over a dataset (optionally of corrupted inputs against clean targets). */
+export function evaluateMse(ae: Autoencoder, images: tf.Tensor, options: { batchSize?: number; corrupt?: (x: tf.Tensor, batch: number) => tf.Tensor } = {}): number {
+  checkImages(images, 'evaluateMse');
+  const batchSize = options.batchSize ?? 1000;
+  const n = images.shape[0];
+  let total = 0;
+  for (let start = 0, b = 0; start < n; start += batchSize, b++) {
+    total += tf.tidy(() => {
+      const x = images.slice(start, Math.min(batchSize, n - start));
+      const input = options.corrupt ? options.corrupt(x, b) : x;
+      return mse(x, ae.decoder.predict(ae.encoder.predict(input) as tf.Tensor) as tf.Tensor).sum().dataSync()[0];
+    });
+  }
+  return total / n;
+}
