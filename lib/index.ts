@@ -28,6 +28,8 @@ export type { GridOptions } from './viz/images';
 export { plot, lineChart, scatterChart, heatmap, chartHtml, tableHtml } from './viz/plotly';
 export { showHtml, showMarkdown, showPng, inKernel } from './viz/display';
 export { progress, formatDuration } from './viz/progress';
+export { reportFigure } from './report';
+export type { Figure } from './report';
 export type { Progress } from './viz/progress';
 export { fit, plotHistory, cosineSchedule, setLearningRate } from './train';
 export type { FitOptions, History } from './train';

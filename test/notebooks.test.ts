@@ -175,6 +175,20 @@ describe('lab checks name the mistake', function () {
     return runNotebook(file, { output: path.join(dir, name.replace('.ipynb', '.out.ipynb')) });
   }
 
+  it('01: argMax where argMin belongs in assignClusters is caught by the k-means check, in words', async () => {
+    const r = await runWithMistake('01-supervised-vs-unsupervised.ipynb', 'kmeans-argmax-mistake.ipynb', ['return distances.argMin(1);', 'return distances.argMax(1);']);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^assignClusters \(1-D\): you chose the farthest centroid: use argMin, not argMax/);
+  });
+
+  it("02: padding 'valid' in the conv encoder is caught by the shape check, in words", async () => {
+    const r = await runWithMistake('02-autoencoders.ipynb', 'encoder-padding-mistake.ipynb', ["strides, padding: 'same', activation: 'relu'", "strides, padding: 'valid', activation: 'relu'"]);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^conv output shapes .*: the images shrink at every layer: use padding: 'same'/);
+  });
+
   it('03-vae: σ where σ² belongs in klNormal is caught by the KL check, in words', async () => {
     const r = await runWithMistake('03-vae.ipynb', 'vae-sigma-mistake.ipynb', ['.sub(logvar.exp()).sum(-1)', '.sub(logvar.mul(0.5).exp()).sum(-1)']);
     assert.strictEqual(r.ok, false);

@@ -81,10 +81,10 @@ export function createEncoder(config: AutoencoderConfig = {}): tf.LayersModel {
   let h: tf.SymbolicTensor = input;
   if (architecture === 'mlp') {
     h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
-    for (const units of hiddenUnits) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    for (const units of hiddenUnits) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
   } else {
     for (const [filters, strides] of CONV_ENCODER_LAYERS) {
-      h = tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
     }
     h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
   }
@@ -98,16 +98,16 @@ export function createDecoder(config: AutoencoderConfig = {}): tf.LayersModel {
   const input = tf.input({ shape: [bottleneck] });
   let h: tf.SymbolicTensor = input;
   if (architecture === 'mlp') {
-    for (const units of [...hiddenUnits].reverse()) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    for (const units of [...hiddenUnits].reverse()) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.dense({ units: 784, activation: 'sigmoid', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.reshape({ targetShape: IMAGE_SHAPE }).apply(h) as tf.SymbolicTensor;
   } else {
     const channels = CONV_ENCODER_LAYERS[CONV_ENCODER_LAYERS.length - 1][0];
-    h = tf.layers.dense({ units: 7 * 7 * channels, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dense({ units: 7 * 7 * channels, activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.reshape({ targetShape: [7, 7, channels] }).apply(h) as tf.SymbolicTensor;
     CONV_DECODER_LAYERS.forEach(([filters, strides], i) => {
       const last = i === CONV_DECODER_LAYERS.length - 1;
-      h = tf.layers.conv2dTranspose({ filters, kernelSize: 3, strides, padding: 'same', activation: last ? 'sigmoid' : 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.conv2dTranspose({ filters, kernelSize: 3, strides, padding: 'same', activation: last ? 'sigmoid' : 'relu', ...initializers(rng, last ? undefined : 'relu') }).apply(h) as tf.SymbolicTensor;
     });
   }
   return tf.model({ inputs: input, outputs: h, name: `${architecture}_decoder` });

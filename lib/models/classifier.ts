@@ -35,8 +35,15 @@ export interface ClassifierConfig {
   seed?: number;
 }
 
-export function initializers(rng: Random) {
-  return { kernelInitializer: tf.initializers.glorotUniform({ seed: rng.nextSeed() }), biasInitializer: 'zeros' as const };
+/**
+ * Seeded weight initialisers for a layer: He-normal before a ReLU (it keeps the
+ * activations' variance from halving at every layer, which in a deep conv
+ * autoencoder lets the signal fade until the decoder collapses to the background),
+ * Glorot-uniform otherwise; biases start at zero.
+ */
+export function initializers(rng: Random, activation?: 'relu') {
+  const seed = rng.nextSeed();
+  return { kernelInitializer: activation === 'relu' ? tf.initializers.heNormal({ seed }) : tf.initializers.glorotUniform({ seed }), biasInitializer: 'zeros' as const };
 }
 
 function positiveInteger(value: number, what: string): number {
@@ -54,14 +61,14 @@ export function createClassifier(config: ClassifierConfig = {}): tf.LayersModel 
   if (architecture === 'softmax' || architecture === 'mlp') {
     h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
     const hidden = architecture === 'mlp' ? (config.hiddenUnits ?? [256]) : [];
-    for (const units of hidden) h = tf.layers.dense({ units: positiveInteger(units, 'hiddenUnits'), activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    for (const units of hidden) h = tf.layers.dense({ units: positiveInteger(units, 'hiddenUnits'), activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
   } else if (architecture === 'cnn') {
     for (const filters of config.filters ?? [16, 32]) {
-      h = tf.layers.conv2d({ filters: positiveInteger(filters, 'filters'), kernelSize: 5, padding: 'same', activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.conv2d({ filters: positiveInteger(filters, 'filters'), kernelSize: 5, padding: 'same', activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
       h = tf.layers.maxPooling2d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
     }
     h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
-    h = tf.layers.dense({ units: positiveInteger(config.denseUnits ?? 128, 'denseUnits'), activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dense({ units: positiveInteger(config.denseUnits ?? 128, 'denseUnits'), activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
   } else {
     throw new GenlabError(`architecture must be 'softmax', 'mlp' or 'cnn', got '${architecture}'.`);
   }

@@ -1,0 +1,88 @@
+/**
+ * Lab quality benchmark (labs 1 and 2): runs each notebook top to bottom in the
+ * full profile through the real kernel (what a student runs), and reports the wall
+ * time, the time of each cell, the figures the notebook reports with `reportFigure`,
+ * and whether the lab's quality targets hold. Writes bench/results/labs.json.
+ *
+ *   npm run bench:labs                          # 01 and 02, full profile
+ *   npm run bench:labs -- --notebooks 02        # one of them
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Figure, readFigures } from '../lib/report';
+import { projectRoot } from '../scripts/jupyter';
+import { describeFailure, runNotebook } from '../scripts/notebook_runner';
+import { flag, runBench, writeResult } from './common';
+
+/** A lab's full profile must finish within a class period on a 2-core laptop (wasm). */
+const MAX_SECONDS = 15 * 60;
+
+interface Target {
+  says: string;
+  holds: (figure: (name: string) => number) => boolean;
+}
+
+const TARGETS: Record<string, Target[]> = {
+  '01-supervised-vs-unsupervised.ipynb': [{ says: 'CNN test accuracy ≥ 98%', holds: (f) => f('CNN test accuracy') >= 98 }],
+  '02-autoencoders.ipynb': [
+    { says: 'the pretrained encoder beats training from scratch with 100 labels', holds: (f) => f('100 labels, pretrained encoder: test accuracy') > f('100 labels, from scratch: test accuracy') },
+    { says: 'a larger bottleneck reconstructs better (d = 2 > 8 > 32 in test MSE)', holds: (f) => f('conv autoencoder (d = 2) test MSE') > f('conv autoencoder (d = 8) test MSE') && f('conv autoencoder (d = 8) test MSE') > f('conv autoencoder (d = 32) test MSE') },
+  ],
+};
+
+interface NotebookCell {
+  cell_type: string;
+  id?: string;
+  metadata: { execution?: Record<string, string>; nbgrader?: { grade_id?: string } };
+}
+
+/** Seconds each code cell took, from the timestamps nbclient records in the executed notebook. */
+function cellSeconds(executed: string): { cell: string; seconds: number }[] {
+  const nb = JSON.parse(fs.readFileSync(executed, 'utf8')) as { cells: NotebookCell[] };
+  return nb.cells
+    .filter((c) => c.cell_type === 'code' && c.metadata.execution?.['iopub.execute_input'] && c.metadata.execution?.['shell.execute_reply'])
+    .map((c) => ({
+      cell: c.metadata.nbgrader?.grade_id ?? c.id ?? '?',
+      seconds: (Date.parse(c.metadata.execution!['shell.execute_reply']) - Date.parse(c.metadata.execution!['iopub.execute_input'])) / 1000,
+    }));
+}
+
+async function main(): Promise<void> {
+  const wanted = flag('notebooks', '01,02').split(',').map((s) => s.trim());
+  const dir = path.join(projectRoot(), 'notebooks');
+  const notebooks = fs.readdirSync(dir).filter((f) => wanted.some((w) => f.startsWith(w)) && f.endsWith('.ipynb') && !f.includes('.executed.')).sort();
+  if (notebooks.length === 0) throw new Error(`No notebook in notebooks/ starts with ${wanted.join(' or ')}.`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-labs-'));
+  const results = [];
+  let allHeld = true;
+  for (const name of notebooks) {
+    const figuresFile = path.join(work, `${name}.figures.jsonl`);
+    const output = path.join(projectRoot(), 'bench', 'results', name.replace('.ipynb', '.full.ipynb'));
+    console.log(`${name}: running the full profile through the kernel …`);
+    const run = await runNotebook(path.join(dir, name), { profile: 'full', output, cellTimeoutS: MAX_SECONDS, env: { GENLAB_FIGURES: figuresFile } });
+    if (!run.ok) throw new Error(describeFailure(name, run));
+    const figures: Figure[] = readFigures(figuresFile);
+    const figure = (n: string) => {
+      const found = figures.find((f) => f.name === n);
+      if (!found) throw new Error(`${name} reported no figure '${n}'; it reported: ${figures.map((f) => f.name).join(', ')}.`);
+      return found.value;
+    };
+    const targets = [
+      { says: `the full profile finishes within ${MAX_SECONDS / 60} minutes`, held: run.seconds <= MAX_SECONDS },
+      ...(TARGETS[name] ?? []).map((t) => ({ says: t.says, held: t.holds(figure) })),
+    ];
+    allHeld &&= targets.every((t) => t.held);
+    const cells = cellSeconds(output);
+    console.log(`${name}: ${(run.seconds / 60).toFixed(1)} min`);
+    for (const f of figures) console.log(`  ${f.name}: ${Number.isInteger(f.value) ? f.value : f.value.toFixed(4)}${f.unit ? ` ${f.unit}` : ''}`);
+    console.log(`  slowest cells: ${[...cells].sort((a, b) => b.seconds - a.seconds).slice(0, 5).map((c) => `${c.cell} ${c.seconds.toFixed(0)} s`).join(', ')}`);
+    for (const t of targets) console.log(`  ${t.held ? 'met   ' : 'MISSED'} ${t.says}`);
+    results.push({ notebook: name, seconds: run.seconds, figures, targets, cells, executed: path.relative(projectRoot(), output) });
+  }
+  const file = writeResult('labs', { date: new Date().toISOString(), machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`, results });
+  console.log(`${allHeld ? 'every target met' : 'some targets missed'}; results in ${path.relative(projectRoot(), file)}`);
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+runBench(main);
