@@ -162,3 +162,40 @@ export function bitsPerDim(nllNats: number, dims: number): number {
   if (!(dims > 0)) throw new GenlabError(`bitsPerDim needs a positive number of dimensions, got ${dims}.`);
   return nllNats / (dims * Math.LN2);
 }
+
+/**
+ * The discriminator's loss in the GAN minimax game, on logits (D(x) = σ(ℓ(x))):
+ *
+ *   L_D = −E_x[log D(x)] − E_z[log(1 − D(G(z)))] = E[softplus(−ℓ_real)] + E[softplus(ℓ_fake)]
+ *
+ * i.e. binary cross-entropy with real = 1 and fake = 0, each batch averaged. Using
+ * log σ(ℓ) = −softplus(−ℓ) and log(1 − σ(ℓ)) = −softplus(ℓ), it never takes log(0).
+ * Returns a scalar.
+ */
+export function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.softplus(realLogits.neg()).mean().add(tf.softplus(fakeLogits).mean()) as tf.Scalar);
+}
+
+/**
+ * The generator's loss in the original minimax game: it minimises
+ *
+ *   L_G = E_z[log(1 − D(G(z)))] = −E[softplus(ℓ_fake)]
+ *
+ * which saturates: when D confidently rejects the fakes (ℓ_fake ≪ 0, early in
+ * training), its gradient vanishes. Returns a scalar.
+ */
+export function minimaxGeneratorLoss(fakeLogits: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.softplus(fakeLogits).mean().neg() as tf.Scalar);
+}
+
+/**
+ * The non-saturating generator loss (Goodfellow et al. 2014), used in practice:
+ *
+ *   L_G = −E_z[log D(G(z))] = E[softplus(−ℓ_fake)]
+ *
+ * Same fixed point as the minimax loss, but a strong gradient exactly where the
+ * generator is losing. Returns a scalar.
+ */
+export function nonSaturatingGeneratorLoss(fakeLogits: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.softplus(fakeLogits.neg()).mean() as tf.Scalar);
+}
