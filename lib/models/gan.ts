@@ -1,0 +1,221 @@
+/**
+ * Generative adversarial networks (Goodfellow et al. 2014): an implicit generative
+ * model. Draw noise z from a simple distribution and map it through a generator,
+ * x = G(z); a discriminator D(x) ∈ (0, 1) is trained to tell real images from
+ * generated ones, and G to fool it, in the two-player game
+ *
+ *   min_G max_D  E_x[log D(x)] + E_z[log(1 − D(G(z)))].
+ *
+ * Networks work on images scaled to [−1, 1] (G ends in tanh); `toGanRange` and
+ * `fromGanRange` convert. D outputs a logit ℓ (D = σ(ℓ)); the losses live in
+ * ../losses.ts. Two architectures:
+ *
+ * - 'mlp' (CS231n's sizes): z ∈ U(−1, 1)^96; G 96 → 1024 → 1024 → 784 (ReLU, tanh);
+ *   D 784 → 256 → 256 → 1 (LeakyReLU 0.01).
+ * - 'dcgan' (Radford et al. 2016, small): G z → 7×7×128 (BN, ReLU) → up-conv 4×4 ×64 stride 2
+ *   (BN, ReLU) → up-conv 4×4 ×1 stride 2, tanh; D conv 4×4 ×64 stride 2 (LeakyReLU 0.2) →
+ *   conv 4×4 ×128 stride 2 (BN, LeakyReLU 0.2) → dense 1. Fractionally-strided convs
+ *   in G, strided convs in D, batch norm, no pooling.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { batches } from '../data/batches';
+import { GenlabError } from '../errors';
+import { discriminatorLoss, nonSaturatingGeneratorLoss } from '../losses';
+import { Random, rngFor } from '../random';
+import { fit, History } from '../train';
+import { initializers } from './classifier';
+
+export type GanArchitecture = 'mlp' | 'dcgan';
+
+export interface GanConfig {
+  architecture?: GanArchitecture;
+  /** Dimensions of z (default 96). */
+  noiseDim?: number;
+  /** Filters of the DCGAN's conv layers: [G's up-conv, D's second conv]; default [64, 128]. */
+  filters?: [number, number];
+  seed?: number;
+}
+
+export interface Gan {
+  /** z [N, noiseDim] → images [N, 28, 28, 1] in [−1, 1]. */
+  generator: tf.LayersModel;
+  /** images [N, 28, 28, 1] in [−1, 1] → logits [N, 1]. */
+  discriminator: tf.LayersModel;
+  noiseDim: number;
+  architecture: GanArchitecture;
+}
+
+function resolve(config: GanConfig) {
+  const architecture = config.architecture ?? 'mlp';
+  const noiseDim = config.noiseDim ?? 96;
+  if (architecture !== 'mlp' && architecture !== 'dcgan') throw new GenlabError(`architecture must be 'mlp' or 'dcgan', got '${architecture}'.`);
+  if (!Number.isInteger(noiseDim) || noiseDim < 1) throw new GenlabError(`noiseDim must be a whole number ≥ 1, got ${noiseDim}.`);
+  return { architecture, noiseDim, filters: config.filters ?? ([64, 128] as [number, number]), rng: rngFor(config.seed) };
+}
+
+const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor) => layer.apply(x) as tf.SymbolicTensor;
+
+/** G: z → x. */
+export function createGenerator(config: GanConfig = {}): tf.LayersModel {
+  const { architecture, noiseDim, filters, rng } = resolve(config);
+  const z = tf.input({ shape: [noiseDim] });
+  let h: tf.SymbolicTensor;
+  if (architecture === 'mlp') {
+    h = apply(tf.layers.dense({ units: 1024, activation: 'relu', ...initializers(rng, 'relu') }), z);
+    h = apply(tf.layers.dense({ units: 1024, activation: 'relu', ...initializers(rng, 'relu') }), h);
+    h = apply(tf.layers.dense({ units: 784, activation: 'tanh', ...initializers(rng) }), h);
+    h = apply(tf.layers.reshape({ targetShape: [28, 28, 1] }), h);
+  } else {
+    h = apply(tf.layers.dense({ units: 7 * 7 * 128, useBias: false, ...initializers(rng, 'relu') }), z);
+    h = apply(tf.layers.reshape({ targetShape: [7, 7, 128] }), h);
+    h = apply(tf.layers.batchNormalization(), h); // per channel
+    h = apply(tf.layers.reLU(), h);
+    h = apply(tf.layers.conv2dTranspose({ filters: filters[0], kernelSize: 4, strides: 2, padding: 'same', useBias: false, ...initializers(rng, 'relu') }), h);
+    h = apply(tf.layers.batchNormalization(), h);
+    h = apply(tf.layers.reLU(), h);
+    h = apply(tf.layers.conv2dTranspose({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', activation: 'tanh', ...initializers(rng) }), h);
+  }
+  return tf.model({ inputs: z, outputs: h, name: `${architecture}_generator` });
+}
+
+/** D: x → logit. */
+export function createDiscriminator(config: GanConfig = {}): tf.LayersModel {
+  const { architecture, filters, rng } = resolve(config);
+  const x = tf.input({ shape: [28, 28, 1] });
+  let h: tf.SymbolicTensor;
+  if (architecture === 'mlp') {
+    h = apply(tf.layers.flatten(), x);
+    for (let i = 0; i < 2; i++) {
+      h = apply(tf.layers.dense({ units: 256, ...initializers(rng) }), h);
+      h = apply(tf.layers.leakyReLU({ alpha: 0.01 }), h);
+    }
+  } else {
+    h = apply(tf.layers.conv2d({ filters: filters[0], kernelSize: 4, strides: 2, padding: 'same', ...initializers(rng) }), x);
+    h = apply(tf.layers.leakyReLU({ alpha: 0.2 }), h);
+    h = apply(tf.layers.conv2d({ filters: filters[1], kernelSize: 4, strides: 2, padding: 'same', useBias: false, ...initializers(rng) }), h);
+    h = apply(tf.layers.batchNormalization(), h);
+    h = apply(tf.layers.leakyReLU({ alpha: 0.2 }), h);
+    h = apply(tf.layers.flatten(), h);
+  }
+  const logit = apply(tf.layers.dense({ units: 1, ...initializers(rng), name: 'logit' }), h);
+  return tf.model({ inputs: x, outputs: logit, name: `${architecture}_discriminator` });
+}
+
+/** A generator and a discriminator from one config (and one seeded generator). */
+export function createGan(config: GanConfig = {}): Gan {
+  const { architecture, noiseDim } = resolve(config);
+  const rng = new Random(config.seed ?? rngFor(undefined).nextSeed());
+  return {
+    generator: createGenerator({ ...config, seed: rng.nextSeed() }),
+    discriminator: createDiscriminator({ ...config, seed: rng.nextSeed() }),
+    noiseDim,
+    architecture,
+  };
+}
+
+/** Pixel intensities [0, 1] → the networks' range [−1, 1]: 2x − 1. */
+export function toGanRange(images: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => images.mul(2).sub(1));
+}
+
+/** The networks' range [−1, 1] → intensities [0, 1]: (x + 1) / 2. */
+export function fromGanRange(images: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => images.add(1).div(2));
+}
+
+/** z ~ U(−1, 1)^noiseDim for n samples, seeded. */
+export function sampleNoise(n: number, noiseDim: number, seed: number): tf.Tensor2D {
+  return tf.randomUniform([n, noiseDim], -1, 1, 'float32', seed) as tf.Tensor2D;
+}
+
+/** n generated images in [0, 1] (inference mode: batch norm uses its moving statistics). */
+export function generate(gan: Gan, n: number, seed: number): tf.Tensor4D {
+  return tf.tidy(() => fromGanRange(gan.generator.predict(sampleNoise(n, gan.noiseDim, seed)) as tf.Tensor) as tf.Tensor4D);
+}
+
+export interface GanOptimizers {
+  discriminator: tf.Optimizer;
+  generator: tf.Optimizer;
+}
+
+/** Adam with β₁ = 0.5 for each player (Radford et al.: β₁ = 0.9 oscillates). */
+export function createOptimizers(learningRate = 1e-3, beta1 = 0.5): GanOptimizers {
+  return { discriminator: tf.train.adam(learningRate, beta1, 0.999), generator: tf.train.adam(learningRate, beta1, 0.999) };
+}
+
+const variablesOf = (model: tf.LayersModel) => model.trainableWeights.map((w) => w.read() as tf.Variable);
+
+/**
+ * One discriminator step: ascend E[log D(x)] + E[log(1 − D(G(z)))] on a real batch
+ * (in [−1, 1]) and as many fakes, updating D only. Returns the loss and the mean
+ * D(x) and D(G(z)).
+ */
+export function discriminatorStep(gan: Gan, optimizer: tf.Optimizer, real: tf.Tensor, seed: number, loss = discriminatorLoss): { loss: tf.Scalar; dReal: tf.Scalar; dFake: tf.Scalar } {
+  return tf.tidy(() => {
+    const fake = gan.generator.apply(sampleNoise(real.shape[0], gan.noiseDim, seed), { training: true }) as tf.Tensor;
+    let dReal!: tf.Scalar;
+    let dFake!: tf.Scalar;
+    const value = optimizer.minimize(() => {
+      const realLogits = gan.discriminator.apply(real, { training: true }) as tf.Tensor;
+      const fakeLogits = gan.discriminator.apply(fake, { training: true }) as tf.Tensor;
+      dReal = tf.keep(tf.sigmoid(realLogits).mean() as tf.Scalar);
+      dFake = tf.keep(tf.sigmoid(fakeLogits).mean() as tf.Scalar);
+      return loss(realLogits, fakeLogits);
+    }, true, variablesOf(gan.discriminator))!;
+    return { loss: value, dReal, dFake };
+  });
+}
+
+/** One generator step on `batchSize` fakes, updating G only with `loss` (default non-saturating). */
+export function generatorStep(gan: Gan, optimizer: tf.Optimizer, batchSize: number, seed: number, loss: (fakeLogits: tf.Tensor) => tf.Scalar = nonSaturatingGeneratorLoss): tf.Scalar {
+  return tf.tidy(() => optimizer.minimize(() => {
+    const fake = gan.generator.apply(sampleNoise(batchSize, gan.noiseDim, seed), { training: true }) as tf.Tensor;
+    return loss(gan.discriminator.apply(fake, { training: true }) as tf.Tensor);
+  }, true, variablesOf(gan.generator))!);
+}
+
+export interface TrainGanOptions {
+  /** Generator steps. */
+  steps: number;
+  /** Discriminator steps per generator step (default 1). */
+  k?: number;
+  batchSize?: number;
+  /** Default: Adam(1e-3, β₁ = 0.5) for each. */
+  optimizers?: GanOptimizers;
+  generatorLoss?: (fakeLogits: tf.Tensor) => tf.Scalar;
+  discriminatorLoss?: (realLogits: tf.Tensor, fakeLogits: tf.Tensor) => tf.Scalar;
+  seed?: number;
+  label?: string;
+  quiet?: boolean;
+  /** After each generator step (sample grids, snapshots). */
+  onStep?: (step: number, values: Record<string, number>) => void | Promise<void>;
+}
+
+/**
+ * The GAN training algorithm: for each generator step, k discriminator steps on
+ * fresh real batches (images in [0, 1], scaled here), then one generator step.
+ * Records D's and G's losses and the mean D(x), D(G(z)).
+ */
+export async function trainGan(gan: Gan, images: tf.Tensor, options: TrainGanOptions): Promise<History> {
+  const k = options.k ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new GenlabError(`trainGan: k (discriminator steps per generator step) must be a whole number ≥ 1, got ${k}.`);
+  const batchSize = Math.min(options.batchSize ?? 128, images.shape[0]);
+  const optimizers = options.optimizers ?? createOptimizers();
+  const rng = rngFor(options.seed ?? 0);
+  const stream = batches(images, undefined, { batchSize, seed: rng.nextSeed() });
+  return fit({
+    steps: options.steps,
+    label: options.label ?? `${gan.architecture} GAN`,
+    quiet: options.quiet,
+    onStep: options.onStep,
+    step: () => {
+      let d!: { loss: tf.Scalar; dReal: tf.Scalar; dFake: tf.Scalar };
+      for (let i = 0; i < k; i++) {
+        if (d) Object.values(d).forEach((t) => t.dispose());
+        d = discriminatorStep(gan, optimizers.discriminator, toGanRange(stream.next().value.x), rng.nextSeed(), options.discriminatorLoss);
+      }
+      const g = generatorStep(gan, optimizers.generator, batchSize, rng.nextSeed(), options.generatorLoss);
+      return { discriminator: d.loss, generator: g, 'D(x)': d.dReal, 'D(G(z))': d.dFake };
+    },
+  });
+}
