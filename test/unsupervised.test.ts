@@ -93,12 +93,16 @@ describe('k-means', () => {
     assertGenlabError(() => kmeansPlusPlus(x, 301), /k must be a whole number between 1 and the number of points \(300\), got 301/);
   });
 
-  it('runs a student\'s own steps when given, and frees its intermediate tensors', () => {
-    const { x } = blobs(3);
+  it('runs a student\'s own steps when given, and frees their temporaries even when they do not', () => {
+    const { x, labels } = blobs(3);
     let calls = 0;
     const before = tf.memory().numTensors;
-    const result = kmeans(x, 3, { seed: 1, assign: (p, c) => (calls++, assignClusters(p, c)) });
-    assert.ok(calls >= result.iterations);
+    // Steps written without tf.tidy, as a student would: every intermediate would otherwise leak.
+    const leakyAssign = (p: tf.Tensor, c: tf.Tensor) => (calls++, p.square().sum(1, true).sub(tf.matMul(p, c, false, true).mul(2)).add(c.square().sum(1).expandDims(0)).argMin(1));
+    const leakyUpdate = (p: tf.Tensor, a: tf.Tensor, k: number, previous?: tf.Tensor) => updateCentroids(p, a, k, previous).add(tf.zeros([k, p.shape[1]!]));
+    const result = kmeans(x, 3, { seed: 1, assign: leakyAssign, update: leakyUpdate });
+    assert.ok(calls >= result.iterations && result.converged);
+    assert.strictEqual(clusterPurity(result.assignments, labels).purity, 1);
     assert.strictEqual(tf.memory().numTensors, before + 2, 'only the centroids and assignments remain');
   });
 });

@@ -21,11 +21,13 @@ import * as tf from '@tensorflow/tfjs';
 import { batches } from '../data/batches';
 import { GenlabError } from '../errors';
 import { discriminatorLoss, nonSaturatingGeneratorLoss } from '../losses';
+import { frechetDistance, modeCoverage } from '../metrics';
 import { Random, rngFor } from '../random';
 import { fit, History } from '../train';
-import { initializers } from './classifier';
+import { initializers, penultimateFeatures } from './classifier';
 
-export type GanArchitecture = 'mlp' | 'dcgan';
+export type GanArchitecture = 'mlp' | 'dcgan' | 'toy';
+export type NoiseDistribution = 'uniform' | 'normal';
 
 export interface GanConfig {
   architecture?: GanArchitecture;
@@ -42,13 +44,15 @@ export interface Gan {
   /** images [N, 28, 28, 1] in [−1, 1] → logits [N, 1]. */
   discriminator: tf.LayersModel;
   noiseDim: number;
+  /** z ~ U(−1, 1)^d (the image GANs) or N(0, I) (the 1-D toy). */
+  noise: NoiseDistribution;
   architecture: GanArchitecture;
 }
 
 function resolve(config: GanConfig) {
   const architecture = config.architecture ?? 'mlp';
   const noiseDim = config.noiseDim ?? 96;
-  if (architecture !== 'mlp' && architecture !== 'dcgan') throw new GenlabError(`architecture must be 'mlp' or 'dcgan', got '${architecture}'.`);
+  if (architecture !== 'mlp' && architecture !== 'dcgan') throw new GenlabError(`architecture must be 'mlp' or 'dcgan', got '${architecture}' (the 1-D example is createToyGan()).`);
   if (!Number.isInteger(noiseDim) || noiseDim < 1) throw new GenlabError(`noiseDim must be a whole number ≥ 1, got ${noiseDim}.`);
   return { architecture, noiseDim, filters: config.filters ?? ([64, 128] as [number, number]), rng: rngFor(config.seed) };
 }
@@ -109,8 +113,26 @@ export function createGan(config: GanConfig = {}): Gan {
     generator: createGenerator({ ...config, seed: rng.nextSeed() }),
     discriminator: createDiscriminator({ ...config, seed: rng.nextSeed() }),
     noiseDim,
+    noise: 'uniform',
     architecture,
   };
+}
+
+/**
+ * The lecture's 1-D example: G maps z ~ N(0, 1) to a number, through two hidden
+ * layers of `hidden` LeakyReLU units; D scores a number with a network of the same
+ * shape. Trained on samples of a 1-D density (shape [N, 1]) with `rescale: false`.
+ */
+export function createToyGan(options: { hidden?: number; seed?: number } = {}): Gan {
+  const hidden = options.hidden ?? 32;
+  const rng = new Random(options.seed ?? rngFor(undefined).nextSeed());
+  const mlp = (name: string) => {
+    const input = tf.input({ shape: [1] });
+    let h = input;
+    for (let i = 0; i < 2; i++) h = apply(tf.layers.leakyReLU({ alpha: 0.1 }), apply(tf.layers.dense({ units: hidden, ...initializers(rng, 'relu') }), h));
+    return tf.model({ inputs: input, outputs: apply(tf.layers.dense({ units: 1, ...initializers(rng) }), h), name });
+  };
+  return { generator: mlp('toy_generator'), discriminator: mlp('toy_discriminator'), noiseDim: 1, noise: 'normal', architecture: 'toy' };
 }
 
 /** Pixel intensities [0, 1] → the networks' range [−1, 1]: 2x − 1. */
@@ -123,14 +145,19 @@ export function fromGanRange(images: tf.Tensor): tf.Tensor {
   return tf.tidy(() => images.add(1).div(2));
 }
 
-/** z ~ U(−1, 1)^noiseDim for n samples, seeded. */
-export function sampleNoise(n: number, noiseDim: number, seed: number): tf.Tensor2D {
-  return tf.randomUniform([n, noiseDim], -1, 1, 'float32', seed) as tf.Tensor2D;
+/** n noise vectors [n, noiseDim], z ~ U(−1, 1)^d (default) or N(0, I), seeded. */
+export function sampleNoise(n: number, noiseDim: number, seed: number, distribution: NoiseDistribution = 'uniform'): tf.Tensor2D {
+  return (distribution === 'normal' ? tf.randomNormal([n, noiseDim], 0, 1, 'float32', seed) : tf.randomUniform([n, noiseDim], -1, 1, 'float32', seed)) as tf.Tensor2D;
+}
+
+/** Noise for this GAN's generator. */
+export function noiseFor(gan: Gan, n: number, seed: number): tf.Tensor2D {
+  return sampleNoise(n, gan.noiseDim, seed, gan.noise);
 }
 
 /** n generated images in [0, 1] (inference mode: batch norm uses its moving statistics). */
 export function generate(gan: Gan, n: number, seed: number): tf.Tensor4D {
-  return tf.tidy(() => fromGanRange(gan.generator.predict(sampleNoise(n, gan.noiseDim, seed)) as tf.Tensor) as tf.Tensor4D);
+  return tf.tidy(() => fromGanRange(gan.generator.predict(noiseFor(gan, n, seed)) as tf.Tensor) as tf.Tensor4D);
 }
 
 export interface GanOptimizers {
@@ -152,7 +179,7 @@ const variablesOf = (model: tf.LayersModel) => model.trainableWeights.map((w) =>
  */
 export function discriminatorStep(gan: Gan, optimizer: tf.Optimizer, real: tf.Tensor, seed: number, loss = discriminatorLoss): { loss: tf.Scalar; dReal: tf.Scalar; dFake: tf.Scalar } {
   return tf.tidy(() => {
-    const fake = gan.generator.apply(sampleNoise(real.shape[0], gan.noiseDim, seed), { training: true }) as tf.Tensor;
+    const fake = gan.generator.apply(noiseFor(gan, real.shape[0], seed), { training: true }) as tf.Tensor;
     let dReal!: tf.Scalar;
     let dFake!: tf.Scalar;
     const value = optimizer.minimize(() => {
@@ -169,7 +196,7 @@ export function discriminatorStep(gan: Gan, optimizer: tf.Optimizer, real: tf.Te
 /** One generator step on `batchSize` fakes, updating G only with `loss` (default non-saturating). */
 export function generatorStep(gan: Gan, optimizer: tf.Optimizer, batchSize: number, seed: number, loss: (fakeLogits: tf.Tensor) => tf.Scalar = nonSaturatingGeneratorLoss): tf.Scalar {
   return tf.tidy(() => optimizer.minimize(() => {
-    const fake = gan.generator.apply(sampleNoise(batchSize, gan.noiseDim, seed), { training: true }) as tf.Tensor;
+    const fake = gan.generator.apply(noiseFor(gan, batchSize, seed), { training: true }) as tf.Tensor;
     return loss(gan.discriminator.apply(fake, { training: true }) as tf.Tensor);
   }, true, variablesOf(gan.generator))!);
 }
@@ -185,6 +212,8 @@ export interface TrainGanOptions {
   generatorLoss?: (fakeLogits: tf.Tensor) => tf.Scalar;
   discriminatorLoss?: (realLogits: tf.Tensor, fakeLogits: tf.Tensor) => tf.Scalar;
   seed?: number;
+  /** Scale the data from [0, 1] to the networks' [−1, 1] (default true; false for the 1-D toy's raw numbers). */
+  rescale?: boolean;
   label?: string;
   quiet?: boolean;
   /** After each generator step (sample grids, snapshots). */
@@ -212,10 +241,41 @@ export async function trainGan(gan: Gan, images: tf.Tensor, options: TrainGanOpt
       let d!: { loss: tf.Scalar; dReal: tf.Scalar; dFake: tf.Scalar };
       for (let i = 0; i < k; i++) {
         if (d) Object.values(d).forEach((t) => t.dispose());
-        d = discriminatorStep(gan, optimizers.discriminator, toGanRange(stream.next().value.x), rng.nextSeed(), options.discriminatorLoss);
+        const x = stream.next().value.x;
+        d = discriminatorStep(gan, optimizers.discriminator, options.rescale === false ? x : toGanRange(x), rng.nextSeed(), options.discriminatorLoss);
       }
       const g = generatorStep(gan, optimizers.generator, batchSize, rng.nextSeed(), options.generatorLoss);
       return { discriminator: d.loss, generator: g, 'D(x)': d.dReal, 'D(G(z))': d.dFake };
     },
   });
+}
+
+export interface SampleQuality {
+  /** Digits that at least 1% of the samples are classified as (10 when no mode is missing). */
+  modesCovered: number;
+  /** How many samples the classifier gives each digit. */
+  counts: number[];
+  /** Mean of the classifier's top probability, max_k p(k | x): high when samples look like clear digits. */
+  meanConfidence: number;
+  /** Fréchet distance between the classifier's features of the samples and of the reference images (FID-style). */
+  frechetDistance: number;
+}
+
+/**
+ * Judges generated digits with a trained MNIST classifier: mode coverage, mean
+ * confidence, and a Fréchet distance on its penultimate features against real
+ * `reference` images (images in [0, 1]; compare with two real sets for scale).
+ */
+export function judgeSamples(classifier: tf.LayersModel, samples: tf.Tensor, reference: tf.Tensor): SampleQuality {
+  const logits = classifier.predict(samples) as tf.Tensor;
+  const predicted = tf.tidy(() => logits.argMax(1).dataSync());
+  const confidence = tf.tidy(() => tf.softmax(logits).max(1).mean().dataSync()[0]);
+  logits.dispose();
+  const { covered, counts } = modeCoverage(predicted, classifier.outputs[0].shape[1] as number);
+  const a = penultimateFeatures(classifier, samples);
+  const b = penultimateFeatures(classifier, reference);
+  const distance = frechetDistance(a, b);
+  a.dispose();
+  b.dispose();
+  return { modesCovered: covered, counts, meanConfidence: confidence, frechetDistance: distance };
 }

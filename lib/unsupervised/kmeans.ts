@@ -115,8 +115,12 @@ export interface KMeansResult {
 /** Lloyd's algorithm from k-means++ (or given) centroids. The caller owns the returned tensors. */
 export function kmeans(x: tf.Tensor, k: number, options: KMeansOptions = {}): KMeansResult {
   const xs = asMatrix(x, 'kmeans');
-  const assign = options.assign ?? assignClusters;
-  const update = options.update ?? updateCentroids;
+  // Each step runs inside tf.tidy, so a student's step that does not free its
+  // temporaries (a [60000, 784] square is 188 MB) cannot fill memory round after round.
+  const assignStep = options.assign ?? assignClusters;
+  const updateStep = options.update ?? updateCentroids;
+  const assign = (p: tf.Tensor, c: tf.Tensor) => tf.tidy(() => assignStep(p, c));
+  const update = (p: tf.Tensor, a: tf.Tensor, k: number, previous: tf.Tensor) => tf.tidy(() => updateStep(p, a, k, previous));
   const maxIterations = options.iterations ?? 100;
   let centroids: tf.Tensor2D = options.initial ? (asMatrix(options.initial, 'kmeans').clone() as tf.Tensor2D) : kmeansPlusPlus(xs, k, options.seed);
   if (centroids.shape[0] !== k || centroids.shape[1] !== xs.shape[1]) throw new GenlabError(`kmeans: initial centroids are [${centroids.shape}], expected [${k}, ${xs.shape[1]}].`);

@@ -33,8 +33,12 @@ export function plotlyLibraryScript(): string {
   return `<script type="text/javascript">(function (define, module, exports) {\n${plotlySource.replace(/<\/script/gi, '<\\/script')}\n}).call(window);</script>`;
 }
 
-/** The HTML of one chart: a div and a script that draws it once plotly.js is there. */
-export function chartHtml(traces: Trace[], layout: Layout = {}, height = 420): string {
+/**
+ * The HTML of one chart: a div and a script that draws it once plotly.js is there.
+ * `frames` (plotly animation frames, each `{ name, data }`) make it an animation,
+ * played by the layout's buttons and scrubbed by its slider.
+ */
+export function chartHtml(traces: Trace[], layout: Layout = {}, height = 420, frames?: Trace[]): string {
   const id = `genlab-chart-${process.pid}-${Date.now().toString(36)}-${++chartCounter}`;
   const fullLayout = { margin: { t: 48, r: 24, b: 56, l: 64 }, template: undefined, ...layout };
   const json = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
@@ -44,7 +48,7 @@ export function chartHtml(traces: Trace[], layout: Layout = {}, height = 420): s
   function draw() {
     var el = document.getElementById(${json(id)});
     if (!el) return;
-    if (window.Plotly) { window.Plotly.newPlot(el, ${json(traces)}, ${json(fullLayout)}, {responsive: true, displaylogo: false}); return; }
+    if (window.Plotly) { window.Plotly.newPlot(el, {data: ${json(traces)}, layout: ${json(fullLayout)}, frames: ${json(frames ?? [])}, config: {responsive: true, displaylogo: false}}); return; }
     if (++tries < 100) { setTimeout(draw, 100); return; }
     el.textContent = 'This chart needs plotly.js, which was sent with the first chart of this kernel: re-run that cell (or restart the kernel and run all).';
   }
@@ -53,8 +57,8 @@ export function chartHtml(traces: Trace[], layout: Layout = {}, height = 420): s
 }
 
 /** Shows a plotly chart in the notebook (an HTML file outside a kernel). */
-export function plot(traces: Trace[], layout: Layout = {}, options: { height?: number } = {}): void {
-  const chart = chartHtml(traces, layout, options.height);
+export function plot(traces: Trace[], layout: Layout = {}, options: { height?: number; frames?: Trace[] } = {}): void {
+  const chart = chartHtml(traces, layout, options.height, options.frames);
   if (inKernel()) {
     const withLibrary = plotlySentToKernel ? chart : `${plotlyLibraryScript()}\n${chart}`;
     plotlySentToKernel = true;
@@ -168,4 +172,27 @@ export function tableHtml(rows: (string | number)[][], header?: (string | number
   const cell = (tag: string, v: string | number) => `<${tag} style="padding:2px 10px;text-align:right">${escapeHtml(String(v))}</${tag}>`;
   const head = header ? `<tr>${header.map((h) => cell('th', h)).join('')}</tr>` : '';
   return `<table>${head}${rows.map((r) => `<tr>${r.map((v) => cell('td', v)).join('')}</tr>`).join('')}</table>`;
+}
+
+/**
+ * An animation of line charts over time, with a play button and a slider: one frame
+ * per snapshot, each a set of named series over a shared x. (The lecture's 1-D GAN
+ * figure: the data density, the generator's density and D(x) as training goes on.)
+ */
+export function animatedLineChart(x: ArrayLike<number>, snapshots: { label: string; series: Record<string, ArrayLike<number>> }[], options: { title?: string; xLabel?: string; yLabel?: string; yRange?: [number, number] } = {}): void {
+  if (snapshots.length === 0) throw new GenlabError('animatedLineChart needs at least one snapshot.');
+  const xs = Array.from(x);
+  const traces = (series: Record<string, ArrayLike<number>>) => Object.entries(series).map(([name, y]) => ({ type: 'scatter', mode: 'lines', name, x: xs, y: Array.from(y) }));
+  const frames = snapshots.map((s) => ({ name: s.label, data: traces(s.series) }));
+  const play = { label: '▶ play', method: 'animate', args: [null, { frame: { duration: 300, redraw: false }, transition: { duration: 0 }, fromcurrent: true }] };
+  const pause = { label: '❚❚ pause', method: 'animate', args: [[null], { mode: 'immediate', frame: { duration: 0, redraw: false } }] };
+  plot(traces(snapshots[snapshots.length - 1].series), {
+    ...title(options.title),
+    ...axes(options.xLabel, options.yLabel, { yaxis: options.yRange ? { range: options.yRange } : {} }),
+    updatemenus: [{ type: 'buttons', showactive: false, x: 0, y: -0.18, xanchor: 'left', buttons: [play, pause] }],
+    sliders: [{
+      active: snapshots.length - 1, x: 0.18, len: 0.82, y: -0.08, currentvalue: { prefix: '' },
+      steps: snapshots.map((s) => ({ label: s.label, method: 'animate', args: [[s.label], { mode: 'immediate', frame: { duration: 0, redraw: false }, transition: { duration: 0 } }] })),
+    }],
+  }, { height: 480, frames });
 }
