@@ -189,6 +189,13 @@ describe('lab checks name the mistake', function () {
     assert.match(r.evalue!, /^conv output shapes .*: the images shrink at every layer: use padding: 'same'/);
   });
 
+  it('05-gan: real and fake swapped in discriminatorLoss is caught by the check, in words', async () => {
+    const r = await runWithMistake('05-gan.ipynb', 'gan-swapped-mistake.ipynb', ['tf.softplus(realLogits.neg()).mean().add(tf.softplus(fakeLogits).mean())', 'tf.softplus(realLogits).mean().add(tf.softplus(fakeLogits.neg()).mean())']);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^discriminatorLoss: real and fake are swapped: real images should get D = 1, generated ones D = 0/);
+  });
+
   it('03-vae: σ where σ² belongs in klNormal is caught by the KL check, in words', async () => {
     const r = await runWithMistake('03-vae.ipynb', 'vae-sigma-mistake.ipynb', ['.sub(logvar.exp()).sum(-1)', '.sub(logvar.mul(0.5).exp()).sum(-1)']);
     assert.strictEqual(r.ok, false);
