@@ -37,14 +37,14 @@ interface NotebookCell {
   metadata: { execution?: Record<string, string>; nbgrader?: { grade_id?: string } };
 }
 
-/** Seconds each code cell took, from the timestamps nbclient records in the executed notebook. */
+/** Seconds each code cell took: from the kernel's "busy" to its "idle", as nbclient records them in the executed notebook. */
 function cellSeconds(executed: string): { cell: string; seconds: number }[] {
   const nb = JSON.parse(fs.readFileSync(executed, 'utf8')) as { cells: NotebookCell[] };
   return nb.cells
-    .filter((c) => c.cell_type === 'code' && c.metadata.execution?.['iopub.execute_input'] && c.metadata.execution?.['shell.execute_reply'])
+    .filter((c) => c.cell_type === 'code' && c.metadata.execution?.['iopub.status.busy'] && c.metadata.execution?.['iopub.status.idle'])
     .map((c) => ({
       cell: c.metadata.nbgrader?.grade_id ?? c.id ?? '?',
-      seconds: (Date.parse(c.metadata.execution!['shell.execute_reply']) - Date.parse(c.metadata.execution!['iopub.execute_input'])) / 1000,
+      seconds: (Date.parse(c.metadata.execution!['iopub.status.idle']) - Date.parse(c.metadata.execution!['iopub.status.busy'])) / 1000,
     }));
 }
 

@@ -22,6 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batches } from '../data/batches';
+import { checkImageBatch } from '../data/mnist';
 import { GenlabError } from '../errors';
 import { mse } from '../losses';
 import { Random, rngFor } from '../random';
@@ -125,21 +126,15 @@ export function createAutoencoder(config: AutoencoderConfig = {}): Autoencoder {
   };
 }
 
-function checkImages(x: tf.Tensor, what: string): void {
-  if (x.rank !== 4 || x.shape[1] !== 28 || x.shape[2] !== 28 || x.shape[3] !== 1) {
-    throw new GenlabError(`${what} expects images shaped [N, 28, 28, 1], got [${x.shape}]: reshape with x.reshape([-1, 28, 28, 1]).`);
-  }
-}
-
 /** x̂ = decoder(encoder(x)). */
 export function reconstruct(ae: Autoencoder, x: tf.Tensor): tf.Tensor4D {
-  checkImages(x, 'reconstruct');
+  checkImageBatch(x, 'reconstruct');
   return tf.tidy(() => ae.decoder.apply(ae.encoder.apply(x)) as tf.Tensor4D);
 }
 
 /** The codes z = encoder(x) of a dataset, [N, bottleneck], computed in batches. */
 export function encodeAll(ae: Autoencoder, x: tf.Tensor, batchSize = 1000): tf.Tensor2D {
-  checkImages(x, 'encodeAll');
+  checkImageBatch(x, 'encodeAll');
   const parts: tf.Tensor[] = [];
   for (let start = 0; start < x.shape[0]; start += batchSize) parts.push(ae.encoder.predict(x.slice(start, Math.min(batchSize, x.shape[0] - start))) as tf.Tensor);
   const all = tf.concat(parts) as tf.Tensor2D;
@@ -175,7 +170,7 @@ export interface TrainAutoencoderOptions {
 
 /** Trains encoder and decoder together with Adam on the mean reconstruction loss. */
 export async function trainAutoencoder(ae: Autoencoder, images: tf.Tensor, options: TrainAutoencoderOptions): Promise<History> {
-  checkImages(images, 'trainAutoencoder');
+  checkImageBatch(images, 'trainAutoencoder');
   const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
   const loss = options.loss ?? mse;
   const stream = batches(images, undefined, { batchSize: Math.min(options.batchSize ?? 64, images.shape[0]), seed: options.seed ?? 0 });
@@ -197,7 +192,7 @@ export async function trainAutoencoder(ae: Autoencoder, images: tf.Tensor, optio
 
 /** The mean reconstruction MSE over a dataset (optionally of corrupted inputs against clean targets). */
 export function evaluateMse(ae: Autoencoder, images: tf.Tensor, options: { batchSize?: number; corrupt?: (x: tf.Tensor, batch: number) => tf.Tensor } = {}): number {
-  checkImages(images, 'evaluateMse');
+  checkImageBatch(images, 'evaluateMse');
   const batchSize = options.batchSize ?? 1000;
   const n = images.shape[0];
   let total = 0;

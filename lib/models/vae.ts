@@ -11,6 +11,7 @@
  * The encoder outputs [μ, log σ²] concatenated; the decoder outputs logits.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkImageBatch } from '../data/mnist';
 import { GenlabError } from '../errors';
 import { bernoulliLogLikelihood, ElboTerms, gaussianLogDensity, iwaeBound, negativeElbo, reparameterize, standardNormalLogDensity } from '../losses';
 import { Random, rngFor } from '../random';
@@ -101,15 +102,9 @@ export function createVae(config: VaeConfig = {}): Vae {
   return { encoder, decoder, latentDim: config.latentDim ?? 16, architecture: config.architecture ?? 'mlp' };
 }
 
-function checkImages(x: tf.Tensor, what: string): void {
-  if (x.rank !== 4 || x.shape[1] !== 28 || x.shape[2] !== 28 || x.shape[3] !== 1) {
-    throw new GenlabError(`${what} expects images shaped [N, 28, 28, 1], got [${x.shape}]: reshape with x.reshape([-1, 28, 28, 1]).`);
-  }
-}
-
 /** q_φ(z|x): the posterior's mean and log-variance, each [N, latentDim]. */
 export function encode(vae: Vae, x: tf.Tensor): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
-  checkImages(x, 'encode');
+  checkImageBatch(x, 'encode');
   const out = vae.encoder.apply(x) as tf.Tensor2D;
   const [mu, logvar] = tf.split(out, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
   out.dispose();
@@ -192,7 +187,7 @@ export interface Evaluation {
 
 /** The mean −ELBO and its terms over a dataset, in batches, with seeded noise. */
 export function evaluate(vae: Vae, x: tf.Tensor, options: { batchSize?: number; seed?: number } = {}): Evaluation {
-  checkImages(x, 'evaluate');
+  checkImageBatch(x, 'evaluate');
   const batchSize = options.batchSize ?? 500;
   const rng = rngFor(options.seed ?? 0);
   const totals = { negativeElbo: 0, reconstruction: 0, kl: 0 };
@@ -236,7 +231,7 @@ export function logImportanceWeights(vae: Vae, x: tf.Tensor, k: number, seed: nu
  * upper bound on the negative log-likelihood.
  */
 export function iwaeNegativeLogLikelihood(vae: Vae, x: tf.Tensor, k: number, options: { batchSize?: number; seed?: number } = {}): number {
-  checkImages(x, 'iwaeNegativeLogLikelihood');
+  checkImageBatch(x, 'iwaeNegativeLogLikelihood');
   // Keep K·batch images per pass to a bounded memory footprint.
   const batchSize = options.batchSize ?? Math.max(1, Math.floor(5000 / k));
   const rng = rngFor(options.seed ?? 0);
