@@ -129,6 +129,9 @@ describe('autoencoders', function () {
     assert.deepStrictEqual(out.shape, [3, 28, 28, 1]);
     const v = out.dataSync();
     assert.ok(v.every((p) => p > 0 && p < 1), 'the decoder ends in a sigmoid');
+    // A zero code decodes to σ(bias) = MNIST's mean intensity 0.1307 (every ReLU before it gets 0 · w + 0).
+    const blank = ae.decoder.predict(tf.zeros([1, b])) as tf.Tensor;
+    assert.ok(Array.from(blank.dataSync()).every((p) => Math.abs(p - 0.1307) < 1e-4), 'the output bias starts at the mean intensity');
   });
 
   it('the MLP autoencoder is 784 → 256 → z → 256 → 784', () => {
