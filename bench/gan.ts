@@ -9,7 +9,7 @@
  *   node dist/bench/gan.js --architecture mlp --minutes 10
  *   node dist/bench/gan.js --filters 32,64 --every 100
  */
-import { gan, init, loadMnist, loadOrTrainMnistClassifier, tf } from '../lib/index';
+import { accuracy, gan, init, loadMnist, loadOrTrainMnistClassifier, predictClasses, tf } from '../lib/index';
 import { flag, numberFlag, runBench, writeResult } from './common';
 
 const TARGET_MODES = 10;
@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   const { train, test } = loadMnist();
   const judgeStart = Date.now();
   const judge = await loadOrTrainMnistClassifier({ train, quiet: true });
-  console.log(`judge: the lab's CNN (${((Date.now() - judgeStart) / 1000).toFixed(0)} s to train or load)`);
+  const judgeAccuracy = accuracy(test.labels, predictClasses(judge, test.images));
+  console.log(`judge: the lab's CNN, ${(100 * judgeAccuracy).toFixed(2)}% on the test digits (${((Date.now() - judgeStart) / 1000).toFixed(0)} s to train or load)`);
   const reference = test.images.slice(0, 1000);
   const realVsReal = gan.judgeSamples(judge, test.images.slice(1000, 1000), reference);
   console.log(`real vs real: Fréchet distance ${realVsReal.frechetDistance.toFixed(2)}, confidence ${realVsReal.meanConfidence.toFixed(3)}`);
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
     : `target (${TARGET_MODES}/10 digits, confidence ≥ ${TARGET_CONFIDENCE}) not met in ${minutes} min; last: ${last.modes}/10 digits, confidence ${last.confidence.toFixed(3)}`);
   const file = writeResult(`gan-${architecture}`, {
     backend: info.backend, architecture, filters: architecture === 'dcgan' ? filters : undefined, batchSize, params,
-    msPerStep: trainingMs / step, realVsReal: { frechet: realVsReal.frechetDistance, confidence: realVsReal.meanConfidence }, curve, reached,
+    msPerStep: trainingMs / step, judgeAccuracy, realVsReal: { frechet: realVsReal.frechetDistance, confidence: realVsReal.meanConfidence }, curve, reached,
   });
   console.log(`results in ${file}`);
   tf.disposeVariables();
