@@ -112,6 +112,46 @@ describe('notebooks (smoke profile, real kernel)', function () {
   });
 });
 
+describe('the GAN lab in a browser', function () {
+  this.timeout(5 * 60 * 1000);
+
+  it("05-gan's HTML export draws the 1-D animation with its slider and play button", async function () {
+    const chromium = '/usr/bin/chromium';
+    if (!fs.existsSync(chromium)) {
+      if (process.env.CI) assert.fail('Chromium is missing: `npm run setup -- --for-tests` installs it');
+      this.skip();
+    }
+    const executed = path.join(ARTIFACTS, '05-gan.ipynb');
+    if (!fs.existsSync(executed)) await runOrFail(path.join(NOTEBOOKS, '05-gan.ipynb'));
+    execFileSync(findJupyter()!, ['nbconvert', '--to', 'html', '--output-dir', ARTIFACTS, executed], { env: jupyterEnv(), stdio: 'pipe' });
+    const { chromium: playwright } = await import('playwright-core');
+    const browser = await playwright.launch({
+      executablePath: chromium,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const errors: string[] = [];
+      tab.on('pageerror', (e) => errors.push(e.message));
+      await tab.goto(`file://${path.join(ARTIFACTS, '05-gan.html')}`, { waitUntil: 'load' });
+      await tab.waitForFunction("[...document.querySelectorAll('.genlab-chart')].some((c) => c.querySelector('.slider-container'))", null, { timeout: 30000 });
+      const animation = (await tab.evaluate(`(() => {
+        const chart = [...document.querySelectorAll('.genlab-chart')].find((c) => c.querySelector('.slider-container'));
+        return { lines: chart.querySelectorAll('.scatterlayer path.js-line').length, buttons: [...chart.querySelectorAll('.updatemenu-button')].map((b) => b.textContent.trim()), frames: (chart._transitionData && chart._transitionData._frames || []).length };
+      })()`)) as { lines: number; buttons: string[]; frames: number };
+      const charts = (await tab.$$('.genlab-chart .main-svg')).length;
+      assert.ok(charts >= 5, `charts drawn: ${charts}`);
+      assert.strictEqual(animation.lines, 3, 'p_data, p_G and D(x)');
+      assert.deepStrictEqual(animation.buttons, ['▶ play', '❚❚ pause']);
+      assert.ok(animation.frames >= 2, `animation frames: ${animation.frames}`);
+      await tab.screenshot({ path: path.join(ARTIFACTS, '05-gan.png'), fullPage: true });
+      assert.deepStrictEqual(errors.filter((e) => !/require|define|MathJax/i.test(e)), []);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
 describe('the notebook runner', function () {
   this.timeout(5 * 60 * 1000);
 
