@@ -48,6 +48,36 @@ function scratchNotebook(name: string, cells: string[]): string {
   return file;
 }
 
+const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Exports an executed notebook from test-artifacts/ to HTML with nbconvert and opens it in
+ * headless Chromium; `inspect` gets the tab and the page errors seen so far. Skips the test
+ * where Chromium is absent, except in CI, where it must be there.
+ */
+async function withHtmlExport(context: Mocha.Context, executed: string, inspect: (tab: import('playwright-core').Page, errors: string[]) => Promise<void>): Promise<void> {
+  if (!fs.existsSync(CHROMIUM)) {
+    if (process.env.CI) assert.fail('Chromium is missing: `npm run setup -- --for-tests` installs it');
+    context.skip();
+  }
+  execFileSync(findJupyter()!, ['nbconvert', '--to', 'html', '--output-dir', ARTIFACTS, executed], { env: jupyterEnv(), stdio: 'pipe' });
+  const page = path.join(ARTIFACTS, path.basename(executed).replace(/\.ipynb$/, '.html'));
+  const { chromium: playwright } = await import('playwright-core');
+  const browser = await playwright.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors: string[] = [];
+    tab.on('pageerror', (e) => errors.push(e.message));
+    await tab.goto(`file://${page}`, { waitUntil: 'load' });
+    await inspect(tab, errors);
+  } finally {
+    await browser.close();
+  }
+}
+
 async function runOrFail(notebook: string): Promise<RunResult> {
   const result = await runNotebook(notebook, { output: path.join(ARTIFACTS, path.basename(notebook)), profile: 'smoke' });
   if (!result.ok) assert.fail(describeFailure(notebook, result));
@@ -76,24 +106,7 @@ describe('notebooks (smoke profile, real kernel)', function () {
   });
 
   it('the HTML export draws the plotly charts and images in headless Chromium', async function () {
-    const chromium = '/usr/bin/chromium';
-    if (!fs.existsSync(chromium)) {
-      if (process.env.CI) assert.fail('Chromium is missing: `npm run setup -- --for-tests` installs it');
-      this.skip();
-    }
-    const executed = path.join(ARTIFACTS, '00-welcome.ipynb');
-    execFileSync(findJupyter()!, ['nbconvert', '--to', 'html', '--output-dir', ARTIFACTS, executed], { env: jupyterEnv(), stdio: 'pipe' });
-    const page = path.join(ARTIFACTS, '00-welcome.html');
-    const { chromium: playwright } = await import('playwright-core');
-    const browser = await playwright.launch({
-      executablePath: chromium,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    try {
-      const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-      const errors: string[] = [];
-      tab.on('pageerror', (e) => errors.push(e.message));
-      await tab.goto(`file://${page}`, { waitUntil: 'load' });
+    await withHtmlExport(this, path.join(ARTIFACTS, '00-welcome.ipynb'), async (tab, errors) => {
       // Page-side code is passed as strings: this project compiles without DOM types.
       await tab.waitForFunction("document.querySelectorAll('.genlab-chart .main-svg').length >= 3", null, { timeout: 30000 });
       const drawn = (await tab.evaluate(`({
@@ -106,9 +119,7 @@ describe('notebooks (smoke profile, real kernel)', function () {
       assert.strictEqual(drawn.plotted, 3, `every chart has drawn data: ${JSON.stringify(drawn)}`);
       assert.ok(drawn.images.length >= 2 && drawn.images.every((w) => w > 100), `images drawn: ${drawn.images}`);
       assert.deepStrictEqual(errors.filter((e) => !/require|define|MathJax/i.test(e)), []);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 });
 
@@ -116,24 +127,9 @@ describe('the GAN lab in a browser', function () {
   this.timeout(5 * 60 * 1000);
 
   it("05-gan's HTML export draws the 1-D animation with its slider and play button", async function () {
-    const chromium = '/usr/bin/chromium';
-    if (!fs.existsSync(chromium)) {
-      if (process.env.CI) assert.fail('Chromium is missing: `npm run setup -- --for-tests` installs it');
-      this.skip();
-    }
     const executed = path.join(ARTIFACTS, '05-gan.ipynb');
     if (!fs.existsSync(executed)) await runOrFail(path.join(NOTEBOOKS, '05-gan.ipynb'));
-    execFileSync(findJupyter()!, ['nbconvert', '--to', 'html', '--output-dir', ARTIFACTS, executed], { env: jupyterEnv(), stdio: 'pipe' });
-    const { chromium: playwright } = await import('playwright-core');
-    const browser = await playwright.launch({
-      executablePath: chromium,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    try {
-      const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-      const errors: string[] = [];
-      tab.on('pageerror', (e) => errors.push(e.message));
-      await tab.goto(`file://${path.join(ARTIFACTS, '05-gan.html')}`, { waitUntil: 'load' });
+    await withHtmlExport(this, executed, async (tab, errors) => {
       await tab.waitForFunction("[...document.querySelectorAll('.genlab-chart')].some((c) => c.querySelector('.slider-container'))", null, { timeout: 30000 });
       const animation = (await tab.evaluate(`(() => {
         const chart = [...document.querySelectorAll('.genlab-chart')].find((c) => c.querySelector('.slider-container'));
@@ -146,9 +142,7 @@ describe('the GAN lab in a browser', function () {
       assert.ok(animation.frames >= 2, `animation frames: ${animation.frames}`);
       await tab.screenshot({ path: path.join(ARTIFACTS, '05-gan.png'), fullPage: true });
       assert.deepStrictEqual(errors.filter((e) => !/require|define|MathJax/i.test(e)), []);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 });
 
