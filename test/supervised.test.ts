@@ -8,9 +8,9 @@ import { init } from '../lib/backend';
 import { loadMnist } from '../lib/data/mnist';
 import { mse, softmaxCrossEntropy } from '../lib/losses';
 import { accuracy, clusterPurity, confusionMatrix } from '../lib/metrics';
-import { addGaussianNoise, createAutoencoder, evaluateMse, reconstruct, trainAutoencoder } from '../lib/models/autoencoder';
+import { addGaussianNoise, createAutoencoder, encodeAll, evaluateMse, reconstruct, trainAutoencoder } from '../lib/models/autoencoder';
 import { classifierFromEncoder, createClassifier, predictClasses, trainClassifier } from '../lib/models/classifier';
-import { assertGenlabError, relError } from './helpers';
+import { assertGenlabError, maxAbsDiff, relError } from './helpers';
 
 describe('softmax cross-entropy and MSE', () => {
   before(() => init({ quiet: true }));
@@ -161,6 +161,17 @@ describe('autoencoders', function () {
     for (let i = 0; i < x.length; i++) baseline += (x[i] - mean[i % 784]) ** 2;
     baseline /= x.length;
     assert.ok(error < 0.7 * baseline, `autoencoder MSE ${error} vs mean-image MSE ${baseline}`);
+  });
+
+  it('encodeAll encodes in batches what one pass encodes, and leaves only its result behind', () => {
+    const ae = createAutoencoder({ architecture: 'mlp', bottleneck: 4, seed: 6 });
+    const x = tf.randomUniform([25, 28, 28, 1], 0, 1, 'float32', 8);
+    const whole = (ae.encoder.predict(x) as tf.Tensor).dataSync();
+    const before = tf.memory().numTensors;
+    const codes = encodeAll(ae, x, 10);
+    assert.strictEqual(tf.memory().numTensors, before + 1, 'only the codes remain');
+    assert.deepStrictEqual(codes.shape, [25, 4]);
+    assert.ok(maxAbsDiff(codes.dataSync(), whole) < 1e-6);
   });
 
   it('addGaussianNoise adds seeded noise of the given spread, clipped to [0, 1]', () => {

@@ -143,7 +143,7 @@ export function reconstruct(ae: Autoencoder, x: tf.Tensor): tf.Tensor4D {
 export function encodeAll(ae: Autoencoder, x: tf.Tensor, batchSize = 1000): tf.Tensor2D {
   checkImageBatch(x, 'encodeAll');
   const parts: tf.Tensor[] = [];
-  for (let start = 0; start < x.shape[0]; start += batchSize) parts.push(ae.encoder.predict(x.slice(start, Math.min(batchSize, x.shape[0] - start))) as tf.Tensor);
+  for (let start = 0; start < x.shape[0]; start += batchSize) parts.push(tf.tidy(() => ae.encoder.predict(x.slice(start, Math.min(batchSize, x.shape[0] - start))) as tf.Tensor));
   const all = tf.concat(parts) as tf.Tensor2D;
   parts.forEach((p) => p.dispose());
   return all;
