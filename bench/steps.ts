@@ -1,0 +1,199 @@
+/**
+ * Training speed of the lab models on every backend present, side by side with the
+ * same architectures in PyTorch, in one run (ratios, since machines are noisy).
+ *
+ *   npm run bench                                  # every backend, every workload
+ *   npm run bench -- --backends wasm --models dcgan,pixelcnn --seconds 5
+ *
+ * Each backend runs in its own process (a clean heap, and backends cannot share
+ * weights); PyTorch runs bench/torch_steps.py with 2 threads, from Debian's
+ * python3-torch, which this script installs (with libopenblas0-pthread) when it is
+ * missing and it runs as root on Debian. Trainable parameter counts are printed for
+ * both sides, and a mismatch stops the benchmark: a ratio between different
+ * architectures means nothing. Writes bench/results/latest.json.
+ */
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { backendInfo, init, tf } from '../lib/index';
+import { BACKEND_CHOICES, BackendChoice } from '../lib/backend';
+import { projectRoot } from '../scripts/jupyter';
+import { flag, numberFlag, runBench, writeResult } from './common';
+import { BATCH_SIZE, createWorkload, SAMPLE_COUNT, WORKLOAD_NAMES, WorkloadName } from './workloads';
+
+interface Timing {
+  trainableParams: number;
+  runs: number;
+  msPerRun: number;
+  allMs: number[];
+}
+
+interface BackendResult {
+  backend: string;
+  line: string;
+  results: Record<string, Timing>;
+  skipped: Record<string, string>;
+}
+
+/** The pure-JS cpu backend takes minutes per conv step: one unwarmed run each, and no sampling (hours). */
+const CPU_NOTE = 'cpu: one run, no warm-up (a DCGAN step takes minutes)';
+
+async function timeRuns(run: () => Promise<void>, seconds: number, warmup: number, minRuns: number): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await run();
+  const times: number[] = [];
+  const start = process.hrtime.bigint();
+  const elapsed = () => Number(process.hrtime.bigint() - start) / 1e9;
+  while (times.length < minRuns || elapsed() < seconds) {
+    const t0 = process.hrtime.bigint();
+    await run();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return times;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** The child process: times the workloads on one backend and writes them to `--out`. */
+async function measureBackend(backend: BackendChoice, models: WorkloadName[], seconds: number, out: string): Promise<void> {
+  await init({ backend, quiet: true });
+  const result: BackendResult = { backend, line: backendInfo()!.line, results: {}, skipped: {} };
+  for (const name of models) {
+    const slow = backend === 'cpu';
+    if (slow && name === 'pixelcnn-sample') {
+      result.skipped[name] = 'not run on cpu (784 passes at seconds each)';
+      continue;
+    }
+    const workload = createWorkload(name);
+    const sampling = name === 'pixelcnn-sample';
+    const allMs = await timeRuns(() => workload.run(), slow || sampling ? 0 : seconds, slow || sampling ? 0 : 2, slow || sampling ? 1 : 3);
+    result.results[name] = { trainableParams: workload.trainableParams, runs: allMs.length, msPerRun: median(allMs), allMs };
+    workload.dispose();
+    console.error(`  ${backend} ${name}: ${median(allMs).toFixed(0)} ms (${allMs.length} runs; ${tf.memory().numTensors} tensors live)`);
+  }
+  fs.writeFileSync(out, JSON.stringify(result));
+}
+
+/** Backends this machine can run; the native ones only when their packages load. */
+function presentBackends(): BackendChoice[] {
+  const loads = (pkg: string) => spawnSync(process.execPath, ['-e', `require(${JSON.stringify(pkg)})`], { stdio: 'ignore' }).status === 0;
+  const present: BackendChoice[] = [];
+  if (loads('@tensorflow/tfjs-node-gpu')) present.push('tensorflow-gpu');
+  else if (loads('@tensorflow/tfjs-node')) present.push('tensorflow-cpu');
+  present.push('wasm', 'cpu');
+  return present;
+}
+
+/** A Python that imports torch: GENLAB_PYTHON, Debian's, then the PATH's; installs Debian's when it can. */
+function findTorchPython(): { python: string; note?: string } | { python?: undefined; note: string } {
+  const candidates = [process.env.GENLAB_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c);
+  const hasTorch = (py: string) => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  for (const py of candidates) if (hasTorch(py)) return { python: py };
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && fs.existsSync('/usr/bin/apt-get')) {
+    console.log('PyTorch is missing: installing Debian\'s python3-torch and libopenblas0-pthread (apt-get)…');
+    const apt = spawnSync('apt-get', ['install', '-y', '-q', 'python3-torch', 'libopenblas0-pthread'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    if (apt.status === 0 && hasTorch('/usr/bin/python3')) return { python: '/usr/bin/python3', note: 'installed python3-torch' };
+  }
+  return { note: 'PyTorch not found: install it (Debian: apt-get install python3-torch libopenblas0-pthread) or set GENLAB_PYTHON to a Python that has it' };
+}
+
+function runTorch(python: string, models: WorkloadName[], seconds: number): { torch: string; threads: number; results: Record<string, Timing> } {
+  const script = path.join(projectRoot(), 'bench', 'torch_steps.py');
+  const names = [...models, ...(models.includes('pixelcnn-sample') ? ['pixelcnn-sample-full'] : [])];
+  const stdout = execFileSync(python, [script, '--models', names.join(','), '--seconds', String(seconds), '--threads', String(os.cpus().length)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  return JSON.parse(stdout.trim().split('\n').pop()!);
+}
+
+function runBackend(backend: BackendChoice, models: WorkloadName[], seconds: number): BackendResult | { backend: string; error: string } {
+  const out = path.join(os.tmpdir(), `genlab-bench-${process.pid}-${backend}.json`);
+  console.log(`timing on ${backend}…`);
+  const child = spawnSync(process.execPath, [__filename, '--worker', backend, '--models', models.join(','), '--seconds', String(seconds), '--out', out], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (child.status !== 0 || !fs.existsSync(out)) return { backend, error: `the ${backend} run failed (exit ${child.status ?? child.signal})` };
+  const result = JSON.parse(fs.readFileSync(out, 'utf8')) as BackendResult;
+  fs.rmSync(out);
+  return result;
+}
+
+const fmt = (ms: number | undefined) => (ms === undefined ? '—' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`);
+
+async function main(): Promise<void> {
+  const models = flag('models', WORKLOAD_NAMES.join(',')).split(',') as WorkloadName[];
+  for (const m of models) if (!WORKLOAD_NAMES.includes(m)) throw new Error(`--models: unknown workload '${m}'; choose from ${WORKLOAD_NAMES.join(', ')}.`);
+  const seconds = numberFlag('seconds', 10);
+  const worker = flag('worker', '');
+  if (worker) return measureBackend(worker as BackendChoice, models, seconds, flag('out', ''));
+
+  const requested = flag('backends', '');
+  const backends = requested ? (requested.split(',') as BackendChoice[]) : presentBackends();
+  for (const b of backends) if (!BACKEND_CHOICES.includes(b)) throw new Error(`--backends: unknown backend '${b}'; choose from ${BACKEND_CHOICES.join(', ')}.`);
+
+  const runs = backends.map((b) => runBackend(b, models, seconds));
+  const py = findTorchPython();
+  let torch: ReturnType<typeof runTorch> | undefined;
+  if (py.python) {
+    console.log(`timing PyTorch (${py.python})…`);
+    torch = runTorch(py.python, models, seconds);
+  } else console.log(py.note);
+
+  // Same architectures or no ratio.
+  for (const run of runs) {
+    if (!('results' in run) || !torch) continue;
+    for (const [name, t] of Object.entries(run.results)) {
+      const peer = torch.results[name];
+      if (peer && peer.trainableParams !== t.trainableParams) {
+        throw new Error(`${name}: genlab has ${t.trainableParams} trainable parameters and the PyTorch peer ${peer.trainableParams}; the architectures differ, so the ratio would mean nothing. Fix bench/torch_steps.py.`);
+      }
+    }
+  }
+
+  const rows = models.map((name) => {
+    const perBackend: Record<string, number | undefined> = {};
+    let params: number | undefined;
+    for (const run of runs) {
+      if ('results' in run && run.results[name]) {
+        perBackend[run.backend] = run.results[name].msPerRun;
+        params = run.results[name].trainableParams;
+      }
+    }
+    const torchMs = torch?.results[name]?.msPerRun;
+    const ratios: Record<string, number | undefined> = {};
+    for (const b of backends) ratios[b] = perBackend[b] !== undefined && torchMs ? perBackend[b]! / torchMs : undefined;
+    const msPerRun: Record<string, number | undefined> = { ...perBackend, torch: torchMs };
+    return { workload: name, trainableParams: { genlab: params, torch: torch?.results[name]?.trainableParams }, msPerRun, ratioToTorch: ratios };
+  });
+
+  console.log(`\nms per run (median); batch ${BATCH_SIZE} for training steps, ${SAMPLE_COUNT} images for sampling; ratio = genlab / PyTorch (≤ 1.0 is as fast or faster)`);
+  const header = ['workload'.padEnd(16), 'params genlab/torch'.padStart(20), ...backends.map((b) => b.padStart(10)), 'torch'.padStart(10), ...backends.map((b) => `${b}/torch`.padStart(12))];
+  console.log(header.join(' '));
+  for (const r of rows) {
+    const cells = [
+      r.workload.padEnd(16),
+      `${r.trainableParams.genlab ?? '—'}/${r.trainableParams.torch ?? '—'}`.padStart(20),
+      ...backends.map((b) => fmt(r.msPerRun[b]).padStart(10)),
+      fmt(r.msPerRun.torch).padStart(10),
+      ...backends.map((b) => (r.ratioToTorch[b] === undefined ? '—' : `${r.ratioToTorch[b]!.toFixed(2)}×`).padStart(12)),
+    ];
+    console.log(cells.join(' '));
+  }
+  const fullSample = torch?.results['pixelcnn-sample-full'];
+  if (fullSample) console.log(`(PyTorch sampling without the row window, running all 28 rows each pass: ${fmt(fullSample.msPerRun)})`);
+  if (backends.includes('cpu')) console.log(`(${CPU_NOTE})`);
+  for (const run of runs) if ('error' in run) console.log(`${run.backend}: ${run.error}`);
+
+  const file = writeResult('latest', {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    backends: runs.map((r) => ('line' in r ? { backend: r.backend, line: r.line, skipped: r.skipped } : r)),
+    torch: torch ? { version: torch.torch, threads: torch.threads, python: py.python, pixelcnnSampleFullMs: fullSample?.msPerRun } : { missing: py.note },
+    secondsPerWorkload: seconds,
+    rows,
+    raw: { genlab: runs, torch },
+  });
+  console.log(`results in ${file}`);
+}
+
+runBench(main);

@@ -1,0 +1,230 @@
+"""The peer for `npm run bench`: the lab models of bench/workloads.ts, built in PyTorch
+with the same layers and the same trainable-parameter counts, timed the same way
+(warm-up runs, then runs until a time budget, the median reported).
+
+Layout differences that do not change the work: PyTorch is NCHW, tfjs NHWC; for a
+stride-2 3x3 'same' convolution tfjs pads (0, 1) and PyTorch (1, 1), which shifts
+the sampling grid by a pixel but computes the same number of products.
+
+    python3 bench/torch_steps.py --models dcgan,conv-vae --seconds 10 --threads 2
+Prints one JSON object on stdout.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+BATCH_SIZE = 64
+SAMPLE_COUNT = 16
+
+
+def trainable(*modules):
+    return sum(p.numel() for m in modules for p in m.parameters() if p.requires_grad)
+
+
+# DCGAN (lib/models/gan.ts, 'dcgan', filters 64/128, z in U(-1, 1)^96)
+class Generator(nn.Module):
+    def __init__(self, noise_dim=96, filters=64):
+        super().__init__()
+        self.dense = nn.Linear(noise_dim, 7 * 7 * 128, bias=False)
+        self.bn1 = nn.BatchNorm2d(128, eps=1e-3, momentum=0.01)
+        self.up1 = nn.ConvTranspose2d(128, filters, 4, stride=2, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(filters, eps=1e-3, momentum=0.01)
+        self.up2 = nn.ConvTranspose2d(filters, 1, 4, stride=2, padding=1)
+
+    def forward(self, z):
+        h = F.relu(self.bn1(self.dense(z).view(-1, 128, 7, 7)))
+        h = F.relu(self.bn2(self.up1(h)))
+        return torch.tanh(self.up2(h))
+
+
+class Discriminator(nn.Module):
+    def __init__(self, filters=(64, 128)):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, filters[0], 4, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(filters[0], filters[1], 4, stride=2, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(filters[1], eps=1e-3, momentum=0.01)
+        self.logit = nn.Linear(7 * 7 * filters[1], 1)
+
+    def forward(self, x):
+        h = F.leaky_relu(self.conv1(x), 0.2)
+        h = F.leaky_relu(self.bn(self.conv2(h)), 0.2)
+        return self.logit(h.flatten(1))
+
+
+def dcgan():
+    g, d = Generator(), Discriminator()
+    opt_g = torch.optim.Adam(g.parameters(), 1e-3, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), 1e-3, betas=(0.5, 0.999))
+    real = torch.rand(BATCH_SIZE, 1, 28, 28) * 2 - 1
+    ones, zeros = torch.ones(BATCH_SIZE, 1), torch.zeros(BATCH_SIZE, 1)
+
+    def noise():
+        return torch.rand(BATCH_SIZE, 96) * 2 - 1
+
+    def run():
+        # D step: fakes from G (forward only), then D on real and fake.
+        with torch.no_grad():
+            fake = g(noise())
+        opt_d.zero_grad()
+        loss_d = F.binary_cross_entropy_with_logits(d(real), ones) + F.binary_cross_entropy_with_logits(d(fake), zeros)
+        loss_d.backward()
+        opt_d.step()
+        # G step: the non-saturating loss through D, updating G only.
+        opt_g.zero_grad()
+        loss_g = F.binary_cross_entropy_with_logits(d(g(noise())), ones)
+        loss_g.backward()
+        opt_g.step()
+        loss_g.item()
+
+    return trainable(g, d), run
+
+
+# Conv VAE (lib/models/vae.ts, 'conv', latent 32, filters 32/64)
+class ConvVae(nn.Module):
+    def __init__(self, latent=32, f1=32, f2=64):
+        super().__init__()
+        self.latent = latent
+        self.enc = nn.Sequential(
+            nn.Conv2d(1, f1, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(f1, f2, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Flatten(), nn.Linear(7 * 7 * f2, 128), nn.ReLU(), nn.Linear(128, 2 * latent))
+        self.dec_dense = nn.Sequential(nn.Linear(latent, 128), nn.ReLU(), nn.Linear(128, 7 * 7 * f2), nn.ReLU())
+        self.dec_conv = nn.Sequential(
+            nn.ConvTranspose2d(f2, f2, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(f2, f1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+            nn.Conv2d(f1, 1, 3, padding=1))
+        self.f2 = f2
+
+    def loss(self, x):
+        mu, logvar = self.enc(x).chunk(2, dim=1)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        logits = self.dec_conv(self.dec_dense(z).view(-1, self.f2, 7, 7))
+        reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction='none').flatten(1).sum(1)
+        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1)
+        return (reconstruction + kl).mean()
+
+
+def conv_vae():
+    model = ConvVae()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    x = torch.rand(BATCH_SIZE, 1, 28, 28).round()
+
+    def run():
+        opt.zero_grad()
+        loss = model.loss(x)
+        loss.backward()
+        opt.step()
+        loss.item()
+
+    return trainable(model), run
+
+
+# PixelCNN (lib/models/pixelcnn.ts: 7x7 mask A, 5 x 3x3 mask B, two 1x1 convs, 64 channels)
+class MaskedConv2d(nn.Conv2d):
+    def __init__(self, cin, cout, k, mask_type):
+        super().__init__(cin, cout, k, padding=k // 2)
+        mask = torch.ones(k, k)
+        c = k // 2
+        mask[c, c + (1 if mask_type == 'B' else 0):] = 0
+        mask[c + 1:, :] = 0
+        self.register_buffer('mask', mask.view(1, 1, k, k))
+
+    def forward(self, x):
+        # The kernel is masked on every call, as genlab's MaskedConv2D does.
+        return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)
+
+
+class PixelCnn(nn.Module):
+    def __init__(self, filters=64, layers=5):
+        super().__init__()
+        blocks = [MaskedConv2d(1, filters, 7, 'A'), nn.ReLU()]
+        for _ in range(layers):
+            blocks += [MaskedConv2d(filters, filters, 3, 'B'), nn.ReLU()]
+        blocks += [nn.Conv2d(filters, filters, 1), nn.ReLU(), nn.Conv2d(filters, 1, 1)]
+        self.net = nn.Sequential(*blocks)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def pixelcnn():
+    model = PixelCnn()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    x = torch.rand(BATCH_SIZE, 1, 28, 28).round()
+
+    def run():
+        opt.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(model(x), x, reduction='none').flatten(1).sum(1).mean()
+        loss.backward()
+        opt.step()
+        loss.item()
+
+    return trainable(model), run
+
+
+# The receptive field reaches 3 rows above (7x7 mask A) plus 1 per 3x3 layer.
+WINDOW_ROWS = 3 + 5
+
+
+def pixelcnn_sample(window):
+    model = PixelCnn().eval()
+
+    def run():
+        x = torch.zeros(SAMPLE_COUNT, 1, 28, 28)
+        with torch.no_grad():
+            for r in range(28):
+                top = max(0, r - WINDOW_ROWS) if window else 0
+                bottom = r + 1 if window else 28
+                for c in range(28):
+                    logits = model(x[:, :, top:bottom, :])[:, 0, r - top, c]
+                    x[:, 0, r, c] = torch.bernoulli(torch.sigmoid(logits))
+        x.sum().item()
+
+    return trainable(model), run
+
+
+WORKLOADS = {
+    'dcgan': dcgan,
+    'conv-vae': conv_vae,
+    'pixelcnn': pixelcnn,
+    'pixelcnn-sample': lambda: pixelcnn_sample(window=True),
+    'pixelcnn-sample-full': lambda: pixelcnn_sample(window=False),
+}
+
+
+def time_runs(run, seconds, warmup, min_runs):
+    for _ in range(warmup):
+        run()
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_runs or time.perf_counter() - start < seconds:
+        t0 = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--models', default=','.join(WORKLOADS))
+    parser.add_argument('--seconds', type=float, default=10)
+    parser.add_argument('--threads', type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    results = {}
+    for name in args.models.split(','):
+        params, run = WORKLOADS[name]()
+        sampling = name.startswith('pixelcnn-sample')
+        times = time_runs(run, 0 if sampling else args.seconds, 0 if sampling else 2, 1 if sampling else 3)
+        results[name] = {'trainableParams': params, 'runs': len(times), 'msPerRun': statistics.median(times), 'allMs': times}
+    print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'results': results}))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,128 @@
+/**
+ * The lab models' training steps (and PixelCNN sampling) as timed units of work,
+ * built from the library's own factories. `npm run bench` times them on each
+ * backend; bench/torch_steps.py builds the same architectures in PyTorch.
+ *
+ * Inputs are fixed random batches made once: a step's cost does not depend on the
+ * pixels, and this keeps dataset loading out of the timings.
+ */
+import { gan, pixelcnn, tf, vae } from '../lib/index';
+
+export interface Workload {
+  name: string;
+  description: string;
+  /** Trainable parameters (what PyTorch's `parameters()` counts; batch-norm moving statistics are not). */
+  trainableParams: number;
+  /** One unit of work, finished (its result read back) before it returns. */
+  run(): Promise<void>;
+  dispose(): void;
+}
+
+export const WORKLOAD_NAMES = ['dcgan', 'conv-vae', 'pixelcnn', 'pixelcnn-sample'] as const;
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+
+export const BATCH_SIZE = 64;
+export const SAMPLE_COUNT = 16;
+
+const trainable = (...models: tf.LayersModel[]) =>
+  models.reduce((sum, m) => sum + m.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => (a as number) * (b as number), 1)!, 0), 0);
+
+const binaryImages = (n: number, seed: number) => tf.tidy(() => tf.randomUniform([n, 28, 28, 1], 0, 1, 'float32', seed).round() as tf.Tensor4D);
+
+function dcgan(): Workload {
+  const model = gan.createGan({ architecture: 'dcgan', seed: 1 });
+  const optimizers = gan.createOptimizers();
+  const real = tf.tidy(() => gan.toGanRange(tf.randomUniform([BATCH_SIZE, 28, 28, 1], 0, 1, 'float32', 2)));
+  let seed = 0;
+  return {
+    name: 'dcgan',
+    description: `DCGAN (library default, filters 64/128): one D step + one G step, batch ${BATCH_SIZE}`,
+    trainableParams: trainable(model.generator, model.discriminator),
+    async run() {
+      const d = gan.discriminatorStep(model, optimizers.discriminator, real, ++seed);
+      const g = gan.generatorStep(model, optimizers.generator, BATCH_SIZE, ++seed);
+      await g.data();
+      tf.dispose([d.loss, d.dReal, d.dFake, g]);
+    },
+    dispose() {
+      real.dispose();
+      model.generator.dispose();
+      model.discriminator.dispose();
+      optimizers.discriminator.dispose();
+      optimizers.generator.dispose();
+    },
+  };
+}
+
+function convVae(): Workload {
+  const model = vae.createVae({ architecture: 'conv', latentDim: 32, seed: 1 });
+  const optimizer = tf.train.adam(1e-3);
+  const x = binaryImages(BATCH_SIZE, 3);
+  let seed = 0;
+  return {
+    name: 'conv-vae',
+    description: `conv VAE (lab 3: latent 32, filters 32/64): one −ELBO step, batch ${BATCH_SIZE}`,
+    trainableParams: trainable(model.encoder, model.decoder),
+    async run() {
+      const out = vae.trainStep(model, optimizer, x, { seed: ++seed });
+      await out.loss.data();
+      tf.dispose([out.loss, out.reconstruction, out.kl]);
+    },
+    dispose() {
+      x.dispose();
+      model.encoder.dispose();
+      model.decoder.dispose();
+      optimizer.dispose();
+    },
+  };
+}
+
+function pixelCnnTraining(): Workload {
+  const model = pixelcnn.createPixelCnn({ filters: 64, layers: 5, seed: 1 });
+  const optimizer = tf.train.adam(1e-3);
+  const x = binaryImages(BATCH_SIZE, 4);
+  return {
+    name: 'pixelcnn',
+    description: `PixelCNN (7×7 mask A + 5 × 3×3 mask B, 64 channels): one NLL step, batch ${BATCH_SIZE}`,
+    trainableParams: trainable(model),
+    async run() {
+      const loss = optimizer.minimize(() => pixelcnn.logLikelihood(model, x).mean().neg() as tf.Scalar, true)!;
+      await loss.data();
+      loss.dispose();
+    },
+    dispose() {
+      x.dispose();
+      model.dispose();
+      optimizer.dispose();
+    },
+  };
+}
+
+function pixelCnnSampling(): Workload {
+  const model = pixelcnn.createPixelCnn({ filters: 64, layers: 5, seed: 1 });
+  let seed = 0;
+  return {
+    name: 'pixelcnn-sample',
+    description: `PixelCNN (64 channels) sampling: ${SAMPLE_COUNT} images, 784 sequential passes`,
+    trainableParams: trainable(model),
+    async run() {
+      (await pixelcnn.sample(model, SAMPLE_COUNT, ++seed)).dispose();
+    },
+    dispose() {
+      model.dispose();
+    },
+  };
+}
+
+export function createWorkload(name: WorkloadName): Workload {
+  switch (name) {
+    case 'dcgan':
+      return dcgan();
+    case 'conv-vae':
+      return convVae();
+    case 'pixelcnn':
+      return pixelCnnTraining();
+    case 'pixelcnn-sample':
+      return pixelCnnSampling();
+  }
+}
