@@ -41,11 +41,16 @@ async function main(): Promise<void> {
   const k64 = r([3, 3, 64, 64]);
   const half = r([64, 14, 14, 64]);
   const k32 = r([3, 3, 32, 64]);
+  const seven = r([64, 7, 7, 128]);
+  const k4 = r([4, 4, 64, 128]);
+  const channels = r([1, 1, 1, 128]);
   const cases: { name: string; kernel: string; run: () => tf.Tensor }[] = [
     { name: 'dense weight gradient xᵀ·dy, [784×128]·[128×512]', kernel: 'BatchMatMul', run: () => tf.matMul(x128, dy512, true, false) },
     { name: 'dense input gradient dy·Wᵀ, [128×512]·[784×512]ᵀ', kernel: 'BatchMatMul', run: () => tf.matMul(dy512, w, false, true) },
     { name: 'conv input gradient, 3×3×64, batch 64, 28×28, stride 1', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(img, k64, [64, 28, 28, 64], 1, 'same') },
     { name: 'transposed conv 14×14×64 → 28×28×32, stride 2', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(half, k32, [64, 28, 28, 32], 2, 'same') },
+    { name: 'DCGAN up-conv 7×7×128 → 14×14×64, 4×4, stride 2', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(seven, k4, [64, 14, 14, 64], 2, 'same') },
+    { name: 'tile [1,1,1,128] to [64,7,7,128] (batch-norm gradient)', kernel: 'Tile', run: () => tf.tile(channels, [64, 7, 7, 1]) },
   ];
   const rows: Record<string, unknown>[] = [];
   console.log('kernel case                                               genlab ms   stock ms   speed-up');

@@ -8,16 +8,24 @@ import * as tf from '@tensorflow/tfjs';
 import { init } from '../lib/backend';
 import { maxAbsDiff, relError } from './helpers';
 
-type Case = { name: string; x: number[]; w: number[]; stride: number; pad: 'same' | 'valid' };
+type Explicit = [[number, number], [number, number], [number, number], [number, number]];
+type Case = { name: string; x: number[]; w: number[]; stride: number | [number, number]; pad: 'same' | 'valid' | Explicit; transposeToo?: boolean };
 
+// Strides 1 (one conv over the spread-out gradient), 2 and 3 (the sub-pixel path,
+// whose phases split unevenly when the kernel is not a multiple of the stride), and
+// unequal strides (the spread-out path again).
 const CASES: Case[] = [];
-for (const stride of [1, 2]) {
+for (const stride of [1, 2, 3, [2, 1]] as (number | [number, number])[]) {
   for (const pad of ['same', 'valid'] as const) {
-    CASES.push({ name: `3x3, 9x9x3 → 4 channels, batch 2, stride ${stride}, ${pad}`, x: [2, 9, 9, 3], w: [3, 3, 3, 4], stride, pad });
-    CASES.push({ name: `4x4, 10x10x2 → 5 channels, batch 3, stride ${stride}, ${pad}`, x: [3, 10, 10, 2], w: [4, 4, 2, 5], stride, pad });
-    CASES.push({ name: `5x3 kernel, 7x12 input, batch 1, stride ${stride}, ${pad}`, x: [1, 7, 12, 1], w: [5, 3, 1, 3], stride, pad });
+    const s = Array.isArray(stride) ? stride.join('×') : stride;
+    CASES.push({ name: `3x3, 9x9x3 → 4 channels, batch 2, stride ${s}, ${pad}`, x: [2, 9, 9, 3], w: [3, 3, 3, 4], stride, pad, transposeToo: true });
+    CASES.push({ name: `4x4, 10x10x2 → 5 channels, batch 3, stride ${s}, ${pad}`, x: [3, 10, 10, 2], w: [4, 4, 2, 5], stride, pad, transposeToo: true });
+    CASES.push({ name: `5x3 kernel, 7x12 input, batch 1, stride ${s}, ${pad}`, x: [1, 7, 12, 1], w: [5, 3, 1, 3], stride, pad, transposeToo: true });
   }
 }
+// Explicit, asymmetric padding (conv2d only: its input gradient sees the pads).
+CASES.push({ name: '4x4, 11x9x2 → 3 channels, stride 2, pads (2, 1) × (0, 3)', x: [2, 11, 9, 2], w: [4, 4, 2, 3], stride: 2, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] });
+CASES.push({ name: '7x7 → 4 channels, stride 3, pads (3, 0) × (3, 3)', x: [2, 13, 13, 1], w: [7, 7, 1, 4], stride: 3, pad: [[0, 0], [3, 0], [3, 3], [0, 0]] });
 
 /**
  * The value of the convolution and the gradients of sum(conv(x, w) ⊙ r) with respect to
@@ -28,9 +36,10 @@ function convValueAndGradients(kind: 'conv2d' | 'conv2dTranspose', c: Case, xs: 
     if (kind === 'conv2d') return tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad);
     // conv2dTranspose maps x's channels (w[3]) to w[2] channels.
     const [n, h, wd] = c.x;
-    const outH = c.pad === 'same' ? h * c.stride : (h - 1) * c.stride + c.w[0];
-    const outW = c.pad === 'same' ? wd * c.stride : (wd - 1) * c.stride + c.w[1];
-    return tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [n, outH, outW, c.w[2]], c.stride, c.pad);
+    const [sH, sW] = Array.isArray(c.stride) ? c.stride : [c.stride, c.stride];
+    const outH = c.pad === 'same' ? h * sH : (h - 1) * sH + c.w[0];
+    const outW = c.pad === 'same' ? wd * sW : (wd - 1) * sW + c.w[1];
+    return tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [n, outH, outW, c.w[2]], c.stride, c.pad as 'same' | 'valid');
   };
   const x = tf.tensor(xs, c.x);
   const w = tf.tensor(ws, c.w);
@@ -47,7 +56,7 @@ describe('wasm convolution kernels (Conv2DBackpropFilter, Conv2DBackpropInput)',
   after(() => init({ quiet: true }));
 
   for (const kind of ['conv2d', 'conv2dTranspose'] as const) {
-    for (const c of CASES) {
+    for (const c of CASES.filter((cc) => kind === 'conv2d' || cc.transposeToo)) {
       it(`${kind}: ${c.name}: value, filter and input gradients match the cpu backend`, async () => {
         const transposed = kind === 'conv2dTranspose';
         // For conv2dTranspose the filter is [kh, kw, outC, inC] with inC = x's channels.

@@ -9,7 +9,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 export type TensorInfo = tf.TensorInfo;
-export type WasmBackend = tf.KernelBackend & { disposeData(dataId: object): boolean };
+export type WasmBackend = tf.KernelBackend & {
+  disposeData(dataId: object): boolean;
+  readSync(dataId: object): tf.backend_util.BackendValues;
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.backend_util.BackendValues): TensorInfo;
+};
 export interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
   backend: unknown;
@@ -34,6 +38,18 @@ export class KernelComposer {
     const config = tf.getKernel(name, 'wasm');
     if (!config) throw new Error(`the wasm backend has no '${name}' kernel`);
     const out = config.kernelFunc({ inputs, backend: this.backend, attrs: attrs as tf.NamedAttrMap } as never) as TensorInfo;
+    this.intermediates.push(out);
+    return out;
+  }
+
+  /** A float32 tensor's values (a copy out of the wasm heap). */
+  read(x: TensorInfo): Float32Array {
+    return this.backend.readSync(x.dataId) as Float32Array;
+  }
+
+  /** A new float32 tensor holding `values`, freed by `finish` unless it is the result. */
+  constant(values: Float32Array, shape: number[]): TensorInfo {
+    const out = this.backend.makeOutput(shape, 'float32', undefined, values);
     this.intermediates.push(out);
     return out;
   }
