@@ -16,6 +16,7 @@ import { registerWasmConv2DBackpropInput } from './kernels/wasm_conv2d_backprop_
 import { registerWasmTile } from './kernels/wasm_tile';
 import { profile, ProfileName } from './profile';
 import { defaultSeed, setGlobalSeed } from './random';
+import { wasmThreadsWanted, withWasmThreads } from './wasm_threads';
 
 /** Names accepted by `GENLAB_BACKEND` and `init({ backend })`. */
 export const BACKEND_CHOICES = ['tensorflow-gpu', 'tensorflow-cpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -104,7 +105,8 @@ const CANDIDATES: Candidate[] = [
       registerWasmBatchMatMul();
       registerWasmConv2DBackpropInput();
       registerWasmTile();
-      return withoutEmscriptenCrashHandlers(() => activate('wasm'));
+      const threads = wasmThreadsWanted();
+      return withoutEmscriptenCrashHandlers(() => withWasmThreads(threads, () => activate('wasm')));
     },
   },
   {
