@@ -151,4 +151,30 @@ describe('PixelCNN sampling speed-up', () => {
     const cropped = await pixelcnn.sample(model, 3, 11, { cropRows: true });
     assert.deepStrictEqual(Array.from(cropped.dataSync()), Array.from(full.dataSync()));
   });
+
+  it('the row window is the receptive field: 3 rows for the 7×7 mask A plus 1 per 3×3 layer, as the gradients show', () => {
+    for (const layers of [2, 5]) {
+      const model = pixelcnn.createPixelCnn({ filters: 8, layers, seed: 5 });
+      const reach = pixelcnn.receptiveRows(model);
+      assert.strictEqual(reach, 3 + layers);
+      // The highest row with a non-zero ∂ℓ/∂x, over pixels of row 20, is exactly `reach` rows up.
+      const input = tf.ones([1, 28, 28, 1]) as tf.Tensor4D; // all ones: every ReLU path is open at init
+      let highest = 28;
+      for (const c of [3, 14, 25]) {
+        const field = pixelcnn.receptiveField(model, 20 * 28 + c, input);
+        for (let j = 0; j < 784; j++) if (field[j] !== 0) highest = Math.min(highest, Math.floor(j / 28));
+      }
+      assert.strictEqual(20 - highest, reach);
+      input.dispose();
+      model.dispose();
+    }
+  });
+
+  it('falls back to rows 0…r when a layer mixes rows in a way it cannot bound', () => {
+    const input = tf.input({ shape: [null, 28, 1] });
+    const h = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }).apply(input) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: tf.layers.conv2d({ filters: 1, kernelSize: 1 }).apply(h) as tf.SymbolicTensor });
+    assert.strictEqual(pixelcnn.receptiveRows(model), undefined);
+    model.dispose();
+  });
 });

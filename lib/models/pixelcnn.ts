@@ -69,11 +69,31 @@ export interface SampleOptions {
   fromRow?: number;
   start?: tf.Tensor4D;
   /**
-   * Run the network only on rows 0…r while drawing row r (default true). Exact, not an
-   * approximation: masked kernels never look at rows below, so the cropped image gives
-   * the same logits for rows ≤ r — and on average half the work.
+   * Run the network only on the rows that can influence row r while drawing it (default
+   * true): rows r − reach … r, where `reach` is how far up the receptive field goes (see
+   * `receptiveRows`), or rows 0 … r when it cannot be worked out from the layers. Exact,
+   * not an approximation: masked kernels never look at rows below, and rows above the
+   * window cannot reach row r. For lab 4's network (reach 8) that is 9 rows, not 28.
    */
   cropRows?: boolean;
+}
+
+/**
+ * How many rows above a pixel the network's receptive field reaches: the sum of
+ * (k − 1)/2 over the masked convolutions (1×1 convolutions and pixelwise layers add
+ * nothing). Summing over every layer bounds the longest path, so branches are safe.
+ * Undefined when a layer mixes rows in a way this does not know (any other conv).
+ */
+export function receptiveRows(model: tf.LayersModel): number | undefined {
+  const pixelwise = new Set(['InputLayer', 'Activation', 'ReLU', 'LeakyReLU', 'Dropout', 'Add', 'Multiply', 'Concatenate', 'BatchNormalization']);
+  let reach = 0;
+  for (const layer of model.layers) {
+    const name = layer.getClassName();
+    if (layer instanceof MaskedConv2D) reach += (layer.kernelSize - 1) / 2;
+    else if (name === 'Conv2D' && (layer.getConfig().kernelSize as number[]).every((k) => k === 1)) continue;
+    else if (!pixelwise.has(name)) return undefined;
+  }
+  return reach;
 }
 
 /**
@@ -88,13 +108,15 @@ export async function sample(model: tf.LayersModel, n: number, seed: number | Ra
   const pixels = options.start ? Float32Array.from(options.start.dataSync()) : new Float32Array(n * 784);
   const count = options.start ? options.start.shape[0] : n;
   const crop = options.cropRows ?? true;
+  const reach = crop ? receptiveRows(model) : undefined;
   for (let r = 0; r < 28; r++) {
     if (r < fromRow) continue;
-    const rows = crop ? r + 1 : 28;
+    const top = reach === undefined ? 0 : Math.max(0, r - reach);
+    const rows = crop ? r + 1 - top : 28;
     for (let c = 0; c < 28; c++) {
       const probs = tf.tidy(() => {
-        const images = tf.tensor4d(pixels, [count, 28, 28, 1]).slice([0, 0, 0, 0], [count, rows, 28, 1]);
-        return tf.sigmoid((model.apply(images) as tf.Tensor4D).slice([0, r, c, 0], [count, 1, 1, 1])).dataSync();
+        const images = tf.tensor4d(pixels, [count, 28, 28, 1]).slice([0, top, 0, 0], [count, rows, 28, 1]);
+        return tf.sigmoid((model.apply(images) as tf.Tensor4D).slice([0, r - top, c, 0], [count, 1, 1, 1])).dataSync();
       });
       for (let i = 0; i < count; i++) pixels[i * 784 + r * 28 + c] = rng.next() < probs[i] ? 1 : 0;
     }
