@@ -145,17 +145,17 @@ describe('PixelCNN', () => {
 describe('PixelCNN sampling speed-up', () => {
   before(() => init({ quiet: true }));
 
-  it('running the network on the rows drawn so far gives exactly the same samples', async () => {
+  it('running the network on the receptive-field window around each pixel gives exactly the same samples', async () => {
     const model = pixelcnn.createPixelCnn({ filters: 8, layers: 2, seed: 4 });
     const full = await pixelcnn.sample(model, 3, 11, { cropRows: false });
     const cropped = await pixelcnn.sample(model, 3, 11, { cropRows: true });
     assert.deepStrictEqual(Array.from(cropped.dataSync()), Array.from(full.dataSync()));
   });
 
-  it('the row window is the receptive field: 3 rows for the 7×7 mask A plus 1 per 3×3 layer, as the gradients show', () => {
+  it('the window is the receptive field: 3 rows up and columns aside for the 7×7 mask A, plus 1 per 3×3 layer, as the gradients show', () => {
     for (const layers of [2, 5]) {
       const model = pixelcnn.createPixelCnn({ filters: 8, layers, seed: 5 });
-      const reach = pixelcnn.receptiveRows(model);
+      const reach = pixelcnn.receptiveReach(model);
       assert.strictEqual(reach, 3 + layers);
       // The highest row with a non-zero ∂ℓ/∂x, over pixels of row 20, is exactly `reach` rows up.
       const input = tf.ones([1, 28, 28, 1]) as tf.Tensor4D; // all ones: every ReLU path is open at init
@@ -165,6 +165,10 @@ describe('PixelCNN sampling speed-up', () => {
         for (let j = 0; j < 784; j++) if (field[j] !== 0) highest = Math.min(highest, Math.floor(j / 28));
       }
       assert.strictEqual(20 - highest, reach);
+      // …and exactly `reach` columns to either side, for a pixel away from the edges.
+      const field = pixelcnn.receptiveField(model, 20 * 28 + 14, input);
+      const columns = [...field.keys()].filter((j) => field[j] !== 0).map((j) => j % 28);
+      assert.deepStrictEqual([Math.min(...columns), Math.max(...columns)], [14 - reach!, 14 + reach!]);
       input.dispose();
       model.dispose();
     }
@@ -174,7 +178,7 @@ describe('PixelCNN sampling speed-up', () => {
     const input = tf.input({ shape: [null, 28, 1] });
     const h = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }).apply(input) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: tf.layers.conv2d({ filters: 1, kernelSize: 1 }).apply(h) as tf.SymbolicTensor });
-    assert.strictEqual(pixelcnn.receptiveRows(model), undefined);
+    assert.strictEqual(pixelcnn.receptiveReach(model), undefined);
     model.dispose();
   });
 });

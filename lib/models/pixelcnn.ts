@@ -28,8 +28,8 @@ export function createPixelCnn(config: PixelCnnConfig = {}): tf.LayersModel {
   const filters = config.filters ?? 64;
   const layers = config.layers ?? 5;
   const rng = rngFor(config.seed);
-  // Height left open: sampling runs the network on the rows drawn so far (see `cropRows`).
-  const input = tf.input({ shape: [null, 28, 1] });
+  // Height and width left open: sampling runs the network on a window around the pixel it draws (see `cropRows`).
+  const input = tf.input({ shape: [null, null, 1] });
   let h = new MaskedConv2D({ filters, kernelSize: config.firstKernelSize ?? 7, maskType: 'A', activation: 'relu', seed: rng.nextSeed(), name: 'masked_a' }).apply(input) as tf.SymbolicTensor;
   for (let i = 0; i < layers; i++) {
     h = new MaskedConv2D({ filters, kernelSize: 3, maskType: 'B', activation: 'relu', seed: rng.nextSeed(), name: `masked_b${i + 1}` }).apply(h) as tf.SymbolicTensor;
@@ -69,22 +69,24 @@ export interface SampleOptions {
   fromRow?: number;
   start?: tf.Tensor4D;
   /**
-   * Run the network only on the rows that can influence row r while drawing it (default
-   * true): rows r − reach … r, where `reach` is how far up the receptive field goes (see
-   * `receptiveRows`), or rows 0 … r when it cannot be worked out from the layers. Exact,
-   * not an approximation: masked kernels never look at rows below, and rows above the
-   * window cannot reach row r. For lab 4's network (reach 8) that is 9 rows, not 28.
+   * Run the network only on the pixels that can influence pixel (r, c) while drawing it
+   * (default true): rows r − reach … r and columns c − reach … c + reach, where `reach`
+   * is how far the receptive field extends (see `receptiveReach`); or rows 0 … r when
+   * that cannot be worked out from the layers. Exact, not an approximation: masked
+   * kernels never look at rows below, and nothing outside the window reaches (r, c).
+   * For lab 4's network (reach 8) that is at most 9 × 17 pixels instead of 28 × 28.
    */
   cropRows?: boolean;
 }
 
 /**
- * How many rows above a pixel the network's receptive field reaches: the sum of
- * (k − 1)/2 over the masked convolutions (1×1 convolutions and pixelwise layers add
- * nothing). Summing over every layer bounds the longest path, so branches are safe.
- * Undefined when a layer mixes rows in a way this does not know (any other conv).
+ * How far the network's receptive field reaches from a pixel — rows up, and columns to
+ * either side: the sum of (k − 1)/2 over the masked convolutions (1×1 convolutions
+ * and pixelwise layers add nothing). Summing over every layer bounds the longest path,
+ * so branches are safe. Undefined when a layer mixes pixels in a way this does not
+ * know (any other conv).
  */
-export function receptiveRows(model: tf.LayersModel): number | undefined {
+export function receptiveReach(model: tf.LayersModel): number | undefined {
   const pixelwise = new Set(['InputLayer', 'Activation', 'ReLU', 'LeakyReLU', 'Dropout', 'Add', 'Multiply', 'Concatenate', 'BatchNormalization']);
   let reach = 0;
   for (const layer of model.layers) {
@@ -108,15 +110,19 @@ export async function sample(model: tf.LayersModel, n: number, seed: number | Ra
   const pixels = options.start ? Float32Array.from(options.start.dataSync()) : new Float32Array(n * 784);
   const count = options.start ? options.start.shape[0] : n;
   const crop = options.cropRows ?? true;
-  const reach = crop ? receptiveRows(model) : undefined;
+  const reach = crop ? receptiveReach(model) : undefined;
+  // Models saved before the width was left open take whole rows only.
+  const cropColumns = reach !== undefined && model.inputs[0].shape[2] === null;
   for (let r = 0; r < 28; r++) {
     if (r < fromRow) continue;
     const top = reach === undefined ? 0 : Math.max(0, r - reach);
     const rows = crop ? r + 1 - top : 28;
     for (let c = 0; c < 28; c++) {
+      const left = cropColumns ? Math.max(0, c - reach!) : 0;
+      const cols = cropColumns ? Math.min(28, c + reach! + 1) - left : 28;
       const probs = tf.tidy(() => {
-        const images = tf.tensor4d(pixels, [count, 28, 28, 1]).slice([0, top, 0, 0], [count, rows, 28, 1]);
-        return tf.sigmoid((model.apply(images) as tf.Tensor4D).slice([0, r - top, c, 0], [count, 1, 1, 1])).dataSync();
+        const images = tf.tensor4d(pixels, [count, 28, 28, 1]).slice([0, top, left, 0], [count, rows, cols, 1]);
+        return tf.sigmoid((model.apply(images) as tf.Tensor4D).slice([0, r - top, c - left, 0], [count, 1, 1, 1])).dataSync();
       });
       for (let i = 0; i < count; i++) pixels[i * 784 + r * 28 + c] = rng.next() < probs[i] ? 1 : 0;
     }
