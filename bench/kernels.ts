@@ -1,6 +1,7 @@
 /**
  * The wasm kernels genlab replaces, timed against the ones tfjs-backend-wasm 4.22
- * ships, in one run on the same tensors (ratios, since machines are noisy).
+ * ships, in one run on the same tensors (ratios, since machines are noisy), with as
+ * many threads as `init` gives wasm (GENLAB_WASM_THREADS=1 for one).
  * Conv2DBackpropFilter has no stock kernel; it is timed against a forward conv of
  * the same size. Writes bench/results/kernels.json.
  *
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     { name: 'transposed conv 14×14×64 → 28×28×32, stride 2', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(half, k32, [64, 28, 28, 32], 2, 'same') },
     { name: 'DCGAN up-conv 7×7×128 → 14×14×64, 4×4, stride 2', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(seven, k4, [64, 14, 14, 64], 2, 'same') },
     { name: 'tile [1,1,1,128] to [64,7,7,128] (batch-norm gradient)', kernel: 'Tile', run: () => tf.tile(channels, [64, 7, 7, 1]) },
+    { name: 'bias gradient: sum of [64,28,28,64] over N, H, W', kernel: 'Sum', run: () => tf.sum(img, [0, 1, 2]) },
   ];
   const rows: Record<string, unknown>[] = [];
   console.log('kernel case                                               genlab ms   stock ms   speed-up');

@@ -100,6 +100,9 @@ async function execute(notebook: Notebook, options: Required<Pick<GradeOptions, 
       GENLAB_PROFILE: options.profile,
       GENLAB_OUTPUT_DIR: path.join(workDir, 'genlab-output'),
       NODE_OPTIONS: `--max-old-space-size=${Math.max(256, Math.floor(options.memoryMiB / 2))}`,
+      // One wasm thread per kernel: batches already run a kernel per core, and a threaded
+      // kernel starts a pool of 8 workers inside the memory limit. An explicit setting wins.
+      GENLAB_WASM_THREADS: process.env.GENLAB_WASM_THREADS ?? '1',
       PYTHONDONTWRITEBYTECODE: '1',
     },
   });
