@@ -180,7 +180,7 @@ async function main(): Promise<void> {
     console.log(cells.join(' '));
   }
   const fullSample = torch?.results['pixelcnn-sample-full'];
-  if (fullSample) console.log(`(PyTorch sampling without the row window, running all 28 rows each pass: ${fmt(fullSample.msPerRun)})`);
+  if (fullSample) console.log(`(PyTorch sampling with the textbook loop, the whole image every pass, instead of genlab's window: ${fmt(fullSample.msPerRun)})`);
   if (backends.includes('cpu')) console.log(`(${CPU_NOTE})`);
   for (const run of runs) if ('error' in run) console.log(`${run.backend}: ${run.error}`);
 

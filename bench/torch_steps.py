@@ -167,25 +167,38 @@ def pixelcnn():
     return trainable(model), run
 
 
-# The receptive field reaches 3 rows above (7x7 mask A) plus 1 per 3x3 layer.
-WINDOW_ROWS = 3 + 5
+# The receptive field reaches 3 rows up and 3 columns aside (7x7 mask A) plus 1 per 3x3 layer.
+REACH = 3 + 5
 
 
 def pixelcnn_sample(window):
+    """genlab's sampler: each pass sees only the window that can reach the pixel drawn
+    (rows r - REACH .. r, columns c - REACH .. c + REACH); window=False is the textbook
+    loop over the whole image."""
     model = PixelCnn().eval()
 
     def run():
         x = torch.zeros(SAMPLE_COUNT, 1, 28, 28)
         with torch.no_grad():
             for r in range(28):
-                top = max(0, r - WINDOW_ROWS) if window else 0
-                bottom = r + 1 if window else 28
+                top, bottom = (max(0, r - REACH), r + 1) if window else (0, 28)
                 for c in range(28):
-                    logits = model(x[:, :, top:bottom, :])[:, 0, r - top, c]
+                    left, right = (max(0, c - REACH), min(28, c + REACH + 1)) if window else (0, 28)
+                    logits = model(x[:, :, top:bottom, left:right])[:, 0, r - top, c - left]
                     x[:, 0, r, c] = torch.bernoulli(torch.sigmoid(logits))
         x.sum().item()
 
     return trainable(model), run
+
+
+def gemm():
+    """Calibration, not a lab model: one 1024 x 1024 x 1024 float32 matrix product."""
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+
+    def run():
+        (a @ b)[0, 0].item()
+
+    return 0, run
 
 
 WORKLOADS = {
@@ -194,6 +207,7 @@ WORKLOADS = {
     'pixelcnn': pixelcnn,
     'pixelcnn-sample': lambda: pixelcnn_sample(window=True),
     'pixelcnn-sample-full': lambda: pixelcnn_sample(window=False),
+    'gemm': gemm,
 }
 
 

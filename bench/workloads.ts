@@ -18,7 +18,7 @@ export interface Workload {
   dispose(): void;
 }
 
-export const WORKLOAD_NAMES = ['dcgan', 'conv-vae', 'pixelcnn', 'pixelcnn-sample'] as const;
+export const WORKLOAD_NAMES = ['dcgan', 'conv-vae', 'pixelcnn', 'pixelcnn-sample', 'gemm'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export const BATCH_SIZE = 64;
@@ -114,6 +114,29 @@ function pixelCnnSampling(): Workload {
   };
 }
 
+/**
+ * Calibration, not a lab model: one 1024³ float32 matrix product, the raw arithmetic
+ * rate of the backend against PyTorch's (wasm SIMD is 128 bits wide and has no fused
+ * multiply-add; PyTorch's CPU kernels use the machine's widest vectors).
+ */
+function gemm(): Workload {
+  const a = tf.randomNormal([1024, 1024], 0, 1, 'float32', 5);
+  const b = tf.randomNormal([1024, 1024], 0, 1, 'float32', 6);
+  return {
+    name: 'gemm',
+    description: '1024 × 1024 × 1024 matrix product (calibration)',
+    trainableParams: 0,
+    async run() {
+      const c = tf.matMul(a, b);
+      await c.data();
+      c.dispose();
+    },
+    dispose() {
+      tf.dispose([a, b]);
+    },
+  };
+}
+
 export function createWorkload(name: WorkloadName): Workload {
   switch (name) {
     case 'dcgan':
@@ -124,5 +147,7 @@ export function createWorkload(name: WorkloadName): Workload {
       return pixelCnnTraining();
     case 'pixelcnn-sample':
       return pixelCnnSampling();
+    case 'gemm':
+      return gemm();
   }
 }
