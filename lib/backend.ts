@@ -13,7 +13,6 @@ import { GenlabError } from './errors';
 import { registerWasmBatchMatMul } from './kernels/wasm_batch_matmul';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm_conv2d_backprop_filter';
 import { registerWasmConv2DBackpropInput } from './kernels/wasm_conv2d_backprop_input';
-import { registerWasmSum } from './kernels/wasm_sum';
 import { registerWasmTile } from './kernels/wasm_tile';
 import { profile, ProfileName } from './profile';
 import { defaultSeed, setGlobalSeed } from './random';
@@ -106,7 +105,6 @@ const CANDIDATES: Candidate[] = [
       registerWasmBatchMatMul();
       registerWasmConv2DBackpropInput();
       registerWasmTile();
-      registerWasmSum();
       const threads = wasmThreadsWanted();
       return withoutEmscriptenCrashHandlers(() => withWasmThreads(threads, () => activate('wasm')));
     },
