@@ -4,6 +4,7 @@
  *
  *   npm run bench                                  # every backend, every workload
  *   npm run bench -- --backends wasm --models dcgan,pixelcnn --seconds 5
+ *   npm run bench -- --limit 600                   # let one slow run take up to 10 minutes
  *
  * Each backend runs in its own process (a clean heap, and backends cannot share
  * weights); PyTorch runs bench/torch_steps.py with 2 threads, from Debian's
@@ -37,7 +38,7 @@ interface BackendResult {
 }
 
 /** The pure-JS cpu backend takes minutes per conv step: one unwarmed run each, and no sampling (hours). */
-const CPU_NOTE = 'cpu: one run, no warm-up (a DCGAN step takes minutes)';
+const CPU_NOTE = 'cpu: one run, no warm-up; a workload is stopped after --limit seconds (default 300)';
 
 async function timeRuns(run: () => Promise<void>, seconds: number, warmup: number, minRuns: number): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await run();
@@ -108,14 +109,30 @@ function runTorch(python: string, models: WorkloadName[], seconds: number): { to
   return JSON.parse(stdout.trim().split('\n').pop()!);
 }
 
-function runBackend(backend: BackendChoice, models: WorkloadName[], seconds: number): BackendResult | { backend: string; error: string } {
-  const out = path.join(os.tmpdir(), `genlab-bench-${process.pid}-${backend}.json`);
+/**
+ * Times each workload on `backend` in its own process, stopped after `limitS` seconds:
+ * the pure-JS cpu backend takes minutes per conv step (a PixelCNN step more than 15),
+ * so a workload over the limit is reported as such rather than holding the run.
+ */
+function runBackend(backend: BackendChoice, models: WorkloadName[], seconds: number, limitS: number): BackendResult | { backend: string; error: string } {
   console.log(`timing on ${backend}…`);
-  const child = spawnSync(process.execPath, [__filename, '--worker', backend, '--models', models.join(','), '--seconds', String(seconds), '--out', out], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (child.status !== 0 || !fs.existsSync(out)) return { backend, error: `the ${backend} run failed (exit ${child.status ?? child.signal})` };
-  const result = JSON.parse(fs.readFileSync(out, 'utf8')) as BackendResult;
-  fs.rmSync(out);
-  return result;
+  const merged: BackendResult = { backend, line: '', results: {}, skipped: {} };
+  for (const name of models) {
+    const out = path.join(os.tmpdir(), `genlab-bench-${process.pid}-${backend}-${name}.json`);
+    const child = spawnSync(process.execPath, [__filename, '--worker', backend, '--models', name, '--seconds', String(seconds), '--out', out], { stdio: ['ignore', 'inherit', 'inherit'], timeout: limitS * 1000, killSignal: 'SIGKILL' });
+    if (child.error && (child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+      merged.skipped[name] = `stopped: one run took over ${limitS} s (--limit)`;
+      console.error(`  ${backend} ${name}: over ${limitS} s, stopped`);
+      continue;
+    }
+    if (child.status !== 0 || !fs.existsSync(out)) return { backend, error: `the ${backend} run of ${name} failed (exit ${child.status ?? child.signal})` };
+    const result = JSON.parse(fs.readFileSync(out, 'utf8')) as BackendResult;
+    fs.rmSync(out);
+    merged.line = result.line;
+    Object.assign(merged.results, result.results);
+    Object.assign(merged.skipped, result.skipped);
+  }
+  return merged;
 }
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '—' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`);
@@ -131,7 +148,8 @@ async function main(): Promise<void> {
   const backends = requested ? (requested.split(',') as BackendChoice[]) : presentBackends();
   for (const b of backends) if (!BACKEND_CHOICES.includes(b)) throw new Error(`--backends: unknown backend '${b}'; choose from ${BACKEND_CHOICES.join(', ')}.`);
 
-  const runs = backends.map((b) => runBackend(b, models, seconds));
+  const limitS = numberFlag('limit', 300);
+  const runs = backends.map((b) => runBackend(b, models, seconds, limitS));
   const py = findTorchPython();
   let torch: ReturnType<typeof runTorch> | undefined;
   if (py.python) {
@@ -166,6 +184,8 @@ async function main(): Promise<void> {
     return { workload: name, trainableParams: { genlab: params, torch: torch?.results[name]?.trainableParams }, msPerRun, ratioToTorch: ratios };
   });
 
+  const stopped = (b: string, name: string) => runs.some((run) => run.backend === b && 'skipped' in run && run.skipped[name]?.startsWith('stopped'));
+  const cell = (b: string, name: string, ms: number | undefined) => (ms === undefined && stopped(b, name) ? `> ${limitS} s` : fmt(ms));
   console.log(`\nms per run (median); batch ${BATCH_SIZE} for training steps, ${SAMPLE_COUNT} images for sampling; ratio = genlab / PyTorch (≤ 1.0 is as fast or faster)`);
   const header = ['workload'.padEnd(16), 'params genlab/torch'.padStart(20), ...backends.map((b) => b.padStart(10)), 'torch'.padStart(10), ...backends.map((b) => `${b}/torch`.padStart(12))];
   console.log(header.join(' '));
@@ -173,7 +193,7 @@ async function main(): Promise<void> {
     const cells = [
       r.workload.padEnd(16),
       `${r.trainableParams.genlab ?? '—'}/${r.trainableParams.torch ?? '—'}`.padStart(20),
-      ...backends.map((b) => fmt(r.msPerRun[b]).padStart(10)),
+      ...backends.map((b) => cell(b, r.workload, r.msPerRun[b]).padStart(10)),
       fmt(r.msPerRun.torch).padStart(10),
       ...backends.map((b) => (r.ratioToTorch[b] === undefined ? '—' : `${r.ratioToTorch[b]!.toFixed(2)}×`).padStart(12)),
     ];
@@ -182,7 +202,10 @@ async function main(): Promise<void> {
   const fullSample = torch?.results['pixelcnn-sample-full'];
   if (fullSample) console.log(`(PyTorch sampling with the textbook loop, the whole image every pass, instead of genlab's window: ${fmt(fullSample.msPerRun)})`);
   if (backends.includes('cpu')) console.log(`(${CPU_NOTE})`);
-  for (const run of runs) if ('error' in run) console.log(`${run.backend}: ${run.error}`);
+  for (const run of runs) {
+    if ('error' in run) console.log(`${run.backend}: ${run.error}`);
+    else for (const [name, why] of Object.entries(run.skipped)) console.log(`${run.backend} ${name}: ${why}`);
+  }
 
   const file = writeResult('latest', {
     date: new Date().toISOString(),
