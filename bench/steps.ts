@@ -110,29 +110,28 @@ function runTorch(python: string, models: WorkloadName[], seconds: number): { to
 }
 
 /**
- * Times each workload on `backend` in its own process, stopped after `limitS` seconds:
- * the pure-JS cpu backend takes minutes per conv step (a PixelCNN step more than 15),
- * so a workload over the limit is reported as such rather than holding the run.
+ * Times one workload on `backend` in its own process, stopped after `limitS` seconds
+ * (the pure-JS cpu backend takes minutes per conv step, a PixelCNN step more than
+ * 15), and records it in `into`: a run over the limit is reported as such.
  */
-function runBackend(backend: BackendChoice, models: WorkloadName[], seconds: number, limitS: number): BackendResult | { backend: string; error: string } {
-  console.log(`timing on ${backend}…`);
-  const merged: BackendResult = { backend, line: '', results: {}, skipped: {} };
-  for (const name of models) {
-    const out = path.join(os.tmpdir(), `genlab-bench-${process.pid}-${backend}-${name}.json`);
-    const child = spawnSync(process.execPath, [__filename, '--worker', backend, '--models', name, '--seconds', String(seconds), '--out', out], { stdio: ['ignore', 'inherit', 'inherit'], timeout: limitS * 1000, killSignal: 'SIGKILL' });
-    if (child.error && (child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
-      merged.skipped[name] = `stopped: one run took over ${limitS} s (--limit)`;
-      console.error(`  ${backend} ${name}: over ${limitS} s, stopped`);
-      continue;
-    }
-    if (child.status !== 0 || !fs.existsSync(out)) return { backend, error: `the ${backend} run of ${name} failed (exit ${child.status ?? child.signal})` };
-    const result = JSON.parse(fs.readFileSync(out, 'utf8')) as BackendResult;
-    fs.rmSync(out);
-    merged.line = result.line;
-    Object.assign(merged.results, result.results);
-    Object.assign(merged.skipped, result.skipped);
+function timeOn(into: BackendResult, name: WorkloadName, seconds: number, limitS: number): void {
+  const backend = into.backend;
+  const out = path.join(os.tmpdir(), `genlab-bench-${process.pid}-${backend}-${name}.json`);
+  const child = spawnSync(process.execPath, [__filename, '--worker', backend, '--models', name, '--seconds', String(seconds), '--out', out], { stdio: ['ignore', 'inherit', 'inherit'], timeout: limitS * 1000, killSignal: 'SIGKILL' });
+  if (child.error && (child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+    into.skipped[name] = `stopped: one run took over ${limitS} s (--limit)`;
+    console.error(`  ${backend} ${name}: over ${limitS} s, stopped`);
+    return;
   }
-  return merged;
+  if (child.status !== 0 || !fs.existsSync(out)) {
+    into.skipped[name] = `failed (exit ${child.status ?? child.signal})`;
+    return;
+  }
+  const result = JSON.parse(fs.readFileSync(out, 'utf8')) as BackendResult;
+  fs.rmSync(out);
+  into.line = result.line;
+  Object.assign(into.results, result.results);
+  Object.assign(into.skipped, result.skipped);
 }
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '—' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`);
@@ -149,17 +148,28 @@ async function main(): Promise<void> {
   for (const b of backends) if (!BACKEND_CHOICES.includes(b)) throw new Error(`--backends: unknown backend '${b}'; choose from ${BACKEND_CHOICES.join(', ')}.`);
 
   const limitS = numberFlag('limit', 300);
-  const runs = backends.map((b) => runBackend(b, models, seconds, limitS));
+  const runs: BackendResult[] = backends.map((backend) => ({ backend, line: '', results: {}, skipped: {} }));
   const py = findTorchPython();
+  if (!py.python) console.log(py.note);
   let torch: ReturnType<typeof runTorch> | undefined;
-  if (py.python) {
-    console.log(`timing PyTorch (${py.python})…`);
-    torch = runTorch(py.python, models, seconds);
-  } else console.log(py.note);
+  // Workload by workload, each backend and then PyTorch right after it, so that a pair
+  // compared in a ratio is measured minutes apart, not a whole run apart (these
+  // machines drift). The cpu backend, minutes per step, goes last in each round.
+  const order = [...runs].sort((a, b) => Number(a.backend === 'cpu') - Number(b.backend === 'cpu'));
+  for (const name of models) {
+    console.log(`${name}:`);
+    for (const run of order.filter((r) => r.backend !== 'cpu')) timeOn(run, name, seconds, limitS);
+    if (py.python) {
+      const t = runTorch(py.python, [name], seconds);
+      torch = torch ? { ...torch, results: { ...torch.results, ...t.results } } : t;
+      console.error(`  PyTorch ${name}: ${t.results[name].msPerRun.toFixed(0)} ms (${t.results[name].runs} runs)`);
+    }
+    for (const run of order.filter((r) => r.backend === 'cpu')) timeOn(run, name, seconds, limitS);
+  }
 
   // Same architectures or no ratio.
   for (const run of runs) {
-    if (!('results' in run) || !torch) continue;
+    if (!torch) continue;
     for (const [name, t] of Object.entries(run.results)) {
       const peer = torch.results[name];
       if (peer && peer.trainableParams !== t.trainableParams) {
@@ -172,7 +182,7 @@ async function main(): Promise<void> {
     const perBackend: Record<string, number | undefined> = {};
     let params: number | undefined;
     for (const run of runs) {
-      if ('results' in run && run.results[name]) {
+      if (run.results[name]) {
         perBackend[run.backend] = run.results[name].msPerRun;
         params = run.results[name].trainableParams;
       }
@@ -184,7 +194,7 @@ async function main(): Promise<void> {
     return { workload: name, trainableParams: { genlab: params, torch: torch?.results[name]?.trainableParams }, msPerRun, ratioToTorch: ratios };
   });
 
-  const stopped = (b: string, name: string) => runs.some((run) => run.backend === b && 'skipped' in run && run.skipped[name]?.startsWith('stopped'));
+  const stopped = (b: string, name: string) => runs.some((run) => run.backend === b && run.skipped[name]?.startsWith('stopped'));
   const cell = (b: string, name: string, ms: number | undefined) => (ms === undefined && stopped(b, name) ? `> ${limitS} s` : fmt(ms));
   console.log(`\nms per run (median); batch ${BATCH_SIZE} for training steps, ${SAMPLE_COUNT} images for sampling; ratio = genlab / PyTorch (≤ 1.0 is as fast or faster)`);
   const header = ['workload'.padEnd(16), 'params genlab/torch'.padStart(20), ...backends.map((b) => b.padStart(10)), 'torch'.padStart(10), ...backends.map((b) => `${b}/torch`.padStart(12))];
@@ -202,15 +212,12 @@ async function main(): Promise<void> {
   const fullSample = torch?.results['pixelcnn-sample-full'];
   if (fullSample) console.log(`(PyTorch sampling with the textbook loop, the whole image every pass, instead of genlab's window: ${fmt(fullSample.msPerRun)})`);
   if (backends.includes('cpu')) console.log(`(${CPU_NOTE})`);
-  for (const run of runs) {
-    if ('error' in run) console.log(`${run.backend}: ${run.error}`);
-    else for (const [name, why] of Object.entries(run.skipped)) console.log(`${run.backend} ${name}: ${why}`);
-  }
+  for (const run of runs) for (const [name, why] of Object.entries(run.skipped)) console.log(`${run.backend} ${name}: ${why}`);
 
   const file = writeResult('latest', {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    backends: runs.map((r) => ('line' in r ? { backend: r.backend, line: r.line, skipped: r.skipped } : r)),
+    backends: runs.map((r) => ({ backend: r.backend, line: r.line, skipped: r.skipped })),
     torch: torch ? { version: torch.torch, threads: torch.threads, python: py.python, pixelcnnSampleFullMs: fullSample?.msPerRun } : { missing: py.note },
     secondsPerWorkload: seconds,
     rows,
