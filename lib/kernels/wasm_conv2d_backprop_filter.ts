@@ -17,8 +17,8 @@
  * as [KH, KW, ci, co]. Every step is a kernel wasm already has, so the heavy work
  * runs in XNNPACK.
  *
- * Two memory passes are saved on the way (each a fifth of the conv's time at 64
- * channels): the conv pads the images itself (no padded copy), and x is moved to
+ * Memory passes saved on the way (about 20 ms of a 3×3×64 layer's gradient at
+ * batch 64): the conv pads the images itself (no padded copy), and x is moved to
  * [ci, H, W, b] by a 2-D and a 3-D transpose, which wasm runs near copy speed,
  * where its 4-D [3, 1, 2, 0] transpose takes twice as long.
  */
