@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     { name: 'transposed conv 14×14×64 → 28×28×32, stride 2', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(half, k32, [64, 28, 28, 32], 2, 'same') },
     { name: 'DCGAN up-conv 7×7×128 → 14×14×64, 4×4, stride 2', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(seven, k4, [64, 14, 14, 64], 2, 'same') },
     { name: 'tile [1,1,1,128] to [64,7,7,128] (batch-norm gradient)', kernel: 'Tile', run: () => tf.tile(channels, [64, 7, 7, 1]) },
+    { name: 'bias gradient: sum [64,28,28,64] over b, H, W', kernel: 'Sum', run: () => tf.sum(img, [0, 1, 2]) },
+    { name: 'batch-norm mean of [64,7,7,128] over b, H, W', kernel: 'Mean', run: () => tf.mean(seven, [0, 1, 2]) },
   ];
   const rows: Record<string, unknown>[] = [];
   console.log('kernel case                                               genlab ms   stock ms   speed-up');

@@ -13,6 +13,7 @@ import { GenlabError } from './errors';
 import { registerWasmBatchMatMul } from './kernels/wasm_batch_matmul';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm_conv2d_backprop_filter';
 import { registerWasmConv2DBackpropInput } from './kernels/wasm_conv2d_backprop_input';
+import { registerWasmReductions } from './kernels/wasm_reduce';
 import { registerWasmTile } from './kernels/wasm_tile';
 import { profile, ProfileName } from './profile';
 import { defaultSeed, setGlobalSeed } from './random';
@@ -105,6 +106,7 @@ const CANDIDATES: Candidate[] = [
       registerWasmBatchMatMul();
       registerWasmConv2DBackpropInput();
       registerWasmTile();
+      registerWasmReductions();
       const threads = wasmThreadsWanted();
       return withoutEmscriptenCrashHandlers(() => withWasmThreads(threads, () => activate('wasm')));
     },
