@@ -13,6 +13,7 @@ import { GenlabError } from './errors';
 import { registerWasmBatchMatMul } from './kernels/wasm_batch_matmul';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm_conv2d_backprop_filter';
 import { registerWasmConv2DBackpropInput } from './kernels/wasm_conv2d_backprop_input';
+import { registerWasmLeakyRelu } from './kernels/wasm_leaky_relu';
 import { registerWasmReductions } from './kernels/wasm_reduce';
 import { registerWasmTile } from './kernels/wasm_tile';
 import { profile, ProfileName } from './profile';
@@ -107,6 +108,7 @@ const CANDIDATES: Candidate[] = [
       registerWasmConv2DBackpropInput();
       registerWasmTile();
       registerWasmReductions();
+      registerWasmLeakyRelu();
       const threads = wasmThreadsWanted();
       return withoutEmscriptenCrashHandlers(() => withWasmThreads(threads, () => activate('wasm')));
     },
