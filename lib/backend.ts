@@ -15,6 +15,7 @@ import { registerWasmConv2DBackpropFilter } from './kernels/wasm_conv2d_backprop
 import { registerWasmConv2DBackpropInput } from './kernels/wasm_conv2d_backprop_input';
 import { registerWasmLeakyRelu } from './kernels/wasm_leaky_relu';
 import { registerWasmReductions } from './kernels/wasm_reduce';
+import { registerWasmSlice } from './kernels/wasm_slice';
 import { registerWasmTile } from './kernels/wasm_tile';
 import { profile, ProfileName } from './profile';
 import { defaultSeed, setGlobalSeed } from './random';
@@ -109,6 +110,7 @@ const CANDIDATES: Candidate[] = [
       registerWasmTile();
       registerWasmReductions();
       registerWasmLeakyRelu();
+      registerWasmSlice();
       const threads = wasmThreadsWanted();
       return withoutEmscriptenCrashHandlers(() => withWasmThreads(threads, () => activate('wasm')));
     },
