@@ -3,6 +3,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
 import { GenlabError } from '../lib/errors';
 
 /** max |a − b| / max(1e-8, |a| + |b|) elementwise: the CS231n relative error. */
@@ -76,4 +77,19 @@ export function hasPackage(name: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** How many times `f` makes the wasm backend run kernel `name` (to check which path a replacement kernel took). */
+export function wasmKernelCalls(name: string, f: () => void): number {
+  const config = tf.getKernel(name, 'wasm')!;
+  let calls = 0;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...config, kernelFunc: (args) => (calls++, config.kernelFunc(args)) });
+  try {
+    f();
+  } finally {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(config);
+  }
+  return calls;
 }

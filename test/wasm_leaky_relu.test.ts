@@ -2,6 +2,7 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { init } from '../lib/backend';
+import { wasmKernelCalls } from './helpers';
 
 const values = [-3.5, -1e-30, -0, 0, 1e-30, 0.7, 42, -Infinity, Infinity, NaN];
 const f32 = Math.fround;
@@ -10,21 +11,6 @@ const expectedValue = (x: number, alpha: number) => (f32(x) > 0 || Number.isNaN(
 /** Its derivative times dy: dy for x > 0, α·dy otherwise. */
 const expectedGradient = (x: number, dy: number, alpha: number) => (f32(x) > 0 ? f32(dy) : f32(f32(alpha) * f32(dy)));
 
-/** Counts the wasm Step calls `f` makes (the replacement's path). */
-function stepCalls(f: () => void): number {
-  const config = tf.getKernel('Step', 'wasm')!;
-  let calls = 0;
-  tf.unregisterKernel('Step', 'wasm');
-  tf.registerKernel({ ...config, kernelFunc: (args) => (calls++, config.kernelFunc(args)) });
-  try {
-    f();
-  } finally {
-    tf.unregisterKernel('Step', 'wasm');
-    tf.registerKernel(config);
-  }
-  return calls;
-}
-
 describe('wasm leaky ReLU', () => {
   before(() => init({ backend: 'wasm', quiet: true }));
   after(() => init({ quiet: true }));
@@ -32,7 +18,7 @@ describe('wasm leaky ReLU', () => {
   for (const alpha of [0.2, 0.01, 0]) {
     it(`α = ${alpha}: values bit for bit (signed zeros, infinities, NaN included), through Step`, () => {
       let got: number[] = [];
-      const calls = stepCalls(() => {
+      const calls = wasmKernelCalls('Step', () => {
         got = tf.tidy(() => Array.from(tf.leakyRelu(tf.tensor1d(values), alpha).dataSync()));
       });
       assert.strictEqual(calls, 1);
@@ -43,7 +29,7 @@ describe('wasm leaky ReLU', () => {
       const finite = values.filter(Number.isFinite);
       const dy = finite.map((_, i) => (i % 2 ? -1.5 : 2.25) * (i + 1));
       let got: number[] = [];
-      const calls = stepCalls(() => {
+      const calls = wasmKernelCalls('Step', () => {
         got = tf.tidy(() => {
           const g = tf.grad((x: tf.Tensor) => tf.leakyRelu(x, alpha).mul(tf.tensor1d(dy)).sum());
           return Array.from(g(tf.tensor1d(finite)).dataSync());
@@ -76,7 +62,7 @@ describe('wasm leaky ReLU', () => {
 
   it('a negative slope or int32 input keeps the stock kernel', () => {
     let got: number[] = [];
-    const calls = stepCalls(() => {
+    const calls = wasmKernelCalls('Step', () => {
       got = tf.tidy(() => [...tf.leakyRelu(tf.tensor1d([-2, 3]), -0.5).dataSync(), ...tf.leakyRelu(tf.tensor1d([-2, 3], 'int32'), 0.5).dataSync()]);
     });
     assert.strictEqual(calls, 0);

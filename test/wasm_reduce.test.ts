@@ -6,6 +6,7 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { init } from '../lib/backend';
+import { wasmKernelCalls } from './helpers';
 import { poolBlock } from '../lib/kernels/wasm_reduce';
 
 /** Reduces `values` (row-major, `shape`) over `axes` in float64, the slow obvious way. */
@@ -21,21 +22,6 @@ function reference(values: number[], shape: number[], axes: number[], mean: bool
   }
   const count = axes.reduce((p, a) => p * shape[a], 1);
   return mean ? sums.map((s) => s / count) : sums;
-}
-
-/** Counts the wasm AvgPool calls `f` makes (the replacement's path). */
-function avgPoolCalls(f: () => void): number {
-  const config = tf.getKernel('AvgPool', 'wasm')!;
-  let calls = 0;
-  tf.unregisterKernel('AvgPool', 'wasm');
-  tf.registerKernel({ ...config, kernelFunc: (args) => (calls++, config.kernelFunc(args)) });
-  try {
-    f();
-  } finally {
-    tf.unregisterKernel('AvgPool', 'wasm');
-    tf.registerKernel(config);
-  }
-  return calls;
 }
 
 describe('wasm Sum and Mean', () => {
@@ -69,7 +55,7 @@ describe('wasm Sum and Mean', () => {
         const n = c.shape.reduce((a, b) => a * b, 1);
         const values = Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + 0.3) * 10);
         let result: tf.Tensor | undefined;
-        const calls = avgPoolCalls(() => {
+        const calls = wasmKernelCalls('AvgPool', () => {
           result = tf.tidy(() => tf[op](tf.tensor(values, c.shape), c.axis, c.keepDims));
         });
         assert.strictEqual(calls, c.pools ? 1 : 0);
@@ -87,7 +73,7 @@ describe('wasm Sum and Mean', () => {
 
   it('int32 sums go to the stock kernel and stay exact', () => {
     let out: number[] = [];
-    const calls = avgPoolCalls(() => {
+    const calls = wasmKernelCalls('AvgPool', () => {
       out = tf.tidy(() => Array.from(tf.sum(tf.tensor2d([[1, 2], [30, 40], [500, 600]], [3, 2], 'int32'), 0).dataSync()));
     });
     assert.strictEqual(calls, 0);
@@ -98,7 +84,7 @@ describe('wasm Sum and Mean', () => {
     const dy = tf.randomNormal([4, 5, 5, 3], 0, 1, 'float32', 3);
     const grad = tf.grad((b: tf.Tensor) => tf.add(tf.zeros([4, 5, 5, 3]), b).mul(dy).sum());
     let g: number[] = [];
-    const calls = avgPoolCalls(() => {
+    const calls = wasmKernelCalls('AvgPool', () => {
       g = tf.tidy(() => Array.from(grad(tf.zeros([3])).dataSync()));
     });
     assert.ok(calls >= 1);
