@@ -36,6 +36,7 @@ describe('wasm Sum and Mean', () => {
     assert.strictEqual(poolBlock([4, 5], [1]), undefined); // innermost: stock reduces it without a transpose
     assert.strictEqual(poolBlock([1, 5], [0]), undefined); // only length-1 axes reduced
     assert.strictEqual(poolBlock([0, 5], [0]), undefined); // empty
+    assert.strictEqual(poolBlock([0, 4, 5], [1]), undefined); // empty outside the block
   });
 
   const cases: { shape: number[]; axis: number | number[]; keepDims?: boolean; pools: boolean }[] = [

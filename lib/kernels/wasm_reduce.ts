@@ -24,8 +24,8 @@ interface PoolBlock {
 
 /**
  * Axes of length 1 may sit anywhere (they change nothing), so only the others must
- * be contiguous. Undefined when the stock kernel is as good: nothing to reduce, or
- * nothing after the block (then no transpose is needed).
+ * be contiguous. Undefined when the stock kernel is as good: nothing to reduce,
+ * nothing after the block (then no transpose is needed), or an empty tensor.
  */
 export function poolBlock(shape: number[], axes: number[]): PoolBlock | undefined {
   const reducedAxes = axes.filter((a) => shape[a] > 1);
@@ -35,7 +35,7 @@ export function poolBlock(shape: number[], axes: number[]): PoolBlock | undefine
   for (let a = first; a <= last; a++) if (shape[a] > 1 && !axes.includes(a)) return undefined;
   const product = (from: number, to: number) => shape.slice(from, to).reduce((p, d) => p * d, 1);
   const block = { outer: product(0, first), reduced: product(first, last + 1), inner: product(last + 1, shape.length) };
-  return block.inner > 1 ? block : undefined;
+  return block.inner > 1 && block.outer > 0 ? block : undefined;
 }
 
 function reduction(name: 'Sum' | 'Mean') {
