@@ -109,8 +109,24 @@ class ConvVae(nn.Module):
         return (reconstruction + kl).mean()
 
 
-def conv_vae():
-    model = ConvVae()
+# MLP VAE (lib/models/vae.ts, 'mlp', latent 32, hidden 512/256)
+class MlpVae(nn.Module):
+    def __init__(self, latent=32, hidden=(512, 256)):
+        super().__init__()
+        h1, h2 = hidden
+        self.enc = nn.Sequential(nn.Flatten(), nn.Linear(784, h1), nn.ReLU(), nn.Linear(h1, h2), nn.ReLU(), nn.Linear(h2, 2 * latent))
+        self.dec = nn.Sequential(nn.Linear(latent, h2), nn.ReLU(), nn.Linear(h2, h1), nn.ReLU(), nn.Linear(h1, 784))
+
+    def loss(self, x):
+        mu, logvar = self.enc(x).chunk(2, dim=1)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        logits = self.dec(z)
+        reconstruction = F.binary_cross_entropy_with_logits(logits, x.flatten(1), reduction='none').sum(1)
+        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1)
+        return (reconstruction + kl).mean()
+
+
+def vae_step(model):
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     x = torch.rand(BATCH_SIZE, 1, 28, 28).round()
 
@@ -203,7 +219,8 @@ def gemm():
 
 WORKLOADS = {
     'dcgan': dcgan,
-    'conv-vae': conv_vae,
+    'conv-vae': lambda: vae_step(ConvVae()),
+    'mlp-vae': lambda: vae_step(MlpVae()),
     'pixelcnn': pixelcnn,
     'pixelcnn-sample': lambda: pixelcnn_sample(window=True),
     'pixelcnn-sample-full': lambda: pixelcnn_sample(window=False),
