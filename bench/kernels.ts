@@ -52,6 +52,8 @@ async function main(): Promise<void> {
   const channels = r([1, 1, 1, 128]);
   const edge = r([64, 30, 30, 1]);
   const wide = r([64, 16, 16, 64]);
+  const images = tf.randomUniform([60000, 28, 28, 1], 0, 1, 'float32', 3); // MNIST's training set, in size
+  const batchIndices = tf.tensor1d(Array.from({ length: 128 }, (_, i) => (i * 7919) % 60000), 'int32');
   const cases: { name: string; kernel: string; run: () => tf.Tensor }[] = [
     { name: 'dense weight gradient xᵀ·dy, [784×128]·[128×512]', kernel: 'BatchMatMul', run: () => tf.matMul(x128, dy512, true, false) },
     { name: 'dense input gradient dy·Wᵀ, [128×512]·[784×512]ᵀ', kernel: 'BatchMatMul', run: () => tf.matMul(dy512, w, false, true) },
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
     { name: 'crop [64,16,16,64] to [64,14,14,64]', kernel: 'Slice', run: () => tf.slice(wide, [0, 1, 1, 0], [64, 14, 14, 64]) },
     { name: 'bias gradient: sum [64,28,28,64] over b, H, W', kernel: 'Sum', run: () => tf.sum(img, [0, 1, 2]) },
     { name: 'batch-norm mean of [64,7,7,128] over b, H, W', kernel: 'Mean', run: () => tf.mean(seven, [0, 1, 2]) },
+    { name: 'a mini-batch: 128 of 60,000 images (gather)', kernel: 'GatherV2', run: () => tf.gather(images, batchIndices) },
   ];
   const rows: Record<string, unknown>[] = [];
   console.log('kernel case                                               genlab ms   stock ms   speed-up');

@@ -13,6 +13,7 @@ import { GenlabError } from './errors';
 import { registerWasmBatchMatMul } from './kernels/wasm_batch_matmul';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm_conv2d_backprop_filter';
 import { registerWasmConv2DBackpropInput } from './kernels/wasm_conv2d_backprop_input';
+import { registerWasmGather } from './kernels/wasm_gather';
 import { registerWasmLeakyRelu } from './kernels/wasm_leaky_relu';
 import { registerWasmReductions } from './kernels/wasm_reduce';
 import { registerWasmSlice } from './kernels/wasm_slice';
@@ -111,6 +112,7 @@ const CANDIDATES: Candidate[] = [
       registerWasmReductions();
       registerWasmLeakyRelu();
       registerWasmSlice();
+      registerWasmGather();
       const threads = wasmThreadsWanted();
       return withoutEmscriptenCrashHandlers(() => withWasmThreads(threads, () => activate('wasm')));
     },

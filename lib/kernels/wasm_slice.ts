@@ -11,11 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelArgs, replaceWasmKernel, stockWasmKernel, TensorInfo, WasmBackend } from './wasm_compose';
-
-type HeapArray = Float32Array | Int32Array | Uint8Array;
-
-/** Below this many numbers a loop copies a run faster than creating a view to `set` it from. */
-const SHORT_RUN = 64;
+import { copyRun, HeapArray, heapView } from './wasm_heap';
 
 /**
  * The slice as the fewest axes: an axis merges into the one before it when the
@@ -51,11 +47,7 @@ function copySlice(from: HeapArray, to: HeapArray, shape: number[], begin: numbe
   for (let r = 0; r < runs; r++) {
     let start = begin[rank - 1];
     for (let a = 0; a < rank - 1; a++) start += (begin[a] + index[a]) * strides[a];
-    if (run < SHORT_RUN) {
-      for (let i = 0; i < run; i++) to[out + i] = from[start + i];
-    } else {
-      to.set(from.subarray(start, start + run), out);
-    }
+    copyRun(from, start, to, out, run);
     out += run;
     for (let a = rank - 2; a >= 0 && ++index[a] === size[a]; a--) index[a] = 0;
   }
@@ -65,13 +57,12 @@ function slice(args: KernelArgs): TensorInfo {
   const { x } = args.inputs as { x: TensorInfo };
   const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
   if (x.dtype === 'string' || x.dtype === 'complex64') return stockWasmKernel('Slice')!.kernelFunc(args as never) as TensorInfo;
-  const backend = args.backend as WasmBackend & { typedArrayFromHeap(t: TensorInfo): HeapArray };
+  const backend = args.backend as WasmBackend;
   const [begin_, size_] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
   const out = backend.makeOutput(size_, x.dtype);
   if (size_.some((d) => d === 0)) return out;
-  // Views on the heap only after makeOutput: an allocation may grow (and so replace) the heap's buffer.
   const merged = x.shape.length === 0 ? { shape: [1], begin: [0], size: [1] } : mergeAxes(x.shape, begin_, size_);
-  copySlice(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), merged.shape, merged.begin, merged.size);
+  copySlice(heapView(backend, x), heapView(backend, out), merged.shape, merged.begin, merged.size);
   return out;
 }
 
