@@ -53,4 +53,14 @@ describe('batches and binarization', () => {
     assert.deepStrictEqual(Array.from(binarizeStochastic(p, 5).dataSync()), Array.from(a.dataSync()));
     assert.deepStrictEqual(Array.from(binarizeStochastic(tf.tensor1d([0, 1]), new Random(1)).dataSync()), [0, 1]);
   });
+
+  it('draws pixel i as 1 exactly when its uniform u_i < x_i (Salakhutdinov & Murray), ties and tiny gaps included', () => {
+    // The uniforms binarizeStochastic draws with seed 9, compared by hand with the intensities;
+    // half the intensities are the uniforms themselves (a tie must give 0) or one float32 step away.
+    const n = 4000;
+    const u = Array.from(tf.randomUniform([n], 0, 1, 'float32', 9).dataSync());
+    const x = u.map((ui, i) => (i % 4 === 0 ? ui : i % 4 === 1 ? ui * (1 + 2 ** -23) : i % 4 === 2 ? Math.fround(Math.abs(Math.sin(i))) : ui * (1 - 2 ** -24)));
+    const expected = u.map((ui, i) => (ui < Math.fround(x[i]) ? 1 : 0));
+    assert.deepStrictEqual(Array.from(binarizeStochastic(tf.tensor1d(x), 9).dataSync()), expected);
+  });
 });
