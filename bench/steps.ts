@@ -21,7 +21,7 @@ import * as path from 'path';
 import { backendInfo, init, tf } from '../lib/index';
 import { BACKEND_CHOICES, BackendChoice } from '../lib/backend';
 import { projectRoot } from '../scripts/jupyter';
-import { flag, numberFlag, runBench, writeResult } from './common';
+import { flag, median, numberFlag, runBench, timeRuns, writeResult } from './common';
 import { BATCH_SIZE, createWorkload, SAMPLE_COUNT, WORKLOAD_NAMES, WorkloadName } from './workloads';
 
 interface Timing {
@@ -40,24 +40,6 @@ interface BackendResult {
 
 /** The pure-JS cpu backend takes minutes per conv step: one unwarmed run each, and no sampling (hours). */
 const CPU_NOTE = 'cpu: one run, no warm-up; a workload is stopped after --limit seconds (default 300)';
-
-async function timeRuns(run: () => Promise<void>, seconds: number, warmup: number, minRuns: number): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await run();
-  const times: number[] = [];
-  const start = process.hrtime.bigint();
-  const elapsed = () => Number(process.hrtime.bigint() - start) / 1e9;
-  while (times.length < minRuns || elapsed() < seconds) {
-    const t0 = process.hrtime.bigint();
-    await run();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return times;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** The child process: times the workloads on one backend and writes them to `--out`. */
 async function measureBackend(backend: BackendChoice, models: WorkloadName[], seconds: number, out: string): Promise<void> {

@@ -29,18 +29,18 @@ const trainable = (...models: tf.LayersModel[]) =>
 
 const binaryImages = (n: number, seed: number) => tf.tidy(() => tf.randomUniform([n, 28, 28, 1], 0, 1, 'float32', seed).round() as tf.Tensor4D);
 
-function dcgan(): Workload {
+function dcgan(batch: number): Workload {
   const model = gan.createGan({ architecture: 'dcgan', seed: 1 });
   const optimizers = gan.createOptimizers();
-  const real = tf.tidy(() => gan.toGanRange(tf.randomUniform([BATCH_SIZE, 28, 28, 1], 0, 1, 'float32', 2)));
+  const real = tf.tidy(() => gan.toGanRange(tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 2)));
   let seed = 0;
   return {
     name: 'dcgan',
-    description: `DCGAN (library default, filters 64/128): one D step + one G step, batch ${BATCH_SIZE}`,
+    description: `DCGAN (library default, filters 64/128): one D step + one G step, batch ${batch}`,
     trainableParams: trainable(model.generator, model.discriminator),
     async run() {
       const d = gan.discriminatorStep(model, optimizers.discriminator, real, ++seed);
-      const g = gan.generatorStep(model, optimizers.generator, BATCH_SIZE, ++seed);
+      const g = gan.generatorStep(model, optimizers.generator, batch, ++seed);
       await g.data();
       tf.dispose([d.loss, d.dReal, d.dFake, g]);
     },
@@ -55,17 +55,17 @@ function dcgan(): Workload {
 }
 
 /** Lab 3's VAEs: the conv one, and the MLP one whose 13,000 steps are most of the lab's time. */
-function vaeStep(architecture: 'conv' | 'mlp'): Workload {
+function vaeStep(architecture: 'conv' | 'mlp', batch: number): Workload {
   const model = vae.createVae({ architecture, latentDim: 32, seed: 1 });
   const optimizer = tf.train.adam(1e-3);
-  const x = binaryImages(BATCH_SIZE, 3);
+  const x = binaryImages(batch, 3);
   let seed = 0;
   return {
     name: `${architecture}-vae`,
     description:
       architecture === 'conv'
-        ? `conv VAE (lab 3: latent 32, filters 32/64): one −ELBO step, batch ${BATCH_SIZE}`
-        : `MLP VAE (lab 3: latent 32, 784-512-256 and back): one −ELBO step, batch ${BATCH_SIZE}`,
+        ? `conv VAE (lab 3: latent 32, filters 32/64): one −ELBO step, batch ${batch}`
+        : `MLP VAE (lab 3: latent 32, 784-512-256 and back): one −ELBO step, batch ${batch}`,
     trainableParams: trainable(model.encoder, model.decoder),
     async run() {
       const out = vae.trainStep(model, optimizer, x, { seed: ++seed });
@@ -81,13 +81,13 @@ function vaeStep(architecture: 'conv' | 'mlp'): Workload {
   };
 }
 
-function pixelCnnTraining(): Workload {
+function pixelCnnTraining(batch: number): Workload {
   const model = pixelcnn.createPixelCnn({ filters: 64, layers: 5, seed: 1 });
   const optimizer = tf.train.adam(1e-3);
-  const x = binaryImages(BATCH_SIZE, 4);
+  const x = binaryImages(batch, 4);
   return {
     name: 'pixelcnn',
-    description: `PixelCNN (7×7 mask A + 5 × 3×3 mask B, 64 channels): one NLL step, batch ${BATCH_SIZE}`,
+    description: `PixelCNN (7×7 mask A + 5 × 3×3 mask B, 64 channels): one NLL step, batch ${batch}`,
     trainableParams: trainable(model),
     async run() {
       const loss = optimizer.minimize(() => pixelcnn.logLikelihood(model, x).mean().neg() as tf.Scalar, true)!;
@@ -141,16 +141,17 @@ function gemm(): Workload {
   };
 }
 
-export function createWorkload(name: WorkloadName): Workload {
+/** `batch` sets the training steps' batch size (bench/data_parallel.ts halves it); sampling and gemm ignore it. */
+export function createWorkload(name: WorkloadName, batch = BATCH_SIZE): Workload {
   switch (name) {
     case 'dcgan':
-      return dcgan();
+      return dcgan(batch);
     case 'conv-vae':
-      return vaeStep('conv');
+      return vaeStep('conv', batch);
     case 'mlp-vae':
-      return vaeStep('mlp');
+      return vaeStep('mlp', batch);
     case 'pixelcnn':
-      return pixelCnnTraining();
+      return pixelCnnTraining(batch);
     case 'pixelcnn-sample':
       return pixelCnnSampling();
     case 'gemm':
