@@ -7,6 +7,7 @@
  * use these definitions, so each concept is defined once.
  */
 import * as tf from '@tensorflow/tfjs';
+import { answerKey } from './answer_keys';
 import { GenlabError } from './errors';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -40,11 +41,11 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
  * (no gradient flows to it), which is what moves the randomness out of the path
  * from the loss to the encoder.
  */
-export function reparameterize(mu: tf.Tensor, logvar: tf.Tensor, eps: tf.Tensor): tf.Tensor {
+export const reparameterize = answerKey('reparameterize', function reparameterize(mu: tf.Tensor, logvar: tf.Tensor, eps: tf.Tensor): tf.Tensor {
   sameShape(mu, logvar, 'reparameterize(mu, logvar, eps)');
   sameShape(mu, eps, 'reparameterize(mu, logvar, eps)');
   return tf.tidy(() => mu.add(tf.exp(logvar.mul(0.5)).mul(stopGradient(eps))));
-}
+});
 
 /**
  * KL divergence from a diagonal Gaussian to the standard normal, per example:
@@ -53,10 +54,10 @@ export function reparameterize(mu: tf.Tensor, logvar: tf.Tensor, eps: tf.Tensor)
  *
  * Summed over the latent dimensions (not averaged), in nats.
  */
-export function klNormal(mu: tf.Tensor, logvar: tf.Tensor): tf.Tensor1D {
+export const klNormal = answerKey('klNormal', function klNormal(mu: tf.Tensor, logvar: tf.Tensor): tf.Tensor1D {
   sameShape(mu, logvar, 'klNormal(mu, logvar)');
   return tf.tidy(() => sumPerExample(tf.scalar(1).add(logvar).sub(mu.square()).sub(logvar.exp())).mul(-0.5) as tf.Tensor1D);
-}
+});
 
 /**
  * Bernoulli log-likelihood on logits, per example:
@@ -65,10 +66,10 @@ export function klNormal(mu: tf.Tensor, logvar: tf.Tensor): tf.Tensor1D {
  *
  * The right-hand form never takes log(0), so it is stable for any logit.
  */
-export function bernoulliLogLikelihood(x: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
+export const bernoulliLogLikelihood = answerKey('bernoulliLogLikelihood', function bernoulliLogLikelihood(x: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
   sameShape(x, logits, 'bernoulliLogLikelihood(x, logits)');
   return tf.tidy(() => sumPerExample(x.mul(logits).sub(tf.softplus(logits))) as tf.Tensor1D);
-}
+});
 
 /**
  * Softmax cross-entropy on logits, per example:
@@ -79,7 +80,7 @@ export function bernoulliLogLikelihood(x: tf.Tensor, logits: tf.Tensor): tf.Tens
  * indices [N] (int32), or rows of class probabilities [N, K] (one-hot or soft), for
  * which it is −Σ_k y_k log softmax(ℓ)_k.
  */
-export function softmaxCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
+export const softmaxCrossEntropy = answerKey('softmaxCrossEntropy', function softmaxCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
   if (logits.rank !== 2) throw new GenlabError(`softmaxCrossEntropy expects logits shaped [N, K], got [${logits.shape}].`);
   const [n, k] = logits.shape;
   if (labels.rank === 1) {
@@ -88,7 +89,7 @@ export function softmaxCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Te
   }
   sameShape(labels, logits, 'softmaxCrossEntropy(labels, logits)');
   return tf.tidy(() => tf.logSoftmax(logits).mul(labels).sum(1).neg() as tf.Tensor1D);
-}
+});
 
 /**
  * Mean squared error per example, the autoencoder's L2 reconstruction loss:
@@ -98,11 +99,11 @@ export function softmaxCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Te
  * Averaged over each example's values (so it reads in squared intensity units and
  * does not depend on the image size); one value per example, [N].
  */
-export function mse(x: tf.Tensor, reconstruction: tf.Tensor): tf.Tensor1D {
+export const mse = answerKey('mse', function mse(x: tf.Tensor, reconstruction: tf.Tensor): tf.Tensor1D {
   sameShape(x, reconstruction, 'mse(x, reconstruction)');
   if (x.rank === 0) throw new GenlabError('mse expects a batch of values (rank ≥ 1), got a scalar.');
   return tf.tidy(() => (x.rank === 1 ? x.sub(reconstruction).square() : x.sub(reconstruction).square().reshape([x.shape[0], -1]).mean(1)) as tf.Tensor1D);
-}
+});
 
 /** log N(z; μ, diag σ²) per example = −½ Σ_j (log 2π + log σ_j² + (z_j − μ_j)² / σ_j²). */
 export function gaussianLogDensity(z: tf.Tensor, mu: tf.Tensor, logvar: tf.Tensor): tf.Tensor1D {
@@ -132,12 +133,12 @@ export interface ElboTerms {
  *
  * `logits` are the decoder's Bernoulli logits for that z.
  */
-export function negativeElbo(x: tf.Tensor, logits: tf.Tensor, mu: tf.Tensor, logvar: tf.Tensor, beta = 1): ElboTerms {
+export const negativeElbo = answerKey('negativeElbo', function negativeElbo(x: tf.Tensor, logits: tf.Tensor, mu: tf.Tensor, logvar: tf.Tensor, beta = 1): ElboTerms {
   const reconstruction = tf.tidy(() => bernoulliLogLikelihood(x, logits).neg() as tf.Tensor1D);
   const kl = klNormal(mu, logvar);
   const loss = tf.tidy(() => reconstruction.add(kl.mul(beta)) as tf.Tensor1D);
   return { reconstruction, kl, loss };
-}
+});
 
 /**
  * The importance-weighted bound (Burda et al. 2015) from log-weights
@@ -172,9 +173,9 @@ export function bitsPerDim(nllNats: number, dims: number): number {
  * log σ(ℓ) = −softplus(−ℓ) and log(1 − σ(ℓ)) = −softplus(ℓ), it never takes log(0).
  * Returns a scalar.
  */
-export function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar {
+export const discriminatorLoss = answerKey('discriminatorLoss', function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar {
   return tf.tidy(() => tf.softplus(realLogits.neg()).mean().add(tf.softplus(fakeLogits).mean()) as tf.Scalar);
-}
+});
 
 /**
  * The generator's loss in the original minimax game: it minimises
@@ -184,9 +185,9 @@ export function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor):
  * which saturates: when D confidently rejects the fakes (ℓ_fake ≪ 0, early in
  * training), its gradient vanishes. Returns a scalar.
  */
-export function minimaxGeneratorLoss(fakeLogits: tf.Tensor): tf.Scalar {
+export const minimaxGeneratorLoss = answerKey('minimaxGeneratorLoss', function minimaxGeneratorLoss(fakeLogits: tf.Tensor): tf.Scalar {
   return tf.tidy(() => tf.softplus(fakeLogits).mean().neg() as tf.Scalar);
-}
+});
 
 /**
  * The non-saturating generator loss (Goodfellow et al. 2014), used in practice:
@@ -196,6 +197,6 @@ export function minimaxGeneratorLoss(fakeLogits: tf.Tensor): tf.Scalar {
  * Same fixed point as the minimax loss, but a strong gradient exactly where the
  * generator is losing. Returns a scalar.
  */
-export function nonSaturatingGeneratorLoss(fakeLogits: tf.Tensor): tf.Scalar {
+export const nonSaturatingGeneratorLoss = answerKey('nonSaturatingGeneratorLoss', function nonSaturatingGeneratorLoss(fakeLogits: tf.Tensor): tf.Scalar {
   return tf.tidy(() => tf.softplus(fakeLogits.neg()).mean() as tf.Scalar);
-}
+});

@@ -14,13 +14,14 @@
  * (One colour channel, as for MNIST, so the mask is the same for every in/out channel pair.)
  */
 import * as tf from '@tensorflow/tfjs';
+import { answerKey } from '../answer_keys';
 import { GenlabError } from '../errors';
 import { nextSeed } from '../random';
 
 export type MaskType = 'A' | 'B';
 
 /** The mask for a k × k kernel as a [k, k, inChannels, outChannels] tensor of 0s and 1s. */
-export function createMask(kernelSize: number, inChannels: number, outChannels: number, type: MaskType): tf.Tensor4D {
+export const createMask = answerKey('createMask', function createMask(kernelSize: number, inChannels: number, outChannels: number, type: MaskType): tf.Tensor4D {
   if (!Number.isInteger(kernelSize) || kernelSize < 1 || kernelSize % 2 === 0) {
     throw new GenlabError(`createMask: kernelSize must be an odd whole number (the mask is centred on a pixel), got ${kernelSize}.`);
   }
@@ -36,7 +37,21 @@ export function createMask(kernelSize: number, inChannels: number, outChannels: 
     }
   }
   return tf.tensor4d(values, [kernelSize, kernelSize, inChannels, outChannels]);
-}
+});
+
+/**
+ * The masked convolution y = conv(x, W ⊙ M) + b ('same' padding, stride 1), computed
+ * with the mask's top (k + 1)/2 rows `visibleMask` only (every row below is zero): the
+ * kernel's top rows, padding c = (k − 1)/2 rows above the image and none below.
+ * (Lab 4 asks students to write this convolution as `maskedConv`.)
+ */
+const visibleRowsConv = answerKey('maskedConv', function visibleRowsConv(x: tf.Tensor4D, kernel: tf.Tensor4D, visibleMask: tf.Tensor4D, bias?: tf.Tensor1D): tf.Tensor4D {
+  const c = (kernel.shape[0] - 1) / 2;
+  const [rows, cols, inChannels, filters] = visibleMask.shape;
+  const visibleKernel = kernel.slice([0, 0, 0, 0], [rows, cols, inChannels, filters]).mul(visibleMask) as tf.Tensor4D;
+  const y = tf.conv2d(x, visibleKernel, 1, [[0, 0], [c, 0], [c, c], [0, 0]]);
+  return (bias ? y.add(bias) : y) as tf.Tensor4D;
+});
 
 export interface MaskedConv2DArgs {
   filters: number;
@@ -106,11 +121,7 @@ export class MaskedConv2D extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      const c = (this.kernelSize - 1) / 2;
-      const [rows, cols, inChannels, filters] = this.visibleMask!.shape;
-      const kernel = this.kernel.read().slice([0, 0, 0, 0], [rows, cols, inChannels, filters]).mul(this.visibleMask!) as tf.Tensor4D;
-      let y: tf.Tensor = tf.conv2d(x, kernel, 1, [[0, 0], [c, 0], [c, c], [0, 0]]);
-      if (this.bias) y = y.add(this.bias.read());
+      const y = visibleRowsConv(x, this.kernel.read() as tf.Tensor4D, this.visibleMask!, this.bias?.read() as tf.Tensor1D | undefined);
       return this.activation === 'relu' ? tf.relu(y) : y;
     });
   }

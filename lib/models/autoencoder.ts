@@ -24,6 +24,7 @@
  * that a conv autoencoder with a 2-number code fell into and never left.
  */
 import * as tf from '@tensorflow/tfjs';
+import { answerKey } from '../answer_keys';
 import { batches } from '../data/batches';
 import { checkImageBatch } from '../data/mnist';
 import { GenlabError } from '../errors';
@@ -84,20 +85,25 @@ function resolve(config: AutoencoderConfig) {
 /** The encoder x → z. */
 export function createEncoder(config: AutoencoderConfig = {}): tf.LayersModel {
   const { architecture, bottleneck, hiddenUnits, rng } = resolve(config);
+  if (architecture === 'conv') return convEncoder(bottleneck, rng);
+  const input = tf.input({ shape: IMAGE_SHAPE });
+  let h = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
+  for (const units of hiddenUnits) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
+  const z = tf.layers.dense({ units: bottleneck, ...initializers(rng), name: 'code' }).apply(h) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: z, name: 'mlp_encoder' });
+}
+
+/** The lecture's conv encoder (CONV_ENCODER_LAYERS, then flatten and a linear code); lab 2 asks students to build it. */
+const convEncoder = answerKey('buildConvEncoder', function convEncoder(bottleneck: number, rng: Random): tf.LayersModel {
   const input = tf.input({ shape: IMAGE_SHAPE });
   let h: tf.SymbolicTensor = input;
-  if (architecture === 'mlp') {
-    h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
-    for (const units of hiddenUnits) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
-  } else {
-    for (const [filters, strides] of CONV_ENCODER_LAYERS) {
-      h = tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
-    }
-    h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
+  for (const [filters, strides] of CONV_ENCODER_LAYERS) {
+    h = tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
   }
+  h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
   const z = tf.layers.dense({ units: bottleneck, ...initializers(rng), name: 'code' }).apply(h) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: z, name: `${architecture}_encoder` });
-}
+  return tf.model({ inputs: input, outputs: z, name: 'conv_encoder' });
+});
 
 /** The decoder z → x̂. */
 export function createDecoder(config: AutoencoderConfig = {}): tf.LayersModel {
@@ -197,8 +203,15 @@ export async function trainAutoencoder(ae: Autoencoder, images: tf.Tensor, optio
   }
 }
 
-/** The mean reconstruction MSE over a dataset (optionally of corrupted inputs against clean targets). */
-export function evaluateMse(ae: Autoencoder, images: tf.Tensor, options: { batchSize?: number; corrupt?: (x: tf.Tensor, batch: number) => tf.Tensor } = {}): number {
+/**
+ * The mean reconstruction error over a dataset (optionally of corrupted inputs against clean targets):
+ * (1/N) Σ_n loss(x_n, x̂_n), with the per-example `loss` (default `mse`; lab 2 passes the student's own).
+ */
+export function evaluateMse(
+  ae: Autoencoder,
+  images: tf.Tensor,
+  options: { batchSize?: number; corrupt?: (x: tf.Tensor, batch: number) => tf.Tensor; loss?: (x: tf.Tensor, xHat: tf.Tensor) => tf.Tensor } = {},
+): number {
   checkImageBatch(images, 'evaluateMse');
   const batchSize = options.batchSize ?? 1000;
   const n = images.shape[0];
@@ -207,7 +220,7 @@ export function evaluateMse(ae: Autoencoder, images: tf.Tensor, options: { batch
     total += tf.tidy(() => {
       const x = images.slice(start, Math.min(batchSize, n - start));
       const input = options.corrupt ? options.corrupt(x, b) : x;
-      return mse(x, ae.decoder.predict(ae.encoder.predict(input) as tf.Tensor) as tf.Tensor).sum().dataSync()[0];
+      return (options.loss ?? mse)(x, ae.decoder.predict(ae.encoder.predict(input) as tf.Tensor) as tf.Tensor).sum().dataSync()[0];
     });
   }
   return total / n;

@@ -17,6 +17,7 @@ import { batches } from '../data/batches';
 import { ImageDataset, loadMnist } from '../data/mnist';
 import { loadModel, saveModel } from '../io';
 import { outputDir } from '../viz/display';
+import { answerKey } from '../answer_keys';
 import { GenlabError } from '../errors';
 import { softmaxCrossEntropy } from '../losses';
 import { Random, rngFor } from '../random';
@@ -86,13 +87,13 @@ export function createClassifier(config: ClassifierConfig = {}): tf.LayersModel 
  * The encoder is reused, not copied: its (pretrained) weights are the classifier's,
  * and training the classifier fine-tunes them.
  */
-export function classifierFromEncoder(encoder: tf.LayersModel, options: { classes?: number; seed?: number } = {}): tf.LayersModel {
+export const classifierFromEncoder = answerKey('createFineTuneClassifier', function classifierFromEncoder(encoder: tf.LayersModel, options: { classes?: number; seed?: number } = {}): tf.LayersModel {
   const rng = rngFor(options.seed);
   const input = tf.input({ shape: encoder.inputs[0].shape.slice(1) as number[] });
   const code = encoder.apply(input) as tf.SymbolicTensor;
   const logits = tf.layers.dense({ units: positiveInteger(options.classes ?? 10, 'classes'), ...initializers(rng), name: 'logits' }).apply(code) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: 'encoder_classifier' });
-}
+});
 
 export interface TrainClassifierOptions {
   steps: number;

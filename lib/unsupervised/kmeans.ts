@@ -13,6 +13,7 @@
  * distance to the nearest centroid chosen so far.
  */
 import * as tf from '@tensorflow/tfjs';
+import { answerKey } from '../answer_keys';
 import { GenlabError } from '../errors';
 import { Random, rngFor } from '../random';
 
@@ -34,15 +35,15 @@ export function squaredDistances(x: tf.Tensor, centroids: tf.Tensor): tf.Tensor2
 }
 
 /** The assignment step: c_n = argmin_k ‖x_n − μ_k‖², int32 [N]. */
-export function assignClusters(x: tf.Tensor, centroids: tf.Tensor): tf.Tensor1D {
+export const assignClusters = answerKey('assignClusters', function assignClusters(x: tf.Tensor, centroids: tf.Tensor): tf.Tensor1D {
   return tf.tidy(() => squaredDistances(x, centroids).argMin(1) as tf.Tensor1D);
-}
+});
 
 /**
  * The update step: μ_k = mean of the points assigned to k, [K, D]. A cluster left
  * with no points keeps its previous centroid (or becomes 0 when none is given).
  */
-export function updateCentroids(x: tf.Tensor, assignments: tf.Tensor, k: number, previous?: tf.Tensor): tf.Tensor2D {
+export const updateCentroids = answerKey('updateCentroids', function updateCentroids(x: tf.Tensor, assignments: tf.Tensor, k: number, previous?: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => {
     const xs = asMatrix(x, 'updateCentroids');
     if (assignments.shape[0] !== xs.shape[0]) throw new GenlabError(`updateCentroids: ${assignments.shape[0]} assignments for ${xs.shape[0]} points.`);
@@ -53,7 +54,7 @@ export function updateCentroids(x: tf.Tensor, assignments: tf.Tensor, k: number,
     const old = previous ? asMatrix(previous, 'updateCentroids') : tf.zerosLike(means);
     return tf.where(counts.greater(0).tile([1, xs.shape[1]]), means, old) as tf.Tensor2D;
   });
-}
+});
 
 /** The inertia J = Σ_n ‖x_n − μ_{c_n}‖². */
 export function inertia(x: tf.Tensor, centroids: tf.Tensor, assignments: tf.Tensor): number {

@@ -19,6 +19,7 @@
  * dense algebra runs in float64 JavaScript.
  */
 import * as tf from '@tensorflow/tfjs';
+import { answerKey } from '../answer_keys';
 import { GenlabError } from '../errors';
 import { rngFor } from '../random';
 
@@ -208,9 +209,9 @@ export function fitPca(data: tf.Tensor, k: number, options: PcaOptions = {}): Pc
 }
 
 /** z = (x − x̄) Vₖᵀ: the coordinates of each example along the components, [N, k]. */
-export function projectPca(pca: Pca, data: tf.Tensor): tf.Tensor2D {
+export const projectPca = answerKey('projectPca', function projectPca(pca: Pca, data: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => tf.matMul(data.reshape([data.shape[0], -1]).sub(pca.mean), pca.components, false, true) as tf.Tensor2D);
-}
+});
 
 /** x̂ = x̄ + z Vₖ: back from k coordinates to the data space, [N, D]. */
 export function reconstructPca(pca: Pca, codes: tf.Tensor): tf.Tensor2D {
