@@ -1,7 +1,7 @@
 /** What every benchmark script shares: its flags, where results go, and how it fails. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { projectRoot } from '../scripts/jupyter';
+import { projectRoot } from '../jupyter/environment';
 
 /** The value after `--name` on the command line, else `fallback`. */
 export function flag(name: string, fallback: string): string {

@@ -13,7 +13,7 @@ import { batch } from '../grading/batch';
 import { readNotebook, writeNotebook } from '../grading/notebook';
 import { releaseNotebook } from '../grading/release';
 import { detectSandbox } from '../grading/sandbox';
-import { projectRoot } from '../scripts/jupyter';
+import { projectRoot } from '../jupyter/environment';
 import { flag, numberFlag, runBench, writeResult } from './common';
 
 async function main(): Promise<void> {

@@ -11,8 +11,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Figure, readFigures } from '../lib/report';
-import { projectRoot } from '../scripts/jupyter';
-import { describeFailure, runNotebook } from '../scripts/notebook_runner';
+import { projectRoot } from '../jupyter/environment';
+import { describeFailure, runNotebook } from '../jupyter/notebook_runner';
 import { flag, runBench, writeResult } from './common';
 
 /** A lab's full profile must finish within a class period on a 2-core laptop (wasm). */

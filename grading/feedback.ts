@@ -8,7 +8,7 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { escapeHtml } from '../lib/viz/display';
-import { findJupyter, jupyterEnv } from '../scripts/jupyter';
+import { findJupyter, jupyterEnv } from '../jupyter/environment';
 import { Assembly } from './assemble';
 import { Cell, gradeId, isAutoTest, Notebook, toLines, writeNotebook } from './notebook';
 import { releaseNotebook } from './release';

@@ -6,12 +6,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { projectRoot } from '../scripts/jupyter';
+import { projectRoot } from '../jupyter/environment';
 import { readNotebook } from './notebook';
 import { lintSource } from './release';
 import { GenlabError } from '../lib/errors';
 
-const PROJECT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'lib', 'grading', 'scripts'];
+const PROJECT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'lib', 'grading', 'jupyter', 'scripts'];
 
 export function exportGradescope(sourcePath: string, outDir: string): string[] {
   const problems = lintSource(readNotebook(sourcePath), path.basename(sourcePath));

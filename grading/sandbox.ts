@@ -17,7 +17,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { which } from '../scripts/jupyter';
+import { which } from '../jupyter/environment';
 
 export type SandboxKind = 'bubblewrap' | 'unshare' | 'none';
 

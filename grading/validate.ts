@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { summarizeError } from '../scripts/cell_errors';
+import { summarizeError } from '../jupyter/cell_errors';
 import { autograde, GradeOptions } from './autograde';
 import { readNotebook, writeNotebook } from './notebook';
 import { releaseNotebook } from './release';

@@ -22,7 +22,7 @@ import {
   missingPythonModules,
   projectRoot,
   which,
-} from './jupyter';
+} from '../jupyter/environment';
 
 const REQUIRED_PYTHON = ['nbformat', 'nbclient', 'nbconvert'];
 const APT_CORE = ['jupyter-nbconvert', 'python3-nbclient', 'jupyter-notebook'];

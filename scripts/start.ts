@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'child_process';
 import * as path from 'path';
-import { findJupyter, jupyterEnv, kernelSpecInstalled, projectRoot } from './jupyter';
+import { findJupyter, jupyterEnv, kernelSpecInstalled, projectRoot } from '../jupyter/environment';
 
 function fail(message: string): never {
   console.error(`start: ${message}`);

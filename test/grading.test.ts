@@ -19,7 +19,7 @@ import { Results, validateResults } from '../grading/results';
 import { detectSandbox } from '../grading/sandbox';
 import { topLevelDeclarations } from '../grading/shadowing';
 import { validate } from '../grading/validate';
-import { jupyterPython, projectRoot } from '../scripts/jupyter';
+import { jupyterPython, projectRoot } from '../jupyter/environment';
 
 const ROOT = projectRoot();
 const WORK = path.join(ROOT, 'test-artifacts', 'grading');

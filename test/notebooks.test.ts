@@ -6,8 +6,8 @@ import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { findJupyter, jupyterEnv, projectRoot } from '../scripts/jupyter';
-import { describeFailure, runNotebook, RunResult } from '../scripts/notebook_runner';
+import { findJupyter, jupyterEnv, projectRoot } from '../jupyter/environment';
+import { describeFailure, runNotebook, RunResult } from '../jupyter/notebook_runner';
 
 const ROOT = projectRoot();
 const NOTEBOOKS = path.join(ROOT, 'notebooks');

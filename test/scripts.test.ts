@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { kernelSpecPath, projectRoot } from '../scripts/jupyter';
+import { kernelSpecPath, projectRoot } from '../jupyter/environment';
 
 const ROOT = projectRoot();
 const node = (script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) =>

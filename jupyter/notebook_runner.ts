@@ -7,7 +7,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { summarizeError } from './cell_errors';
-import { findJupyter, jupyterEnv, jupyterPython, KERNEL_NAME, kernelSpecInstalled, projectRoot } from './jupyter';
+import { findJupyter, jupyterEnv, jupyterPython, KERNEL_NAME, kernelSpecInstalled, projectRoot } from './environment';
 
 export interface RunOptions {
   /** GENLAB_PROFILE for the kernel (default 'smoke'). */
@@ -62,7 +62,7 @@ export async function runNotebook(notebook: string, options: RunOptions = {}): P
   if (!kernelSpecInstalled()) throw new Error('The "TypeScript (genlab)" kernel is not registered: run `npm run setup`.');
   const output = options.output ?? notebook.replace(/\.ipynb$/, '.executed.ipynb');
   fs.mkdirSync(path.dirname(output), { recursive: true });
-  const script = path.join(projectRoot(), 'scripts', 'run_notebook.py');
+  const script = path.join(projectRoot(), 'jupyter', 'run_notebook.py');
   const env = jupyterEnv({ GENLAB_PROFILE: options.profile ?? 'smoke', ...options.env });
   const start = Date.now();
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
