@@ -9,6 +9,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { which } from './prerequisites';
 
 export const KERNEL_NAME = 'genlab';
 export const KERNEL_DISPLAY_NAME = 'TypeScript (genlab)';
@@ -33,20 +34,6 @@ export function kernelSpecPath(): string {
 export function jupyterEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const existing = process.env.JUPYTER_PATH;
   return { ...process.env, JUPYTER_PATH: existing ? `${jupyterDataDir()}${path.delimiter}${existing}` : jupyterDataDir(), ...extra };
-}
-
-/** Finds an executable on PATH. */
-export function which(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const full = path.join(dir, command);
-    try {
-      fs.accessSync(full, fs.constants.X_OK);
-      if (fs.statSync(full).isFile()) return full;
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
 }
 
 /** The `jupyter` command; /usr/bin first, since a pyenv or venv shim may shadow Debian's without its modules. */

@@ -1,9 +1,9 @@
 /**
- * `npm run setup`: makes this machine ready to run the labs. Idempotent.
+ * `npm run setup`: makes this machine ready to run the labs and grade them. Idempotent.
  *
- * 1. Jupyter: on Debian as root, installs what is missing with apt
- *    (jupyter-nbconvert, python3-nbclient, jupyter-notebook; dataset-fashion-mnist;
- *    with --for-tests also chromium and bubblewrap); elsewhere says what to install.
+ * 1. Installs what jupyter/prerequisites.ts lists for the course and for grading
+ *    (with --for-tests, also for the test suite): on Debian as root with apt; elsewhere
+ *    it says what to install.
  * 2. Registers the kernelspec "TypeScript (genlab)" in the project's .jupyter/
  *    folder, running this project's Node and tslab.
  * 3. Checks the datasets.
@@ -12,22 +12,8 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import {
-  findJupyter,
-  jupyterEnv,
-  jupyterPython,
-  KERNEL_DISPLAY_NAME,
-  KERNEL_NAME,
-  kernelSpecPath,
-  missingPythonModules,
-  projectRoot,
-  which,
-} from '../jupyter/environment';
-
-const REQUIRED_PYTHON = ['nbformat', 'nbclient', 'nbconvert'];
-const APT_CORE = ['jupyter-nbconvert', 'python3-nbclient', 'jupyter-notebook'];
-const APT_DATA = ['dataset-fashion-mnist'];
-const APT_TEST = ['chromium', 'bubblewrap'];
+import { findJupyter, jupyterEnv, jupyterPython, KERNEL_DISPLAY_NAME, KERNEL_NAME, kernelSpecPath, missingPythonModules, projectRoot } from '../jupyter/environment';
+import { debianPackages, howToInstall, Need, prerequisitesFor, which } from '../jupyter/prerequisites';
 
 function log(message: string): void {
   console.log(`setup: ${message}`);
@@ -56,20 +42,28 @@ function aptInstall(packages: string[]): boolean {
   return result.status === 0;
 }
 
-function ensureJupyter(forTests: boolean): boolean {
+/** Installs the Debian packages for `needs` where apt can, then checks what Jupyter needs; false if Jupyter is unusable. */
+function ensurePrerequisites(needs: Need[]): boolean {
   if (isDebianRoot()) {
-    const ok = aptInstall(APT_CORE);
-    if (!ok) log(`apt could not install ${APT_CORE.join(', ')}; see the messages above.`);
-    if (!aptInstall(APT_DATA)) log('Fashion-MNIST (dataset-fashion-mnist) could not be installed; MNIST still works.');
-    if (forTests && !aptInstall(APT_TEST)) log(`apt could not install ${APT_TEST.join(', ')}, which the tests need.`);
+    // What must be there in one go; each optional package on its own, so one that a
+    // distribution lacks (Fashion-MNIST outside Debian) does not stop the rest.
+    const required = debianPackages(needs, { optional: false });
+    if (!aptInstall(required)) log(`apt could not install ${required.join(', ')}; see the messages above.`);
+    for (const pkg of debianPackages(needs, { optional: true }).filter((p) => !required.includes(p))) {
+      if (!aptInstall([pkg])) log(`apt could not install ${pkg} (optional); see the messages above.`);
+    }
+  }
+  for (const p of prerequisitesFor(needs)) {
+    if (p.kind === 'program' && !which(p.name) && p.need !== 'course') log(`${p.name} is missing (${p.why}): ${howToInstall(p)}.`);
   }
   const jupyter = findJupyter();
   const python = jupyterPython(jupyter);
-  const missing = python ? missingPythonModules(python, REQUIRED_PYTHON) : REQUIRED_PYTHON;
+  const modules = prerequisitesFor(['course']).filter((p) => p.kind === 'python-module').map((p) => p.name);
+  const missing = python ? missingPythonModules(python, modules) : modules;
   if (!jupyter || missing.length > 0) {
     const what = !jupyter ? 'Jupyter is not installed' : `Jupyter's Python (${python}) lacks ${missing.join(', ')}`;
     const how = fs.existsSync('/etc/debian_version')
-      ? `run \`sudo apt-get install ${APT_CORE.join(' ')}\` (or \`sudo npm run setup\`)`
+      ? `run \`sudo apt-get install ${debianPackages(['course']).join(' ')}\` (or \`sudo npm run setup\`)`
       : 'run `pip install jupyterlab` (it brings nbclient and nbconvert)';
     log(`${what}: ${how}, then \`npm run setup\` again.`);
     return false;
@@ -121,8 +115,8 @@ function reportDatasets(): void {
 }
 
 function main(): void {
-  const forTests = process.argv.includes('--for-tests');
-  const jupyterOk = ensureJupyter(forTests);
+  const needs: Need[] = process.argv.includes('--for-tests') ? ['course', 'grading', 'tests'] : ['course', 'grading'];
+  const jupyterOk = ensurePrerequisites(needs);
   installKernelSpec();
   if (jupyterOk) verifyKernelVisible(jupyterPython()!);
   reportDatasets();

