@@ -6,19 +6,31 @@
  * no hidden test code, no student output) and executed.ipynb (for the instructor).
  * Whatever the submission is — malformed, empty, hostile — it ends with a
  * results.json giving the points actually earned; the submitted file is only read.
+ *
+ * Grading is a list of named stages, like nbgrader's converters; each is a small
+ * function of one `Grading` record, and a teaching assistant can swap one by passing
+ * another list to `autograde`:
+ *
+ *   assemble   read the submission and rebuild the notebook from the source (assemble.ts)
+ *   lock down  refuse cells that shadow the tests' names; add the prelude, the tokens
+ *              and the withheld-call report; drop the cells after the last test
+ *   execute    run it in the sandbox, one cell at a time (runner.ts)
+ *   score      a test passes only if its cell ended "ok" and its token came back
+ *   explain    each failed test's reason in words; flags for the instructor
+ *   write      results.json, executed.ipynb, grader-log.txt, feedback.html
  */
-import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { summarizeError } from '../jupyter/cell_errors';
-import { jupyterPython, KERNEL_NAME, kernelSpecInstalled, projectRoot } from '../jupyter/environment';
+import { GenlabError } from '../lib/errors';
 import { assemble, Assembly } from './assemble';
 import { writeFeedback } from './feedback';
-import { Cell, gradeId, isAutoTest, NbgraderMeta, Notebook, NotebookError, readNotebook, parseNotebook, sourceOf, toLines, writeNotebook } from './notebook';
+import { Cell, gradeId, isAutoTest, Notebook, NotebookError, parseNotebook, readNotebook, sourceOf, toLines, withheldNames, writeNotebook } from './notebook';
+import { lintSource } from './release';
 import { Results, TestResult } from './results';
-import { describeSandbox, detectSandbox, projectMounts, sandboxed, SandboxKind } from './sandbox';
+import { chooseSandbox, CellOutcome, RunLimits, RunResult, runGraded, SandboxChoice } from './runner';
+import { containment, describeSandbox, SandboxKind } from './sandbox';
 import { PROTECTED_GLOBALS, shadowedNames, topLevelDeclarations } from './shadowing';
 
 export interface GradeOptions {
@@ -35,38 +47,68 @@ export interface GradeOptions {
   outputCapBytes?: number;
   /** GENLAB_PROFILE for the kernel (default 'smoke': grading checks the code, not the training). */
   profile?: 'smoke' | 'full';
-  /** Force a sandbox kind ('none' only for trusted notebooks). */
+  /** Force a sandbox kind ('none' only for trusted notebooks); it is still proven to work first. */
   sandbox?: SandboxKind;
   /** Write feedback.html (default true). */
   feedback?: boolean;
 }
 
-export interface CellOutcome {
-  index: number;
-  status: 'ok' | 'error' | 'timeout' | 'died' | 'not-run' | 'skipped';
-  seconds: number;
-  stderr?: string;
-  stdout?: string;
-  reason?: string;
+/** One submission on its way through the stages. */
+export interface Grading {
+  submissionPath: string;
+  options: GradeOptions;
+  limits: RunLimits;
+  source: Notebook;
+  /** The lab's name, from the source file ('03-vae'). */
+  lab: string;
+  /** The answer keys the source withholds. */
+  withheld: string[];
+  sandbox: SandboxChoice;
+  started: number;
+  /** Why the submission could not be read at all. */
+  unreadable?: string;
+  /** What was wrong with it, in words, for the student and the instructor. */
+  problems: string[];
+  /** Things an instructor should look at (a call to a withheld answer key). */
+  flags: string[];
+  assembly?: Assembly;
+  /** The cells the kernel runs: the prelude, the assembled cells up to the last test, the report. */
+  cells: Cell[];
+  /** Each test cell's index in `cells`, with its fresh token. */
+  tokens: Map<number, string>;
+  reportToken: string;
+  run?: RunResult;
+  /** How often each withheld answer key was called; undefined when the report never came back. */
+  withheldCalls?: Record<string, number>;
+  tests: TestResult[];
+  results?: Results;
 }
 
-const PRELUDE = "void require('genlab/dist/grading/lockdown').lockdown();";
+export type Stage = (g: Grading) => void | Promise<void>;
 
-/** Reads the submission; a file that is not a notebook becomes a problem, not a crash. */
-function readSubmission(file: string): { notebook?: Notebook; problem?: string } {
+const PRELUDE = (options: { lab: string; withheld: string[] }) => `void require('genlab/dist/grading/lockdown').lockdown(${JSON.stringify(options)});`;
+const codeCell = (id: string, source: string): Cell => ({ cell_type: 'code', id, metadata: {}, source, outputs: [], execution_count: null });
+
+/** Reads the submission and rebuilds the notebook to run from the source. */
+export function assembleStage(g: Grading): void {
   try {
-    const stat = fs.statSync(file);
-    if (stat.size > 50 * 1024 * 1024) return { problem: `The submission is ${(stat.size / 2 ** 20).toFixed(0)} MiB, larger than the 50 MiB a notebook may be: clear its outputs and submit again.` };
-    const notebook = parseNotebook(fs.readFileSync(file, 'utf8'), path.basename(file));
-    if (notebook.cells.length === 0) return { problem: 'The submission has no cells: did you submit an empty notebook?' };
-    return { notebook };
+    const stat = fs.statSync(g.submissionPath);
+    if (stat.size > 50 * 1024 * 1024) {
+      g.unreadable = `The submission is ${(stat.size / 2 ** 20).toFixed(0)} MiB, larger than the 50 MiB a notebook may be: clear its outputs and submit again.`;
+      return;
+    }
+    const notebook = parseNotebook(fs.readFileSync(g.submissionPath, 'utf8'), path.basename(g.submissionPath));
+    if (notebook.cells.length === 0) g.unreadable = 'The submission has no cells: did you submit an empty notebook?';
+    else g.assembly = assemble(g.source, notebook);
   } catch (err) {
-    return { problem: err instanceof NotebookError ? err.message : `The submission cannot be read: ${(err as Error).message}` };
+    g.unreadable = err instanceof NotebookError ? err.message : `The submission cannot be read: ${(err as Error).message}`;
   }
+  if (g.unreadable) g.problems.push(g.unreadable);
+  if (g.assembly) g.problems.push(...g.assembly.problems);
 }
 
 /** Refuses to run student cells that redeclare names the tests use. */
-function guardShadowing(assembly: Assembly): void {
+function guardShadowing(assembly: Assembly, problems: string[]): void {
   const protectedNames = new Set(PROTECTED_GLOBALS);
   assembly.notebook.cells.forEach((cell, i) => {
     if (assembly.origins[i] === 'instructor' && cell.cell_type === 'code') for (const n of topLevelDeclarations(sourceOf(cell))) protectedNames.add(n);
@@ -77,74 +119,51 @@ function guardShadowing(assembly: Assembly): void {
     if (names.length === 0) return;
     const which = gradeId(cell) ? `Cell '${gradeId(cell)}'` : `A cell you added (cell ${i})`;
     const message = `${which} was not run: it redeclares ${names.map((n) => `\`${n}\``).join(', ')}, which the assignment's own code uses; rename ${names.length > 1 ? 'them' : 'it'}.`;
-    assembly.problems.push(message);
+    problems.push(message);
     cell.source = toLines(`throw new Error(${JSON.stringify(message)});`);
   });
 }
 
-/** Runs the assembled notebook in the sandbox; never rejects. */
-async function execute(notebook: Notebook, options: Required<Pick<GradeOptions, 'cellTimeoutS' | 'totalTimeoutS' | 'memoryMiB' | 'outputCapBytes' | 'profile'>>, sandbox: SandboxKind, workDir: string): Promise<{ cells: CellOutcome[]; executed?: Notebook; failure?: string; log?: string }> {
-  const root = projectRoot();
-  const python = jupyterPython();
-  if (!python) return { cells: [], failure: 'Jupyter is not installed on the grading machine (run `npm run setup`).' };
-  if (!kernelSpecInstalled()) return { cells: [], failure: 'The "TypeScript (genlab)" kernel is not registered on the grading machine (run `npm run setup`).' };
-  const { file, args } = sandboxed(sandbox, [python, path.join(root, 'grading', 'run_graded.py')], {
-    workDir,
-    readOnly: projectMounts(root),
-    memoryBytes: options.memoryMiB * 2 ** 20,
-    env: {
-      JUPYTER_PATH: path.join(root, '.jupyter'),
-      JUPYTER_RUNTIME_DIR: path.join(workDir, '.jupyter-runtime'),
-      JUPYTER_DATA_DIR: path.join(workDir, '.jupyter-data'),
-      JUPYTER_CONFIG_DIR: path.join(workDir, '.jupyter-config'),
-      GENLAB_PROFILE: options.profile,
-      GENLAB_OUTPUT_DIR: path.join(workDir, 'genlab-output'),
-      NODE_OPTIONS: `--max-old-space-size=${Math.max(256, Math.floor(options.memoryMiB / 2))}`,
-      // One wasm thread per kernel: batches already run a kernel per core, and a threaded
-      // kernel starts a pool of 8 workers inside the memory limit. An explicit setting wins.
-      GENLAB_WASM_THREADS: process.env.GENLAB_WASM_THREADS ?? '1',
-      PYTHONDONTWRITEBYTECODE: '1',
-    },
-  });
-  const request = JSON.stringify({ notebook, kernel: KERNEL_NAME, cell_timeout: options.cellTimeoutS, total_timeout: options.totalTimeoutS, output_cap: options.outputCapBytes, cwd: workDir });
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    let killed = false;
-    // A hard stop past the whole-submission limit, for a kernel that ignores interrupts.
-    const timer = setTimeout(() => {
-      killed = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }, (options.totalTimeoutS + 60) * 1000);
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-20000)));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(request);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const last = stdout.trim().split('\n').pop() ?? '';
-      try {
-        const parsed = JSON.parse(last) as { cells: CellOutcome[]; executed: Notebook };
-        resolve({ cells: parsed.cells, executed: parsed.executed, log: stderr });
-      } catch {
-        resolve({
-          cells: [],
-          failure: killed
-            ? `The submission ran past the ${options.totalTimeoutS} s limit and was stopped.`
-            : `The grader could not run the notebook (runner exit ${code}): ${stderr.trim().split('\n').slice(-5).join(' | ').slice(0, 1500)}`,
-        });
-      }
-    });
-  });
+/**
+ * Adds the prelude (lockdown, withheld answer keys) before every other cell, a fresh
+ * token to the end of each test cell, and the report cell after the last test. Cells
+ * after the last test are not run: nothing there can change a score.
+ */
+export function lockDownStage(g: Grading): void {
+  if (!g.assembly) return;
+  guardShadowing(g.assembly, g.problems);
+  const lastTest = Math.max(-1, ...g.assembly.tests.map((t) => t.cell));
+  const cells = [codeCell('genlab-grader-prelude', PRELUDE({ lab: g.lab, withheld: g.withheld })), ...g.assembly.notebook.cells.slice(0, lastTest + 1)];
+  g.tokens = new Map(g.assembly.tests.map((t) => [t.cell + 1, `genlab-pass-${randomBytes(16).toString('hex')}`]));
+  for (const [index, token] of g.tokens) cells[index] = { ...cells[index], source: `${sourceOf(cells[index])}\n;(globalThis as any).__genlab_grader.pass(${JSON.stringify(token)});\n` };
+  g.reportToken = `genlab-report-${randomBytes(16).toString('hex')}`;
+  cells.push(codeCell('genlab-grader-report', `(globalThis as any).__genlab_grader.report(${JSON.stringify(g.reportToken)});`));
+  g.cells = cells;
 }
 
-function testName(meta: NbgraderMeta): string {
-  return meta.grade_id ?? 'test';
+export async function executeStage(g: Grading): Promise<void> {
+  if (!g.assembly) return;
+  g.run = await runGraded({ ...g.assembly.notebook, cells: g.cells }, g.limits, g.sandbox.kind);
+  if (g.run.failure) g.problems.push(g.run.failure);
+  const prelude = g.run.cells[0];
+  if (prelude && prelude.status !== 'ok') g.problems.push(`The grader's setup cell failed (${failureReason(prelude, g.limits.cellTimeoutS, undefined)}); no test could be trusted.`);
+}
+
+/** A test passes only if the prelude ran, the cell ended "ok", and its token arrived. */
+export function scoreStage(g: Grading): void {
+  const preludeOk = g.run?.cells[0]?.status === 'ok';
+  g.tests = g.source.cells.filter(isAutoTest).map((cell, i) => {
+    const meta = cell.metadata.nbgrader!;
+    const test = g.assembly?.tests.find((t) => t.gradeId === meta.grade_id);
+    const outcome = test && g.run ? g.run.cells[test.cell + 1] : undefined;
+    const token = test ? g.tokens.get(test.cell + 1) : undefined;
+    const passed = Boolean(preludeOk && outcome?.status === 'ok' && token && (outcome.stdout ?? '').includes(token));
+    const maxScore = Number(meta.points ?? 0);
+    return { name: meta.grade_id ?? 'test', number: String(i + 1), score: passed ? maxScore : 0, max_score: maxScore, status: passed ? 'passed' : 'failed', output: passed ? 'Passed.' : '', output_format: 'text', visibility: 'visible', tags: test?.hidden ? ['hidden-tests'] : [] };
+  });
+  const report = g.run?.cells[g.cells.length - 1];
+  const line = (report?.stdout ?? '').split('\n').find((l) => l.startsWith(`${g.reportToken} `));
+  if (line) g.withheldCalls = JSON.parse(line.slice(g.reportToken.length + 1)) as Record<string, number>;
 }
 
 /** Why a test failed, in one sentence, from the grader's own view of the cell. */
@@ -170,109 +189,157 @@ function failureReason(outcome: CellOutcome | undefined, limitS: number, cellWhe
   }
 }
 
-/** Grades one submission; always resolves with results (and writes them to options.out). */
-export async function autograde(submissionPath: string, options: GradeOptions): Promise<Results> {
-  const started = Date.now();
-  const opts = {
-    cellTimeoutS: options.cellTimeoutS ?? 60,
-    totalTimeoutS: options.totalTimeoutS ?? 600,
-    memoryMiB: options.memoryMiB ?? 4096,
-    outputCapBytes: options.outputCapBytes ?? 100_000,
-    profile: options.profile ?? 'smoke',
-  } as const;
-  fs.mkdirSync(options.out, { recursive: true });
-  const source = readNotebook(options.source); // the instructor's file: an error here is the instructor's to fix
-  const sourceTests = source.cells.filter(isAutoTest).map((c) => c.metadata.nbgrader!);
-  const sandbox = options.sandbox ?? detectSandbox();
-  const submitted = readSubmission(submissionPath);
+const cellLimit = (cell: Cell | undefined, defaultS: number) => (cell?.metadata.genlab?.timeout as number | undefined) ?? defaultS;
+const cellName = (cell: Cell, index: number) => (gradeId(cell) ? `its cell '${gradeId(cell)}'` : `the cell you added (cell ${index})`);
 
-  const problems: string[] = [];
-  let assembly: Assembly | undefined;
-  let run: Awaited<ReturnType<typeof execute>> | undefined;
-  let tokens = new Map<number, string>();
-  if (submitted.problem) problems.push(submitted.problem);
-  else {
-    assembly = assemble(source, submitted.notebook!);
-    guardShadowing(assembly);
-    problems.push(...assembly.problems);
-    // The prelude runs first; each test cell ends by reporting its fresh token.
-    const cells: Cell[] = [{ cell_type: 'code', id: 'genlab-grader-prelude', metadata: {}, source: PRELUDE, outputs: [], execution_count: null }, ...assembly.notebook.cells];
-    tokens = new Map(assembly.tests.map((t) => [t.cell + 1, `genlab-pass-${randomBytes(16).toString('hex')}`]));
-    for (const [index, token] of tokens) cells[index] = { ...cells[index], source: `${sourceOf(cells[index])}\n;(globalThis as any).__genlab_grader.pass(${JSON.stringify(token)});\n` };
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-grade-'));
-    // The kernel runs in this empty folder; `genlab` (and its types) resolve through this link.
-    fs.symlinkSync(path.join(projectRoot(), 'node_modules'), path.join(workDir, 'node_modules'));
-    try {
-      run = await execute({ ...assembly.notebook, cells }, opts, sandbox, workDir);
-    } finally {
-      fs.rmSync(workDir, { recursive: true, force: true });
-    }
-    if (run.failure) problems.push(run.failure);
-    const prelude = run.cells[0];
-    if (prelude && prelude.status !== 'ok') problems.push(`The grader's setup cell failed (${failureReason(prelude, opts.cellTimeoutS, undefined)}); no test could be trusted.`);
-  }
-
-  const preludeOk = run?.cells[0]?.status === 'ok';
-  const diedAt = run?.cells.find((c) => c.status === 'died');
-  const diedWhere = diedAt && assembly ? (gradeId(assembly.notebook.cells[diedAt.index - 1]) ? `cell '${gradeId(assembly.notebook.cells[diedAt.index - 1])}'` : `cell ${diedAt.index - 1}`) : undefined;
-  // tslab keeps no declaration from a cell that failed; name the cell when a test then misses one.
-  const failedDeclarations = new Map<string, string>();
-  assembly?.notebook.cells.forEach((cell, i) => {
-    const outcome = run?.cells[i + 1];
+/**
+ * Why each name a failed or interrupted cell declared is missing, in words: tslab keeps
+ * no declaration from a cell that does not finish, so a later test only sees the
+ * compiler's "Cannot find name".
+ */
+function missingNames(g: Grading): Map<string, string> {
+  const why = new Map<string, string>();
+  g.assembly?.notebook.cells.forEach((cell, i) => {
+    const outcome = g.run?.cells[i + 1];
     if (cell.cell_type !== 'code' || !outcome || !['error', 'timeout'].includes(outcome.status)) return;
-    const where = gradeId(cell) ? `cell '${gradeId(cell)}'` : `cell ${i}`;
-    for (const name of topLevelDeclarations(sourceOf(cell))) failedDeclarations.set(name, `${where} ${outcome.status === 'timeout' ? 'ran past its time limit' : 'failed'}`);
+    const error = summarizeError(outcome.stderr ?? '');
+    const because =
+      outcome.status === 'timeout'
+        ? `${cellName(cell, i)} ran past the ${cellLimit(cell, g.limits.cellTimeoutS)}-s limit, and a cell that does not finish defines nothing`
+        : `${cellName(cell, i)} failed${error ? ` (${error.ename}: ${error.evalue})` : ''}, and a cell that does not finish defines nothing`;
+    for (const name of topLevelDeclarations(sourceOf(cell))) why.set(name, because);
   });
-  const explainMissing = (reason: string) => {
-    const missing = [...reason.matchAll(/Cannot find name '([\w$]+)'/g)].map((m) => m[1]).find((n) => failedDeclarations.has(n));
-    return missing ? `${reason} (\`${missing}\` is missing because ${failedDeclarations.get(missing)}, and a cell that does not finish defines nothing.)` : reason;
-  };
-  const tests: TestResult[] = sourceTests.map((meta, i) => {
-    const test = assembly?.tests.find((t) => t.gradeId === meta.grade_id);
-    const outcome = test && run ? run.cells[test.cell + 1] : undefined;
-    const token = test ? tokens.get(test.cell + 1) : undefined;
-    const passed = Boolean(preludeOk && outcome?.status === 'ok' && token && (outcome.stdout ?? '').includes(token));
-    const maxScore = Number(meta.points ?? 0);
-    const cellLimit = (assembly?.notebook.cells[test?.cell ?? 0]?.metadata.genlab?.timeout as number | undefined) ?? opts.cellTimeoutS;
-    return {
-      name: testName(meta),
-      number: String(i + 1),
-      score: passed ? maxScore : 0,
-      max_score: maxScore,
-      status: passed ? 'passed' : 'failed',
-      output: passed ? 'Passed.' : submitted.problem ? `Not graded: ${submitted.problem}` : run?.failure && !outcome ? `Not graded: ${run.failure}` : explainMissing(failureReason(outcome, cellLimit, diedWhere)),
-      output_format: 'text',
-      visibility: 'visible',
-      tags: test?.hidden ? ['hidden-tests'] : [],
-    };
+  return why;
+}
+
+/** Every cell the kernel ran that did not end "ok", in words, for the instructor. */
+function failedCells(g: Grading): string[] {
+  if (!g.assembly || !g.run) return [];
+  return g.run.cells.slice(1, g.cells.length - 1).flatMap((outcome) => {
+    if (!['error', 'timeout', 'died'].includes(outcome.status)) return [];
+    const cell = g.assembly!.notebook.cells[outcome.index - 1];
+    const error = summarizeError(outcome.stderr ?? '');
+    const what = outcome.status === 'error' ? (error ? `${error.ename}: ${error.evalue}` : (outcome.reason ?? 'an error')) : outcome.status === 'timeout' ? 'ran past its time limit' : 'the kernel died';
+    return [`cell ${outcome.index - 1}${gradeId(cell) ? ` ('${gradeId(cell)}')` : ''}: ${what}`];
   });
-  const score = tests.reduce((s, t) => s + t.score, 0);
-  const maxScore = tests.reduce((s, t) => s + t.max_score, 0);
-  const manual = assembly?.manual ?? source.cells.filter((c) => c.metadata.nbgrader?.grade && c.metadata.nbgrader?.solution).map((c) => ({ gradeId: c.metadata.nbgrader!.grade_id!, points: Number(c.metadata.nbgrader!.points ?? 0) }));
+}
+
+/** Puts each failed test's reason in words, and the flags and the summary lines. */
+export function explainStage(g: Grading): void {
+  const diedAt = g.run?.cells.find((c) => c.status === 'died');
+  const diedCell = diedAt && g.assembly ? g.assembly.notebook.cells[diedAt.index - 1] : undefined;
+  const diedWhere = diedAt && diedCell ? (gradeId(diedCell) ? `cell '${gradeId(diedCell)}'` : `cell ${diedAt.index - 1}`) : undefined;
+  const missing = missingNames(g);
+  for (const t of g.tests) {
+    if (t.status === 'passed') continue;
+    const test = g.assembly?.tests.find((a) => a.gradeId === t.name);
+    const outcome = test && g.run ? g.run.cells[test.cell + 1] : undefined;
+    if (g.unreadable) t.output = `Not graded: ${g.unreadable}`;
+    else if (g.run?.failure && !outcome) t.output = `Not graded: ${g.run.failure}`;
+    else {
+      const reason = failureReason(outcome, cellLimit(test ? g.assembly!.notebook.cells[test.cell] : undefined, g.limits.cellTimeoutS), diedWhere);
+      const names = [...reason.matchAll(/Cannot find name '([\w$]+)'|\b([\w$]+) is not defined\b/g)].map((m) => m[1] ?? m[2]).filter((n) => missing.has(n));
+      const sentences = [...new Set(names)].map((n) => `\`${n}\` is not defined because ${missing.get(n)}.`);
+      t.output = sentences.length ? `${sentences.join(' ')} (${reason})` : reason;
+    }
+  }
+  const calls = Object.entries(g.withheldCalls ?? {}).filter(([, n]) => n > 0);
+  if (calls.length) {
+    g.flags.push(
+      `The submission called genlab's own ${calls.map(([name, n]) => `\`${name}\` (${n} time${n > 1 ? 's' : ''})`).join(', ')}, which ${g.lab} withholds while it is graded: those calls failed and earned nothing.`,
+    );
+  }
+  const score = g.tests.reduce((s, t) => s + t.score, 0);
+  const maxScore = g.tests.reduce((s, t) => s + t.max_score, 0);
+  const manual = g.assembly?.manual ?? g.source.cells.filter((c) => c.metadata.nbgrader?.grade && c.metadata.nbgrader?.solution).map((c) => ({ gradeId: c.metadata.nbgrader!.grade_id!, points: Number(c.metadata.nbgrader!.points ?? 0) }));
+  const { notContained } = containment(g.sandbox.kind);
   const lines = [
-    `Score: ${score} / ${maxScore} points from ${tests.length} automatic tests (${tests.filter((t) => t.status === 'passed').length} passed).`,
+    `Score: ${score} / ${maxScore} points from ${g.tests.length} automatic tests (${g.tests.filter((t) => t.status === 'passed').length} passed).`,
     ...(manual.length ? [`${manual.length} written answer${manual.length > 1 ? 's' : ''} (${manual.reduce((s, m) => s + m.points, 0)} points) will be graded by hand.`] : []),
-    ...problems.map((p) => `Problem: ${p}`),
+    ...(g.sandbox.kind === 'none' ? ['Warning: this submission was graded WITHOUT a sandbox (install bubblewrap): its code could reach the network and every file the grader can.'] : []),
+    ...(g.sandbox.kind === 'unshare' ? ['Note: this submission was graded without file isolation (unshare; install bubblewrap for that).'] : []),
+    ...g.flags.map((f) => `Flag for the instructor: ${f}`),
+    ...g.problems.map((p) => `Problem: ${p}`),
   ];
-  const results: Results = {
+  g.results = {
     score,
     max_score: maxScore,
-    execution_time: Math.round((Date.now() - started) / 100) / 10,
+    execution_time: Math.round((Date.now() - g.started) / 100) / 10,
     output: lines.join('\n'),
     output_format: 'text',
     visibility: 'visible',
     stdout_visibility: 'hidden',
-    tests,
-    extra_data: { sandbox: describeSandbox(sandbox), profile: opts.profile, problems, manual, submission: path.basename(submissionPath) },
+    tests: g.tests,
+    extra_data: {
+      sandbox: describeSandbox(g.sandbox.kind),
+      sandbox_kind: g.sandbox.kind,
+      not_contained: notContained,
+      sandboxes_passed_over: g.sandbox.passedOver,
+      profile: g.limits.profile,
+      withheld: g.withheld,
+      withheld_calls: g.withheldCalls ?? null,
+      flags: g.flags,
+      problems: g.problems,
+      failed_cells: failedCells(g),
+      manual,
+      submission: path.basename(g.submissionPath),
+    },
   };
-  fs.writeFileSync(path.join(options.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  if (run?.executed) {
+}
+
+export async function writeStage(g: Grading): Promise<void> {
+  const out = g.options.out;
+  fs.writeFileSync(path.join(out, 'results.json'), `${JSON.stringify(g.results, null, 2)}\n`);
+  if (g.run?.executed && g.assembly) {
+    // The cells after the last test were not run; keep them, unexecuted, for the instructor.
+    const executed = { ...g.run.executed, cells: [...g.run.executed.cells, ...g.assembly.notebook.cells.slice(g.cells.length - 2)] };
     // Tokens are per-run secrets; strip them from what is kept.
-    const executed = JSON.parse(JSON.stringify(run.executed).replace(/genlab-pass-[0-9a-f]{32}/g, 'genlab-pass-<token>')) as Notebook;
-    writeNotebook(path.join(options.out, 'executed.ipynb'), executed);
+    const text = JSON.stringify(executed).replace(/genlab-(pass|report)-[0-9a-f]{32}/g, 'genlab-$1-<token>');
+    writeNotebook(path.join(out, 'executed.ipynb'), JSON.parse(text) as Notebook);
   }
   // The runner's and kernel's own messages, for an instructor looking into a strange result.
-  if (run?.log) fs.writeFileSync(path.join(options.out, 'grader-log.txt'), run.log);
-  if (options.feedback !== false) await writeFeedback(options.out, source, assembly, results);
-  return results;
+  if (g.run?.log) fs.writeFileSync(path.join(out, 'grader-log.txt'), g.run.log);
+  if (g.options.feedback !== false) await writeFeedback(out, g.source, g.assembly, g.results!);
+}
+
+export const STAGES: readonly { name: string; run: Stage }[] = [
+  { name: 'assemble', run: assembleStage },
+  { name: 'lock down', run: lockDownStage },
+  { name: 'execute', run: executeStage },
+  { name: 'score', run: scoreStage },
+  { name: 'explain', run: explainStage },
+  { name: 'write', run: writeStage },
+];
+
+/** Grades one submission; always resolves with results (and writes them to options.out). */
+export async function autograde(submissionPath: string, options: GradeOptions, stages: readonly { name: string; run: Stage }[] = STAGES): Promise<Results> {
+  fs.mkdirSync(options.out, { recursive: true });
+  // The instructor's file: an error here is the instructor's to fix, and stops grading.
+  const source = readNotebook(options.source);
+  const lint = lintSource(source, path.basename(options.source));
+  if (lint.length) throw new GenlabError(`${options.source} cannot be graded:\n- ${lint.join('\n- ')}`);
+  const g: Grading = {
+    submissionPath,
+    options,
+    limits: {
+      cellTimeoutS: options.cellTimeoutS ?? 60,
+      totalTimeoutS: options.totalTimeoutS ?? 600,
+      memoryMiB: options.memoryMiB ?? 4096,
+      outputCapBytes: options.outputCapBytes ?? 100_000,
+      profile: options.profile ?? 'smoke',
+    },
+    source,
+    lab: path.basename(options.source).replace(/\.ipynb$/, ''),
+    withheld: withheldNames(source),
+    sandbox: await chooseSandbox(options.sandbox),
+    started: Date.now(),
+    problems: [],
+    flags: [],
+    cells: [],
+    tokens: new Map(),
+    reportToken: '',
+    tests: [],
+  };
+  for (const stage of stages) await stage.run(g);
+  return g.results!;
 }

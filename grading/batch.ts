@@ -2,7 +2,8 @@
  * `genlab-grade batch <folder> --source <source.ipynb> --jobs N --out <dir>`: grades
  * every submission in a folder (`<student>.ipynb`, or `<student>/<anything>.ipynb`),
  * N at a time (default: the number of cores), one output folder per student and a
- * grades.csv with one row per student and one column per test. A submission that
+ * grades.csv with one row per student and one column per test, then the flags for the
+ * instructor (a call to a withheld answer key) and the problems. A submission that
  * fails in any way gets its row and never stops the batch.
  */
 import * as fs from 'fs';
@@ -12,6 +13,7 @@ import { GenlabError } from '../lib/errors';
 import { autograde, GradeOptions } from './autograde';
 import { isAutoTest, readNotebook } from './notebook';
 import { Results } from './results';
+import { chooseSandbox } from './runner';
 
 export interface Submission {
   student: string;
@@ -34,11 +36,22 @@ export function findSubmissions(folder: string): Submission[] {
   return found;
 }
 
-const csvField = (v: string | number) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+/**
+ * One CSV field. Numbers stay numbers. Text that a spreadsheet would read as a formula
+ * (it starts with =, +, -, @, a tab or a carriage return: OWASP's CSV-injection list)
+ * gets a leading apostrophe, which spreadsheets show as text; then RFC 4180 quoting.
+ */
+export function csvField(v: string | number): string {
+  if (typeof v === 'number') return String(v);
+  const text = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
 
 export async function batch(folder: string, options: GradeOptions & { jobs?: number; onDone?: (s: Submission, r: Results) => void }): Promise<{ csv: string; results: Map<string, Results>; seconds: number }> {
   const started = Date.now();
   const submissions = findSubmissions(folder);
+  // Choose (and prove) the sandbox once, so a forced kind that cannot work stops the batch with one sentence.
+  await chooseSandbox(options.sandbox);
   const testIds = readNotebook(options.source).cells.filter(isAutoTest).map((c) => c.metadata.nbgrader!.grade_id!);
   const jobs = Math.max(1, options.jobs ?? os.cpus().length);
   const results = new Map<string, Results>();
@@ -58,12 +71,13 @@ export async function batch(folder: string, options: GradeOptions & { jobs?: num
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, submissions.length) }, worker));
-  const header = ['student', 'score', 'max_score', ...testIds, 'problems'];
+  const header = ['student', 'score', 'max_score', ...testIds, 'flags', 'problems'];
   const rows = submissions.map((s) => {
     const r = results.get(s.student)!;
     const byTest = new Map(r.tests.map((t) => [t.name, t.score]));
+    const flags = ((r.extra_data.flags as string[] | undefined) ?? []).join(' | ');
     const problems = ((r.extra_data.problems as string[] | undefined) ?? (r.tests.length ? [] : [r.output])).join(' | ');
-    return [s.student, r.score, r.max_score, ...testIds.map((id) => byTest.get(id) ?? 0), problems].map(csvField).join(',');
+    return [s.student, r.score, r.max_score, ...testIds.map((id) => byTest.get(id) ?? 0), flags, problems].map(csvField).join(',');
   });
   const csv = `${header.map(csvField).join(',')}\n${rows.join('\n')}\n`;
   fs.mkdirSync(options.out, { recursive: true });

@@ -11,13 +11,16 @@
  * Options for autograde/batch/validate: --cell-timeout S, --total-timeout S,
  * --memory MiB, --profile smoke|full, --sandbox bubblewrap|unshare|none.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { GenlabError } from '../lib/errors';
 import { autograde, GradeOptions } from './autograde';
 import { batch } from './batch';
 import { exportGradescope } from './gradescope';
+import { isAutoTest, readNotebook } from './notebook';
 import { notebooksIn, releaseCommand } from './release';
-import { SandboxKind } from './sandbox';
+import { chooseSandbox } from './runner';
+import { describeSandbox, SANDBOX_KINDS, SandboxKind } from './sandbox';
 import { validate } from './validate';
 
 const USAGE = `usage:
@@ -58,7 +61,7 @@ function gradeOptions(flags: Record<string, string>): Omit<GradeOptions, 'source
   const profile = flags.profile;
   if (profile && profile !== 'smoke' && profile !== 'full') throw new GenlabError(`--profile must be smoke or full, got '${profile}'.`);
   const sandbox = flags.sandbox;
-  if (sandbox && !['bubblewrap', 'unshare', 'none'].includes(sandbox)) throw new GenlabError(`--sandbox must be bubblewrap, unshare or none, got '${sandbox}'.`);
+  if (sandbox && !(SANDBOX_KINDS as readonly string[]).includes(sandbox)) throw new GenlabError(`--sandbox must be bubblewrap, unshare or none, got '${sandbox}'.`);
   return {
     cellTimeoutS: number(flags, 'cell-timeout'),
     totalTimeoutS: number(flags, 'total-timeout'),
@@ -66,6 +69,14 @@ function gradeOptions(flags: Record<string, string>): Omit<GradeOptions, 'source
     profile: profile as 'smoke' | 'full' | undefined,
     sandbox: sandbox as SandboxKind | undefined,
   };
+}
+
+/** Says which sandbox grading will use, and warns loudly when it is none. */
+async function announceSandbox(flags: Record<string, string>): Promise<void> {
+  const choice = await chooseSandbox(gradeOptions(flags).sandbox);
+  for (const p of choice.passedOver) console.log(`sandbox ${p.kind} passed over: ${p.reason}`);
+  console.log(`sandbox: ${describeSandbox(choice.kind)}`);
+  if (choice.kind === 'none') console.error('warning: grading WITHOUT a sandbox: submissions can reach the network and every file this user can. Install bubblewrap (Debian: apt-get install bubblewrap).');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -78,8 +89,15 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'validate': {
+      await announceSandbox(flags);
       let ok = true;
-      for (const nb of notebooksIn(need(positional[0], 'the source notebook or folder'))) {
+      const target = need(positional[0], 'the source notebook or folder');
+      for (const nb of notebooksIn(target)) {
+        // In a folder, the notebooks without graded tests (the welcome, optional extensions) have nothing to validate.
+        if (fs.statSync(target).isDirectory() && !readNotebook(nb).cells.some(isAutoTest)) {
+          console.log(`${path.basename(nb)}: no graded tests; skipped.`);
+          continue;
+        }
         const v = await validate(nb, gradeOptions(flags));
         for (const m of v.messages) console.log(m);
         ok &&= v.ok;
@@ -87,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
       return ok ? 0 : 1;
     }
     case 'autograde': {
+      await announceSandbox(flags);
       const r = await autograde(need(positional[0], 'the submission notebook'), { ...gradeOptions(flags), source: need(flags.source, '--source <source.ipynb>'), out: need(flags.out, '--out <dir>') });
       console.log(r.output);
       for (const t of r.tests) console.log(`  ${t.status === 'passed' ? '✓' : '✗'} ${t.name} ${t.score}/${t.max_score}${t.status === 'passed' ? '' : `: ${t.output}`}`);
@@ -94,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'batch': {
+      await announceSandbox(flags);
       const jobs = number(flags, 'jobs');
       const out = need(flags.out, '--out <dir>');
       const { results, seconds } = await batch(need(positional[0], 'the folder of submissions'), {

@@ -17,7 +17,15 @@
  *    token in advance, and cannot replace `__genlab_grader` (a read-only global).
  * 3. Student cells may not redeclare names the tests use (checked statically by the
  *    grader, grading/shadowing.ts), which tslab would otherwise let them do.
+ *
+ * It also withholds the library's answer keys that the lab names (lib/answer_keys.ts):
+ * the list goes where every copy of the library reads it, before any student code
+ * runs, and each attempt to use one is counted here. The grader's last cell calls
+ * `__genlab_grader.report(token)`, which prints those counts after its token.
  */
+import * as fs from 'fs';
+import * as path from 'path';
+import { WITHHELD_SLOT, Withholding } from '../lib/answer_keys';
 
 const OVERRIDABLE: Record<string, string[]> = {
   Object: ['constructor', 'toString', 'valueOf', 'toLocaleString', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable'],
@@ -84,6 +92,10 @@ function freezeModule(id: string, classesOnly = false): void {
   } catch {
     return; // not present in this kernel
   }
+  freezeExports(mod, classesOnly);
+}
+
+function freezeExports(mod: Record<string, unknown>, classesOnly = false): void {
   for (const key of Reflect.ownKeys(mod)) {
     const desc = Object.getOwnPropertyDescriptor(mod, key)!;
     const value = 'value' in desc ? desc.value : desc.get?.call(mod);
@@ -102,6 +114,20 @@ function freezeModule(id: string, classesOnly = false): void {
     }
     if (!classesOnly && desc.configurable) Object.defineProperty(mod, key, { ...desc, ...('value' in desc ? { writable: false } : {}), configurable: false });
   }
+}
+
+/**
+ * The exports of every module of the compiled library, after loading it whole: what
+ * `require('genlab')` reaches, so a module added to the library is frozen without
+ * anyone listing it here.
+ */
+export function libraryModules(): Record<string, unknown>[] {
+  const index = require.resolve('genlab');
+  require(index);
+  const libDir = path.dirname(fs.realpathSync(index)) + path.sep;
+  return Object.values(require.cache)
+    .filter((m): m is NodeJS.Module => Boolean(m && fs.realpathSync(m.filename).startsWith(libDir)))
+    .map((m) => m.exports as Record<string, unknown>);
 }
 
 /** Longest text one console call may print in a graded run. */
@@ -124,17 +150,37 @@ function capConsole(): void {
 }
 
 export interface Grader {
+  /** Prints a test cell's token: the test ran to its end. */
   pass(token: string): void;
+  /** Prints `token` and then, as JSON, how often each withheld answer key was called. */
+  report(token: string): void;
+}
+
+export interface LockdownOptions {
+  /** The lab being graded (for messages), e.g. '03-vae'. */
+  lab?: string;
+  /** Answer keys to withhold (lib/answer_keys.ts), as the source notebook lists them. */
+  withheld?: string[];
 }
 
 let installed: Grader | undefined;
 
-export function lockdown(): Grader {
+export function lockdown(options: LockdownOptions = {}): Grader {
   if (installed) return installed;
   // tslab points process.stdout.write at the running cell before each execution, which
   // also undoes any wrapper student code installed; so the writer is looked up per call.
   const out = process.stdout;
-  const grader: Grader = Object.freeze({ pass: (token: string) => void out.write(`${token}\n`) });
+  const calls = new Map<string, number>();
+  const withholding: Withholding = Object.freeze({
+    lab: options.lab ?? 'this lab',
+    names: Object.freeze([...(options.withheld ?? [])]),
+    record: (name: string) => void calls.set(name, (calls.get(name) ?? 0) + 1),
+  });
+  Object.defineProperty(globalThis, WITHHELD_SLOT, { value: withholding, writable: false, enumerable: false, configurable: false });
+  const grader: Grader = Object.freeze({
+    pass: (token: string) => void out.write(`${token}\n`),
+    report: (token: string) => void out.write(`${token} ${JSON.stringify(Object.fromEntries(calls))}\n`),
+  });
 
   // Load what the labs load before freezing: ES5-compiled libraries (tfjs-backend-wasm's
   // __extends) assign `constructor` on prototypes as they load.
@@ -143,7 +189,7 @@ export function lockdown(): Grader {
   // Tensor and Variable methods cannot be replaced; instances keep their own fields.
   for (const cls of [tf.Tensor, tf.Variable]) pinProperties(cls.prototype);
   for (const id of ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) freezeModule(id);
-  for (const id of ['genlab', 'genlab/dist/lib/checks', 'genlab/dist/lib/losses', 'genlab/dist/lib/models/vae', 'genlab/dist/lib/errors']) freezeModule(id);
+  for (const mod of libraryModules()) freezeExports(mod);
   for (const id of ['tslab/dist/jupyter', 'tslab/dist/executor', 'tslab/dist/converter', 'tslab/dist/main']) freezeModule(id, true);
 
   capConsole();

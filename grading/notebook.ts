@@ -108,6 +108,13 @@ export const isAutoTest = (cell: Cell) => cell.cell_type === 'code' && isGrade(c
 /** A written answer graded by hand: grade = true and solution = true. */
 export const isManualAnswer = (cell: Cell) => isGrade(cell) && isSolution(cell);
 
+/** The library answer keys a source notebook withholds while it is graded (`metadata.genlab.withheld`). */
+export function withheldNames(nb: Notebook): string[] {
+  const genlab = nb.metadata.genlab as { withheld?: unknown } | undefined;
+  const list = genlab?.withheld;
+  return Array.isArray(list) ? list.filter((n): n is string => typeof n === 'string') : [];
+}
+
 export function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }

@@ -7,10 +7,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { ANSWER_KEYS, isAnswerKey } from '../lib/answer_keys';
 import { GenlabError } from '../lib/errors';
 import { computeChecksum } from './checksum';
 import { checkRegions, hasRegion, replaceRegions, solutionName } from './markers';
-import { Cell, clone, gradeId, isAutoTest, isGrade, isLocked, isSolution, nbgraderOf, Notebook, readNotebook, sourceOf, toLines, writeNotebook } from './notebook';
+import { Cell, clone, gradeId, isAutoTest, isGrade, isLocked, isSolution, nbgraderOf, Notebook, readNotebook, sourceOf, toLines, withheldNames, writeNotebook } from './notebook';
 
 /** The text that replaces a solution region in a code cell. */
 export function solutionStub(indent: string, what: string): string {
@@ -23,6 +24,7 @@ export const ANSWER_PLACEHOLDER = 'YOUR ANSWER HERE';
 export function lintSource(nb: Notebook, name: string): string[] {
   const problems: string[] = [];
   const seen = new Map<string, number>();
+  const withheld = withheldNames(nb);
   nb.cells.forEach((cell, i) => {
     const where = `${name}, cell ${i}${gradeId(cell) ? ` ('${gradeId(cell)}')` : ''}`;
     try {
@@ -42,7 +44,21 @@ export function lintSource(nb: Notebook, name: string): string[] {
     if (meta.schema_version !== undefined && meta.schema_version !== 3) problems.push(`${where} has nbgrader schema_version ${meta.schema_version}; genlab reads 3.`);
     if (isGrade(cell) && !(typeof meta.points === 'number' && meta.points >= 0)) problems.push(`${where} is graded but has no points.`);
     if (isAutoTest(cell) && hasRegion(sourceOf(cell), 'solution')) problems.push(`${where} is a test cell with a solution region.`);
+    // A function the student writes that genlab also implements must be withheld, or the library is its answer.
+    if (cell.cell_type === 'code' && isSolution(cell) && hasRegion(sourceOf(cell), 'solution')) {
+      const asked = solutionName(sourceOf(cell), '');
+      if (isAnswerKey(asked) && !withheld.includes(asked)) {
+        problems.push(`${where} asks for \`${asked}\`, which genlab implements (${ANSWER_KEYS[asked]}), but the notebook does not withhold it: add "${asked}" to metadata.genlab.withheld.`);
+      }
+    }
   });
+  const declared = (nb.metadata.genlab as { withheld?: unknown } | undefined)?.withheld;
+  if (declared !== undefined && !(Array.isArray(declared) && declared.every((n) => typeof n === 'string'))) {
+    problems.push(`${name}: metadata.genlab.withheld must be a list of names, got ${JSON.stringify(declared)}.`);
+  }
+  for (const n of withheld) {
+    if (!isAnswerKey(n)) problems.push(`${name}: metadata.genlab.withheld names '${n}', which is not one of genlab's answer keys (${Object.keys(ANSWER_KEYS).join(', ')}).`);
+  }
   return problems;
 }
 

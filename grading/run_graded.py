@@ -4,12 +4,16 @@ Runs inside the grader's sandbox (grading/sandbox.ts). Reads one JSON request on
 (so the notebook, with its hidden tests, is never a file the kernel could read):
   {"notebook": ..., "kernel": "genlab", "cell_timeout": 30, "total_timeout": 600,
    "output_cap": 100000}
-Writes one JSON line on stdout:
+Writes one JSON line on stdout (or {"failure": "..."} when nothing could run):
   {"cells": [{"index", "status": ok|error|timeout|died|not-run, "seconds", "stderr", "stdout"}],
    "executed": <notebook with outputs, capped>}
 A cell's status comes from the kernel's execute_reply, never from what the cell printed.
 """
+import fcntl
 import json
+import os
+import socket
+import struct
 import sys
 import time
 
@@ -39,12 +43,29 @@ class GradingClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
+def bring_up_loopback():
+    """In a new network namespace (unshare --net) `lo` starts down, and the kernel's
+    ZeroMQ sockets on 127.0.0.1 are unreachable; set IFF_UP on it, as `ip link set lo up`
+    would, with the stdlib alone."""
+    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        request = struct.pack("16sh", b"lo", 0)
+        flags = struct.unpack("16sh", fcntl.ioctl(s, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sh", b"lo", flags | IFF_UP))
+
+
 def stream_text(cell, name):
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == name)
 
 
 def main():
     request = json.load(sys.stdin)
+    if os.environ.get("GENLAB_LOOPBACK_UP") == "1":
+        try:
+            bring_up_loopback()
+        except OSError as err:
+            print(json.dumps({"failure": f"the loopback interface could not be brought up inside the sandbox ({err}), so the kernel would be unreachable"}))
+            return
     nb = nbformat.reads(json.dumps(request["notebook"]), as_version=4)  # joins list sources
     default_timeout = request.get("cell_timeout", 30)
     deadline = time.monotonic() + request.get("total_timeout", 600)
@@ -63,12 +84,18 @@ def main():
         allow_errors=True,
         output_cap=request.get("output_cap", 100000),
         resources={"metadata": {"path": request.get("cwd", ".")}},
-        startup_timeout=120,
+        startup_timeout=request.get("startup_timeout", 120),
     )
     client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(cell_index, execute_reply)
     report = []
     stop = None
-    with client.setup_kernel():
+    try:
+        kernel = client.setup_kernel()
+        kernel.__enter__()
+    except Exception as err:  # the kernel did not start, or its client cannot reach it
+        print(json.dumps({"failure": f"the kernel did not start or could not be reached ({type(err).__name__}: {err})"[:1500]}))
+        return
+    try:
         for index, cell in enumerate(nb.cells):
             entry = {"index": index, "status": "not-run", "seconds": 0.0}
             report.append(entry)
@@ -115,6 +142,8 @@ def main():
             entry["seconds"] = round(time.monotonic() - started, 3)
             entry["stderr"] = stream_text(cell, "stderr")[-4000:]
             entry["stdout"] = stream_text(cell, "stdout")[-4000:]
+    finally:
+        kernel.__exit__(None, None, None)
     print(json.dumps({"cells": report, "executed": nb}))
 
 

@@ -1,25 +1,33 @@
 /**
- * The sandbox a submission runs in.
+ * The sandbox a submission runs in, and how the grader chooses one.
  *
- * Preferred: bubblewrap (Debian's `bubblewrap`). The runner and the student's kernel
- * get new namespaces (no network but their own loopback, their own PIDs), a
- * read-only view of /usr and of the project's built library and node_modules, a
- * private /tmp, and one writable work folder. The source notebook, the hidden
- * tests (they reach the runner on stdin, never as a file), other submissions and
- * the grader's output folder are not in that view. Memory: RLIMIT_DATA on the
- * whole sandbox (it stops array-buffer and wasm bombs and leaves wasm's address
- * reservations alone) and Node's --max-old-space-size for the JS heap.
+ * - `bubblewrap` (Debian's `bubblewrap`): new namespaces for the runner and the
+ *   student's kernel — no network but their own loopback, their own PIDs — a
+ *   read-only view of /usr and of the project's built library and node_modules, a
+ *   private /tmp, and one writable work folder. The source notebook, the hidden tests
+ *   (they reach the runner on stdin, never as a file), other submissions and the
+ *   grader's output folder are not in that view.
+ * - `unshare` (util-linux): a new network namespace and PID namespace only. A new
+ *   network namespace starts with its loopback *down*, and the kernel talks to its
+ *   client over 127.0.0.1, so the runner brings `lo` up first (run_graded.py); files
+ *   stay visible.
+ * - `none`: no isolation at all; for trusted notebooks, and for machines with neither
+ *   tool (macOS). It is said in the CLI's output and in every results.json.
  *
- * Fallbacks, reported in every results.json: `unshare` (util-linux) isolates the
- * network and PIDs only — files stay visible; `none` isolates nothing and is meant
- * for trusted runs (an instructor validating their own notebook).
+ * Memory: RLIMIT_DATA on the whole sandbox where `prlimit` exists (it stops array-buffer
+ * and wasm bombs and leaves wasm's address reservations alone), and Node's
+ * --max-old-space-size for the JS heap everywhere.
+ *
+ * A kind is only chosen after it has run a real kernel end to end (runner.ts,
+ * `chooseSandbox`): a sandbox that starts but cannot reach its kernel would give
+ * every student zero.
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { which } from '../jupyter/environment';
+import { findProgram } from '../jupyter/prerequisites';
 
-export type SandboxKind = 'bubblewrap' | 'unshare' | 'none';
+export const SANDBOX_KINDS = ['bubblewrap', 'unshare', 'none'] as const;
+export type SandboxKind = (typeof SANDBOX_KINDS)[number];
 
 export interface SandboxSpec {
   /** Writable folder: the kernel's working directory and HOME. */
@@ -30,24 +38,34 @@ export interface SandboxSpec {
   memoryBytes: number;
 }
 
-let detected: SandboxKind | undefined;
+export interface SandboxCommand {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+}
 
-/** The strongest sandbox that works on this machine (tried once, with a trivial command). */
-export function detectSandbox(): SandboxKind {
-  if (detected) return detected;
-  const works = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore', timeout: 10000 }).status === 0;
-  if (which('bwrap') && works('bwrap', ['--ro-bind', '/', '/', '--unshare-all', '--die-with-parent', 'true'])) detected = 'bubblewrap';
-  else if (which('unshare') && works('unshare', ['--net', '--pid', '--fork', 'true'])) detected = 'unshare';
-  else detected = 'none';
-  return detected;
+/** What a sandbox kind keeps submission code away from, and what it does not. */
+export function containment(kind: SandboxKind): { contained: string[]; notContained: string[] } {
+  const network = 'the network (its own loopback only)';
+  const processes = "the grader's processes (its own PID namespace)";
+  const files = 'files: the source notebook with its solutions and hidden tests, other submissions, the output folder, the library source';
+  const memory = findProgram('prlimit') ? 'memory beyond the limit (RLIMIT_DATA)' : undefined;
+  const all = { bubblewrap: [network, processes, files], unshare: [network, processes], none: [] as string[] }[kind];
+  const everything = [network, processes, files];
+  return {
+    contained: memory ? [...all, memory] : all,
+    notContained: [...everything.filter((c) => !all.includes(c)), ...(memory ? [] : ['memory beyond the JS heap limit (prlimit is missing)'])],
+  };
 }
 
 export function describeSandbox(kind: SandboxKind): string {
-  return {
+  const { notContained } = containment(kind);
+  const summary = {
     bubblewrap: 'bubblewrap: no network, own PIDs, read-only system and library, only its work folder writable',
     unshare: 'unshare: no network and own PIDs, but files are NOT isolated (install bubblewrap for that)',
-    none: 'none: the submission ran without isolation (install bubblewrap; use only for trusted notebooks)',
+    none: 'none: the submission ran WITHOUT isolation (install bubblewrap; use only for trusted notebooks)',
   }[kind];
+  return notContained.length ? `${summary}; not contained: ${notContained.join('; ')}` : summary;
 }
 
 /** `/lib`, `/bin`… are symlinks into /usr on merged-/usr systems; mirror them, else bind them. */
@@ -64,20 +82,30 @@ function systemMounts(): string[] {
   return args;
 }
 
-/** The command line that runs `command` in the sandbox. */
-export function sandboxed(kind: SandboxKind, command: string[], spec: SandboxSpec): { file: string; args: string[] } {
-  const env = { ...spec.env, HOME: spec.workDir, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
-  const limit = ['prlimit', `--data=${spec.memoryBytes}`, '--'];
+const isRoot = () => process.getuid?.() === 0;
+
+/** The command line that runs `command` in a sandbox of `kind`, with only `spec.env` as its environment. */
+export function sandboxed(kind: SandboxKind, command: string[], spec: SandboxSpec): SandboxCommand {
+  // The programs the kernel runs are named by absolute path; PATH is for anything they start.
+  const pathDirs = [...new Set([path.dirname(command[0]), path.dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'])];
+  const env: Record<string, string> = { ...spec.env, HOME: spec.workDir, PATH: pathDirs.join(':'), LANG: 'C.UTF-8' };
+  // The runner brings the loopback up itself in a bare network namespace (bubblewrap does it for us).
+  if (kind === 'unshare') env.GENLAB_LOOPBACK_UP = '1';
+  const prlimit = findProgram('prlimit');
+  const limited = (args: string[]): SandboxCommand => (prlimit ? { file: prlimit, args: [`--data=${spec.memoryBytes}`, '--', ...args], env } : { file: args[0], args: args.slice(1), env });
   if (kind === 'bubblewrap') {
     const args = ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv', ...systemMounts(), '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp'];
     for (const p of spec.readOnly) args.push('--ro-bind', p, p);
     args.push('--bind', spec.workDir, spec.workDir, '--chdir', spec.workDir);
     for (const [k, v] of Object.entries(env)) args.push('--setenv', k, v);
-    return { file: limit[0], args: [...limit.slice(1), 'bwrap', ...args, '--', ...command] };
+    return limited([findProgram('bwrap') ?? 'bwrap', ...args, '--', ...command]);
   }
-  const envArgs = ['env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
-  if (kind === 'unshare') return { file: limit[0], args: [...limit.slice(1), 'unshare', '--net', '--pid', '--fork', '--kill-child', ...envArgs, ...command] };
-  return { file: limit[0], args: [...limit.slice(1), ...envArgs, ...command] };
+  if (kind === 'unshare') {
+    // Without root, a user namespace (mapped to root inside) is what lets us own the new network namespace.
+    const user = isRoot() ? [] : ['--user', '--map-root-user'];
+    return limited([findProgram('unshare') ?? 'unshare', ...user, '--net', '--pid', '--fork', '--kill-child', ...command]);
+  }
+  return limited(command);
 }
 
 /** Paths of the project the kernel needs to see (read-only). */

@@ -1,30 +1,43 @@
 /**
  * `genlab-grade validate <source>`: the source must pass every test with its
- * solutions, and its release must fail every graded test without any other kind of
- * breakage (a TypeScript compile error in the release means a stub or a removed
- * hidden test broke the code around it).
+ * solutions, with every cell the grader runs ending without an error (its answer keys
+ * withheld, as in grading) and no flag; and its release must fail every graded test
+ * without any other kind of breakage (a TypeScript compile error in the release
+ * means a stub or a removed hidden test broke the code around it).
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { summarizeError } from '../jupyter/cell_errors';
 import { autograde, GradeOptions } from './autograde';
-import { readNotebook, writeNotebook } from './notebook';
+import { readNotebook, sourceOf, writeNotebook } from './notebook';
 import { releaseNotebook } from './release';
+import { topLevelDeclarations } from './shadowing';
 
 export interface Validation {
   ok: boolean;
   messages: string[];
 }
 
+/**
+ * The compile errors in an executed notebook's cells, as 'cell N: message' (N counts the
+ * assembled cells). A cell that failed keeps none of its declarations, so a later
+ * "Cannot find name" for one of them is the failure's echo, not a compile error of its own.
+ */
 function compileErrors(executedPath: string): string[] {
   if (!fs.existsSync(executedPath)) return [];
   const nb = readNotebook(executedPath);
   const found: string[] = [];
+  const lost = new Set<string>();
   nb.cells.forEach((cell, i) => {
     const stderr = (cell.outputs ?? []).map((o) => (o as { name?: string; text?: string | string[] })).filter((o) => o.name === 'stderr').map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? ''))).join('');
     const e = summarizeError(stderr);
-    if (e?.ename === 'TypeScriptError') found.push(`cell ${i - 1}: ${e.evalue}`);
+    if (!e) return;
+    if (e.ename === 'TypeScriptError') {
+      const own = e.evalue.split('; ').filter((m) => !lost.has(/Cannot find name '([\w$]+)'/.exec(m)?.[1] ?? ''));
+      if (own.length) found.push(`cell ${i - 1}: ${own.join('; ')}`);
+    }
+    if (cell.cell_type === 'code') for (const n of topLevelDeclarations(sourceOf(cell))) lost.add(n);
   });
   return found;
 }
@@ -39,6 +52,10 @@ export async function validate(sourcePath: string, options: Partial<GradeOptions
     if (asSource.tests.length === 0) messages.push(`${name} has no graded tests.`);
     for (const t of failed) messages.push(`${name}: with the solutions, test '${t.name}' fails: ${t.output}`);
     for (const p of (asSource.extra_data.problems as string[]) ?? []) messages.push(`${name}: ${p}`);
+    for (const f of (asSource.extra_data.flags as string[]) ?? []) messages.push(`${name}: with the solutions, ${f}`);
+    // Every cell the grader runs must work with the lab's answer keys withheld: a lab
+    // cell before a test that needs one would fail in every submission.
+    for (const e of (asSource.extra_data.failed_cells as string[]) ?? []) messages.push(`${name}: with the solutions, a cell the grader runs fails: ${e}`);
 
     const releasePath = path.join(work, name);
     writeNotebook(releasePath, releaseNotebook(readNotebook(sourcePath), name));

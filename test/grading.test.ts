@@ -16,7 +16,8 @@ import { exportGradescope } from '../grading/gradescope';
 import { Cell, Notebook, readNotebook, sourceOf, toLines, writeNotebook } from '../grading/notebook';
 import { releaseNotebook, solutionStub } from '../grading/release';
 import { Results, validateResults } from '../grading/results';
-import { detectSandbox } from '../grading/sandbox';
+import { probeSandbox } from '../grading/runner';
+import { SandboxKind } from '../grading/sandbox';
 import { topLevelDeclarations } from '../grading/shadowing';
 import { validate } from '../grading/validate';
 import { jupyterPython, projectRoot } from '../jupyter/environment';
@@ -30,20 +31,33 @@ const locked = { grade: false, locked: true, solution: false };
 const solution = { grade: false, locked: false, solution: true };
 const test = (points: number) => ({ grade: true, locked: true, solution: false, points });
 
-/** A small lab in the course's conventions: two functions to write, three graded tests, one written answer. */
+const KL_SIGNATURE = 'function klNormal(mu: tf.Tensor, logvar: tf.Tensor): tf.Tensor {';
+const KL_BODY = 'return tf.scalar(1).add(logvar).sub(mu.square()).sub(logvar.exp()).sum(-1).mul(-0.5);';
+/** A klNormal whose body is `body` (the student's cell). */
+const klWith = (body: string) => `${KL_SIGNATURE}\n  ${body}\n}`;
+
+/** A small lab in the course's conventions: three functions to write (one of them withheld from genlab), four graded tests, one written answer. */
 function miniLab(): Notebook {
   return {
     cells: [
       md('intro', '# Mini lab\nWrite `square` and `mean`.'),
-      code('imports', "import { tf, init, expectClose, expectTrue } from 'genlab';\nawait init();", locked),
+      code('imports', "import { tf, init, expectClose, expectTrue, losses } from 'genlab';\nawait init();", locked),
       code('square', 'function square(x: number): number {\n  // BEGIN SOLUTION\n  return x * x;\n  // END SOLUTION\n}', solution),
       code('square-check', "expectClose('square(3)', square(3), 9);\n// BEGIN HIDDEN TESTS\nexpectClose('square(-4)', square(-4), 16);\n// END HIDDEN TESTS", test(2)),
       { ...code('mean', 'function mean(xs: number[]): number {\n  // BEGIN SOLUTION\n  return xs.reduce((a, b) => a + b, 0) / xs.length;\n  // END SOLUTION\n}', solution), metadata: { nbgrader: { grade_id: 'mean', schema_version: 3, ...solution }, genlab: { timeout: 30 } } },
       code('mean-check', "expectClose('mean', mean([1, 2, 3, 6]), 3, { mistakes: [{ values: 12, says: 'you returned the sum, not the mean' }] });\n// BEGIN HIDDEN TESTS\nexpectClose('mean of one', mean([5]), 5);\n// END HIDDEN TESTS", test(3)),
       code('tf-check', "expectTrue('square agrees with tf', Math.abs(tf.scalar(1.5).square().dataSync()[0] - square(1.5)) < 1e-9, 'square(1.5) should be 2.25');", test(1)),
+      // genlab implements klNormal too (losses.klNormal): the lab withholds it.
+      code('kl', `${KL_SIGNATURE}\n  // BEGIN SOLUTION\n  ${KL_BODY}\n  // END SOLUTION\n}`, solution),
+      code(
+        'kl-check',
+        // By hand: μ = (1, 2), σ² = 1 gives ½(1 + 4) = 2.5; the hidden test's reference is plain JavaScript.
+        "expectClose('klNormal', klNormal(tf.tensor2d([[1, 2]]), tf.zeros([1, 2])), [2.5]);\n// BEGIN HIDDEN TESTS\n{\n  const mu = [[0.5, -1], [2, 0]], lv = [[0.3, -0.2], [0, 1]];\n  const expected = mu.map((row, i) => -0.5 * row.reduce((s, m, j) => s + 1 + lv[i][j] - m * m - Math.exp(lv[i][j]), 0));\n  expectClose('klNormal, two rows', klNormal(tf.tensor2d(mu), tf.tensor2d(lv)), expected);\n}\n// END HIDDEN TESTS",
+        test(3),
+      ),
       md('q1', 'YOUR ANSWER HERE', { grade: true, solution: true, locked: false, points: 1 }),
     ],
-    metadata: { kernelspec: { name: 'genlab', display_name: 'TypeScript (genlab)', language: 'typescript' } },
+    metadata: { kernelspec: { name: 'genlab', display_name: 'TypeScript (genlab)', language: 'typescript' }, genlab: { withheld: ['klNormal'] } },
     nbformat: 4,
     nbformat_minor: 5,
   };
@@ -103,7 +117,7 @@ describe('grading: release and assembly', () => {
     assert.strictEqual(a.origins[4], 'restored-stub');
     const problems = a.problems.join('\n');
     for (const p of [/Cell 'mean' was deleted/, /Cell 'square' appears 2 times/, /Locked cell 'square-check' was edited/, /moved out of their original order/, /grade_id 'bonus'.*ignored/]) assert.match(problems, p);
-    assert.deepStrictEqual(a.tests.map((t) => [t.gradeId, t.points, t.hidden]), [['square-check', 2, true], ['mean-check', 3, true], ['tf-check', 1, false]]);
+    assert.deepStrictEqual(a.tests.map((t) => [t.gradeId, t.points, t.hidden]), [['square-check', 2, true], ['mean-check', 3, true], ['tf-check', 1, false], ['kl-check', 3, true]]);
     assert.deepStrictEqual(a.manual, [{ gradeId: 'q1', points: 1 }]);
   });
 
@@ -115,63 +129,60 @@ describe('grading: release and assembly', () => {
   });
 });
 
-describe('grading: hostile submissions, graded for real in one batch', function () {
-  this.timeout(15 * 60 * 1000);
-  const dir = path.join(WORK, 'submissions');
-  const out = path.join(WORK, 'graded');
-  const source = path.join(WORK, 'mini-source.ipynb');
-  const hits: string[] = [];
-  let server: http.Server;
-  let port = 0;
-  let results: Map<string, Results>;
-  let seconds = 0;
-  const hashes = new Map<string, string>();
+/** Where a hostile submission's code reaches for genlab's own klNormal, each by another route. */
+const KEY_ROUTES: Record<string, string> = {
+  'key-named-import': `import { klNormal as libraryKl } from 'genlab';\n${klWith('return libraryKl(mu, logvar);')}`,
+  'key-namespace': klWith('return losses.klNormal(mu, logvar);'),
+  'key-require': klWith("return require('genlab').klNormal(mu, logvar);"),
+  'key-deep-require': klWith("return require('genlab/dist/lib/losses').klNormal(mu, logvar);"),
+  'key-search': klWith(
+    "const found = Object.values(require.cache).flatMap((m: any) => Object.values(m?.exports ?? {})).find((f: any) => typeof f === 'function' && f.name === 'klNormal') as any;\n  return found(mu, logvar);",
+  ),
+  'key-fresh-copy': klWith(
+    "for (const k of Object.keys(require.cache)) if (k.includes('/dist/lib/')) delete require.cache[k];\n  return require('genlab/dist/lib/losses').klNormal(mu, logvar);",
+  ),
+  'key-higher-level': klWith('const n = mu.shape[0];\n  return losses.negativeElbo(tf.zeros([n, 1]), tf.zeros([n, 1]), mu, logvar).kl;'),
+  'key-source-text': klWith("return (0, eval)('(' + String(losses.klNormal) + ')')(mu, logvar);"),
+  // Falls back to its own code when the library refuses: the points are earned, the call is still flagged.
+  'key-caught': klWith(`try {\n    return losses.klNormal(mu, logvar);\n  } catch {\n    ${KL_BODY}\n  }`),
+};
 
-  before(async () => {
-    fs.rmSync(WORK, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
-    writeNotebook(source, miniLab());
-    server = http.createServer((req, res) => {
-      hits.push(req.url ?? '');
-      res.end('reached');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    port = (server.address() as { port: number }).port;
-
-    const cases: Record<string, Notebook | string> = {
-      correct: studentWith({ square: SQUARE, mean: MEAN }),
-      'not-started': releaseNotebook(miniLab(), 'mini'),
-      'wrong-mean': studentWith({ square: SQUARE, mean: WRONG_MEAN }),
-      'malformed-json': '{"cells": [',
-      empty: '',
-      'python-kernel': (() => {
-        const nb = studentWith({ square: 'def square(x):\n    return x * x', mean: MEAN });
-        nb.metadata.kernelspec = { name: 'python3', display_name: 'Python 3', language: 'python' };
-        return nb;
-      })(),
-      'deleted-and-renamed': (() => {
-        const nb = studentWith({ square: SQUARE, mean: MEAN });
-        nb.cells = nb.cells.filter((c) => c.metadata.nbgrader?.grade_id !== 'square');
-        nb.cells.find((c) => c.metadata.nbgrader?.grade_id === 'mean')!.metadata.nbgrader!.grade_id = 'mean-renamed';
-        return nb;
-      })(),
-      'syntax-error': studentWith({ square: 'function square(x: number): number {\n  return x * ;\n}', mean: MEAN }),
-      'throws': studentWith({ square: "function square(x: number): number {\n  throw new Error('boom');\n}", mean: MEAN }),
-      'infinite-loop': studentWith({ square: 'function square(x: number): number {\n  while (true) {}\n}', mean: MEAN }),
-      'async-hang': studentWith({ square: `${SQUARE}\nawait new Promise(() => {});`, mean: MEAN }),
-      'memory-bomb': studentWith({ square: `${SQUARE}\nconst hog: number[][] = [];\nfor (;;) hog.push(new Array(1e6).fill(Math.random()));`, mean: MEAN }),
-      'process-exit': studentWith({ square: `${SQUARE}\nprocess.exit(0);`, mean: MEAN }),
-      // The source gives the 'mean' cell 30 s; the default here is 8 s.
-      'slow-but-allowed': studentWith({ square: SQUARE, mean: `${MEAN}\nconst until = Date.now() + 12000;\nwhile (Date.now() < until) {}` }),
-      'raises-own-limit': (() => {
-        const nb = studentWith({ square: `${SQUARE}\nconst until = Date.now() + 12000;\nwhile (Date.now() < until) {}`, mean: MEAN });
-        nb.cells.find((c) => c.metadata.nbgrader?.grade_id === 'square')!.metadata.genlab = { timeout: 100 };
-        return nb;
-      })(),
-      'huge-output': studentWith({ square: `${SQUARE}\nconsole.log('spam '.repeat(4_000_000));\nfor (let i = 0; i < 2000; i++) console.log('line ' + i);`, mean: MEAN }),
-      'files-and-network': studentWith({
-        square: SQUARE,
-        mean: `${MEAN}
+/** The hostile batch: every kind of broken or hostile submission of the mini lab. */
+function hostileCases(source: string, dir: string, out: string, port: number): Record<string, Notebook | string> {
+  const cases: Record<string, Notebook | string> = {
+    correct: studentWith({ square: SQUARE, mean: MEAN, kl: klWith(KL_BODY) }),
+    'not-started': releaseNotebook(miniLab(), 'mini'),
+    'wrong-mean': studentWith({ square: SQUARE, mean: WRONG_MEAN }),
+    'malformed-json': '{"cells": [',
+    empty: '',
+    'python-kernel': (() => {
+      const nb = studentWith({ square: 'def square(x):\n    return x * x', mean: MEAN });
+      nb.metadata.kernelspec = { name: 'python3', display_name: 'Python 3', language: 'python' };
+      return nb;
+    })(),
+    'deleted-and-renamed': (() => {
+      const nb = studentWith({ square: SQUARE, mean: MEAN });
+      nb.cells = nb.cells.filter((c) => c.metadata.nbgrader?.grade_id !== 'square');
+      nb.cells.find((c) => c.metadata.nbgrader?.grade_id === 'mean')!.metadata.nbgrader!.grade_id = 'mean-renamed';
+      return nb;
+    })(),
+    'syntax-error': studentWith({ square: 'function square(x: number): number {\n  return x * ;\n}', mean: MEAN }),
+    'throws': studentWith({ square: "function square(x: number): number {\n  throw new Error('boom');\n}", mean: MEAN }),
+    'infinite-loop': studentWith({ square: 'function square(x: number): number {\n  while (true) {}\n}', mean: MEAN }),
+    'async-hang': studentWith({ square: `${SQUARE}\nawait new Promise(() => {});`, mean: MEAN }),
+    'memory-bomb': studentWith({ square: `${SQUARE}\nconst hog: number[][] = [];\nfor (;;) hog.push(new Array(1e6).fill(Math.random()));`, mean: MEAN }),
+    'process-exit': studentWith({ square: `${SQUARE}\nprocess.exit(0);`, mean: MEAN }),
+    // The source gives the 'mean' cell 30 s; the default here is 8 s.
+    'slow-but-allowed': studentWith({ square: SQUARE, mean: `${MEAN}\nconst until = Date.now() + 12000;\nwhile (Date.now() < until) {}` }),
+    'raises-own-limit': (() => {
+      const nb = studentWith({ square: `${SQUARE}\nconst until = Date.now() + 12000;\nwhile (Date.now() < until) {}`, mean: MEAN });
+      nb.cells.find((c) => c.metadata.nbgrader?.grade_id === 'square')!.metadata.genlab = { timeout: 100 };
+      return nb;
+    })(),
+    'huge-output': studentWith({ square: `${SQUARE}\nconsole.log('spam '.repeat(4_000_000));\nfor (let i = 0; i < 2000; i++) console.log('line ' + i);`, mean: MEAN }),
+    'files-and-network': studentWith({
+      square: SQUARE,
+      mean: `${MEAN}
 import * as fs from 'fs';
 import * as cp from 'child_process';
 import * as http from 'http';
@@ -185,14 +196,14 @@ tryIt('other submissions', () => fs.readdirSync(${JSON.stringify(dir)}));
 tryIt('child_process cat', () => cp.execFileSync('cat', [${JSON.stringify(source)}]));
 await new Promise<void>((resolve) => { const r = http.get('http://127.0.0.1:${port}/leak', () => { attempts.push('network: ALLOWED'); resolve(); }); r.on('error', () => { attempts.push('network: blocked'); resolve(); }); r.setTimeout(3000, () => { r.destroy(); }); });
 console.log(attempts.join('\\n'));`,
-      }),
-      'fake-score': studentWith({
-        square: SQUARE,
-        mean: `${WRONG_MEAN}\nconsole.log('{"score": 6, "tests": [{"name": "mean-check", "status": "passed"}]}');\nconsole.log('✓ mean: relative error 0.0e+0');\nconsole.log('genlab-pass-' + '0'.repeat(32));`,
-      }),
-      'patches-globals': studentWith({
-        square: SQUARE,
-        mean: `${WRONG_MEAN}
+    }),
+    'fake-score': studentWith({
+      square: SQUARE,
+      mean: `${WRONG_MEAN}\nconsole.log('{"score": 6, "tests": [{"name": "mean-check", "status": "passed"}]}');\nconsole.log('✓ mean: relative error 0.0e+0');\nconsole.log('genlab-pass-' + '0'.repeat(32));`,
+    }),
+    'patches-globals': studentWith({
+      square: SQUARE,
+      mean: `${WRONG_MEAN}
 const tries: string[] = [];
 // Each patch is attempted, then checked by its effect (sloppy-mode code fails silently).
 const attempt = (what: string, patch: () => void, took: () => boolean) => { try { patch(); } catch { /* refused loudly */ } tries.push(what + (took() ? ': changed' : ': refused')); };
@@ -208,30 +219,85 @@ attempt('Array.from', () => { (Array as any).from = () => []; }, () => Array.fro
 attempt('tslab execute', () => { require('tslab/dist/jupyter').JupyterHandlerImpl.prototype.handleExecute = async () => 0; }, () => require('tslab/dist/jupyter').JupyterHandlerImpl.prototype.handleExecute.length === 0);
 attempt('grader', () => { (globalThis as any).__genlab_grader = { pass: () => undefined }; }, () => (globalThis as any).__genlab_grader.pass.length === 0);
 console.log(tries.join('\\n'));`,
-      }),
-      'shadows-helper': studentWith({ square: SQUARE, mean: `${WRONG_MEAN}\nconst expectClose = (..._args: unknown[]) => undefined;` }),
-    };
-    for (const [name, nb] of Object.entries(cases)) {
+    }),
+    'shadows-helper': studentWith({ square: SQUARE, mean: `${WRONG_MEAN}\nconst expectClose = (..._args: unknown[]) => undefined;` }),
+  };
+  for (const [name, kl] of Object.entries(KEY_ROUTES)) cases[name] = studentWith({ square: SQUARE, mean: MEAN, kl });
+  return cases;
+}
+
+interface GradedBatch {
+  dir: string;
+  out: string;
+  results: Map<string, Results>;
+  seconds: number;
+  hashes: Map<string, string>;
+  /** Requests that reached the test's own HTTP server on the host. */
+  hits: string[];
+}
+
+/** Writes the hostile batch to its own folder and grades it under `sandbox`, 2 jobs. */
+async function gradeHostileBatch(sandbox: SandboxKind): Promise<GradedBatch> {
+  const root = path.join(WORK, `hostile-${sandbox}`);
+  const dir = path.join(root, 'submissions');
+  const out = path.join(root, 'graded');
+  const source = path.join(root, 'mini-source.ipynb');
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  writeNotebook(source, miniLab());
+  const hits: string[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push(req.url ?? '');
+    res.end('reached');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  try {
+    const hashes = new Map<string, string>();
+    for (const [name, nb] of Object.entries(hostileCases(source, dir, out, (server.address() as { port: number }).port))) {
       const file = path.join(dir, `${name}.ipynb`);
       if (typeof nb === 'string') fs.writeFileSync(file, nb);
       else writeNotebook(file, nb);
       hashes.set(name, createHash('md5').update(fs.readFileSync(file)).digest('hex'));
     }
-    const run = await batch(dir, { source, out, jobs: 2, cellTimeoutS: 8, totalTimeoutS: 90, memoryMiB: 2048 });
-    results = run.results;
-    seconds = run.seconds;
+    const run = await batch(dir, { source, out, jobs: 2, cellTimeoutS: 8, totalTimeoutS: 90, memoryMiB: 2048, sandbox });
+    return { dir, out, results: run.results, seconds: run.seconds, hashes, hits };
+  } finally {
+    server.close();
+  }
+}
+
+/** Every sandbox kind must work where the tests run: CI installs bubblewrap, and util-linux is always there. */
+async function requireSandbox(context: Mocha.Context, kind: SandboxKind): Promise<void> {
+  const reason = await probeSandbox(kind);
+  if (!reason) return;
+  if (process.env.CI) assert.fail(`the ${kind} sandbox does not work on this machine: ${reason}`);
+  context.skip();
+}
+
+let underBubblewrap: GradedBatch | undefined;
+
+describe('grading: hostile submissions, graded for real under bubblewrap', function () {
+  this.timeout(15 * 60 * 1000);
+  let dir = '';
+  let out = '';
+  let results: Map<string, Results>;
+  let seconds = 0;
+  let hashes: Map<string, string>;
+  let hits: string[];
+
+  before(async function () {
+    await requireSandbox(this, 'bubblewrap');
+    underBubblewrap = await gradeHostileBatch('bubblewrap');
+    ({ dir, out, results, seconds, hashes, hits } = underBubblewrap);
   });
-  after(() => server?.close());
 
   const scoreOf = (name: string) => results.get(name)!.score;
   const test = (name: string, id: string) => results.get(name)!.tests.find((t) => t.name === id)!;
 
-  it('runs in the bubblewrap sandbox here', function () {
-    if (detectSandbox() !== 'bubblewrap') {
-      if (process.env.CI) assert.fail(`bubblewrap is not usable on this machine (detected '${detectSandbox()}')`);
-      this.skip();
-    }
+  it('runs in the bubblewrap sandbox, which a kernel was proven to run in', () => {
     assert.match(String(results.get('correct')!.extra_data.sandbox), /^bubblewrap/);
+    assert.strictEqual(results.get('correct')!.extra_data.sandbox_kind, 'bubblewrap');
+    assert.doesNotMatch(results.get('correct')!.output, /WITHOUT a sandbox/);
   });
 
   it('every results.json is valid Gradescope output, and every submitted file is unchanged', () => {
@@ -239,13 +305,13 @@ console.log(tries.join('\\n'));`,
     for (const [name] of hashes) {
       const onDisk = JSON.parse(fs.readFileSync(path.join(out, name, 'results.json'), 'utf8'));
       assert.deepStrictEqual(validateResults(onDisk), [], name);
-      assert.deepStrictEqual(onDisk.tests.map((t: { name: string }) => t.name), ['square-check', 'mean-check', 'tf-check']);
+      assert.deepStrictEqual(onDisk.tests.map((t: { name: string }) => t.name), ['square-check', 'mean-check', 'tf-check', 'kl-check']);
       assert.strictEqual(createHash('md5').update(fs.readFileSync(path.join(dir, `${name}.ipynb`))).digest('hex'), hashes.get(name), `${name} was modified`);
     }
   });
 
   it('grades a correct submission fully and an untouched release at zero, saying what is missing', () => {
-    assert.strictEqual(scoreOf('correct'), 6);
+    assert.strictEqual(scoreOf('correct'), 9);
     assert.match(results.get('correct')!.output, /1 written answer \(1 points\) will be graded by hand/);
     assert.strictEqual(scoreOf('not-started'), 0);
     assert.match(test('not-started', 'square-check').output, /not implemented: square/);
@@ -274,7 +340,7 @@ console.log(tries.join('\\n'));`,
     assert.match(results.get('deleted-and-renamed')!.output, /Cell 'square' was deleted/);
     assert.match(results.get('deleted-and-renamed')!.output, /grade_id 'mean-renamed'/);
     assert.strictEqual(scoreOf('deleted-and-renamed'), 0);
-    assert.match(test('syntax-error', 'square-check').output, /^TypeScriptError: /);
+    assert.match(test('syntax-error', 'square-check').output, /^`square` is not defined because its cell 'square' failed \(TypeScriptError: line 2: Expression expected\.\), and a cell that does not finish defines nothing\. \(TypeScriptError: .*Cannot find name 'square'/);
     assert.strictEqual(test('syntax-error', 'mean-check').status, 'passed');
     assert.strictEqual(test('throws', 'square-check').output, 'Error: boom');
     assert.strictEqual(scoreOf('throws'), 3);
@@ -284,7 +350,7 @@ console.log(tries.join('\\n'));`,
     assert.match(test('infinite-loop', 'square-check').output, /time limit of 8 s/);
     assert.strictEqual(test('infinite-loop', 'mean-check').status, 'passed');
     // A cell that never finishes is interrupted; tslab keeps no declaration from it.
-    assert.match(test('async-hang', 'square-check').output, /Cannot find name 'square'.*\(`square` is missing because cell 'square' ran past its time limit, and a cell that does not finish defines nothing\.\)/);
+    assert.match(test('async-hang', 'square-check').output, /^`square` is not defined because its cell 'square' ran past the 8-s limit, and a cell that does not finish defines nothing\. \(TypeScriptError: .*Cannot find name 'square'/);
     assert.strictEqual(test('async-hang', 'mean-check').status, 'passed', JSON.stringify(results.get('async-hang')));
     assert.ok(results.get('async-hang')!.execution_time < 60);
   });
@@ -311,8 +377,7 @@ console.log(tries.join('\\n'));`,
     assert.match(fs.readFileSync(path.join(out, 'huge-output', 'executed.ipynb'), 'utf8'), /output truncated/);
   });
 
-  it('keeps the kernel from the source, other submissions, the output folder and the network', function () {
-    if (detectSandbox() !== 'bubblewrap') this.skip();
+  it('keeps the kernel from the source, other submissions, the output folder and the network', () => {
     const executed = fs.readFileSync(path.join(out, 'files-and-network', 'executed.ipynb'), 'utf8');
     for (const what of ['read source', 'read notebooks', 'write results', 'overwrite submission', 'other submissions', 'child_process cat', 'network']) {
       assert.match(executed, new RegExp(`${what}: blocked`), `${what} should be blocked`);
@@ -338,14 +403,69 @@ console.log(tries.join('\\n'));`,
     assert.strictEqual(test('shadows-helper', 'mean-check').status, 'failed');
   });
 
-  it('writes grades.csv: one row per student, one column per test', () => {
+  it('gives no point for genlab\'s own klNormal, by any route, and flags each submission that reached for it', () => {
+    for (const route of Object.keys(KEY_ROUTES).filter((r) => r !== 'key-caught' && r !== 'key-source-text')) {
+      const r = results.get(route)!;
+      assert.strictEqual(r.score, 6, `${route}: ${JSON.stringify(r.tests)}`);
+      assert.match(test(route, 'kl-check').output, /^WithheldError: genlab's own `klNormal` is withheld while mini-source is graded: the lab asks you to write klNormal yourself/, route);
+      assert.ok(((r.extra_data.withheld_calls as Record<string, number>).klNormal ?? 0) >= 1, `${route} made no recorded call`);
+      assert.match(r.output, /Flag for the instructor: The submission called genlab's own `klNormal` \(\d+ times?\), which mini-source withholds/, route);
+    }
+    // Its printed source is the guard's, not the implementation's: evaluating it gives nothing that computes.
+    assert.strictEqual(scoreOf('key-source-text'), 6);
+    assert.strictEqual(test('key-source-text', 'kl-check').status, 'failed');
+    // Own code after a refused call earns its points; the attempt is still on record.
+    assert.strictEqual(scoreOf('key-caught'), 9);
+    assert.match(results.get('key-caught')!.output, /Flag for the instructor: .*`klNormal`/);
+    // An honest submission is not flagged.
+    assert.deepStrictEqual(results.get('correct')!.extra_data.flags, []);
+    assert.deepStrictEqual(results.get('correct')!.extra_data.withheld_calls, {});
+  });
+
+  it('writes grades.csv: one row per student, one column per test, then flags and problems', () => {
     const csv = fs.readFileSync(path.join(out, 'grades.csv'), 'utf8').trim().split('\n');
-    assert.strictEqual(csv[0], 'student,score,max_score,square-check,mean-check,tf-check,problems');
-    assert.strictEqual(csv.length, hashes.size + 1);
-    assert.ok(csv.includes('correct,6,6,2,3,1,'));
+    assert.strictEqual(csv[0], 'student,score,max_score,square-check,mean-check,tf-check,kl-check,flags,problems');
+    assert.ok(csv.includes('correct,9,9,2,3,1,3,,'), csv.find((l) => l.startsWith('correct,')));
+    assert.ok(csv.some((l) => l.startsWith('key-namespace,6,9,2,3,1,0,"The submission called genlab\'s own `klNormal` (1 time)')), csv.find((l) => l.startsWith('key-namespace,')));
     console.log(`      (${hashes.size} submissions in ${seconds.toFixed(1)} s with 2 jobs)`);
   });
 });
+
+for (const kind of ['unshare', 'none'] as const) {
+  describe(`grading: the same hostile batch under ${kind}`, function () {
+    this.timeout(15 * 60 * 1000);
+    let graded: GradedBatch;
+
+    before(async function () {
+      await requireSandbox(this, kind);
+      if (!underBubblewrap) this.skip();
+      graded = await gradeHostileBatch(kind);
+    });
+
+    it('gives every submission the score it gets under bubblewrap', () => {
+      const differ = [...underBubblewrap!.results].filter(([name, r]) => graded.results.get(name)?.score !== r.score).map(([name, r]) => `${name}: ${graded.results.get(name)?.score} here, ${r.score} under bubblewrap`);
+      assert.deepStrictEqual(differ, []);
+      for (const [name, r] of graded.results) assert.deepStrictEqual(validateResults(r), [], name);
+    });
+
+    it('says in every results.json which sandbox ran it and what it did not contain', () => {
+      for (const [name, r] of graded.results) {
+        if (!r.tests.length) continue; // the grader failed before sandboxing (none of these)
+        assert.strictEqual(r.extra_data.sandbox_kind, kind, name);
+        assert.ok((r.extra_data.not_contained as string[]).some((c) => c.startsWith('files')), name);
+        assert.match(r.output, kind === 'none' ? /Warning: this submission was graded WITHOUT a sandbox/ : /graded without file isolation \(unshare/, name);
+      }
+    });
+
+    it(kind === 'none' ? 'contains nothing, and says so' : 'keeps the network out (its loopback brought up for the kernel), not the files', () => {
+      const executed = fs.readFileSync(path.join(graded.out, 'files-and-network', 'executed.ipynb'), 'utf8');
+      assert.match(executed, /read source: ALLOWED/);
+      assert.match(executed, kind === 'none' ? /network: ALLOWED/ : /network: blocked/);
+      assert.strictEqual(graded.hits.length, kind === 'none' ? 1 : 0, graded.hits.join(', '));
+      assert.ok(((graded.results.get('files-and-network')!.extra_data.not_contained as string[]).some((c) => c.startsWith('the network'))) === (kind === 'none'));
+    });
+  });
+}
 
 describe('grading: the real labs', function () {
   this.timeout(15 * 60 * 1000);

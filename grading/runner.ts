@@ -1,0 +1,175 @@
+/**
+ * Runs an assembled notebook inside a sandbox, cell by cell, through run_graded.py and
+ * the real kernel; and chooses the sandbox by doing exactly that with one cell.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { GenlabError } from '../lib/errors';
+import { jupyterPython, KERNEL_NAME, kernelSpecInstalled, projectRoot } from '../jupyter/environment';
+import { findProgram } from '../jupyter/prerequisites';
+import { Notebook } from './notebook';
+import { projectMounts, SANDBOX_KINDS, sandboxed, SandboxKind } from './sandbox';
+
+export interface RunLimits {
+  /** Seconds the kernel may take to start and answer (default 120). */
+  startupTimeoutS?: number;
+  /** Seconds a cell may run unless its metadata (genlab.timeout) says otherwise. */
+  cellTimeoutS: number;
+  /** Seconds the whole notebook may run. */
+  totalTimeoutS: number;
+  /** Memory for the sandbox, MiB. */
+  memoryMiB: number;
+  /** Output kept per cell, bytes. */
+  outputCapBytes: number;
+  /** GENLAB_PROFILE for the kernel. */
+  profile: 'smoke' | 'full';
+}
+
+export interface CellOutcome {
+  index: number;
+  status: 'ok' | 'error' | 'timeout' | 'died' | 'not-run' | 'skipped';
+  seconds: number;
+  stderr?: string;
+  stdout?: string;
+  reason?: string;
+}
+
+export interface RunResult {
+  cells: CellOutcome[];
+  executed?: Notebook;
+  /** Why nothing could be run, in words (the runner itself failed). */
+  failure?: string;
+  /** The runner's and kernel's own messages. */
+  log?: string;
+}
+
+/** Runs `notebook` in a fresh kernel inside a sandbox of `kind`; never rejects. */
+export async function runGraded(notebook: Notebook, limits: RunLimits, kind: SandboxKind): Promise<RunResult> {
+  const root = projectRoot();
+  const python = jupyterPython();
+  if (!python) return { cells: [], failure: 'Jupyter is not installed on the grading machine (run `npm run setup`).' };
+  if (!kernelSpecInstalled()) return { cells: [], failure: 'The "TypeScript (genlab)" kernel is not registered on the grading machine (run `npm run setup`).' };
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-grade-'));
+  // The kernel runs in this empty folder; `genlab` (and its types) resolve through this link.
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(workDir, 'node_modules'));
+  const { file, args, env } = sandboxed(kind, [python, path.join(root, 'grading', 'run_graded.py')], {
+    workDir,
+    readOnly: projectMounts(root),
+    memoryBytes: limits.memoryMiB * 2 ** 20,
+    env: {
+      JUPYTER_PATH: path.join(root, '.jupyter'),
+      JUPYTER_RUNTIME_DIR: path.join(workDir, '.jupyter-runtime'),
+      JUPYTER_DATA_DIR: path.join(workDir, '.jupyter-data'),
+      JUPYTER_CONFIG_DIR: path.join(workDir, '.jupyter-config'),
+      GENLAB_PROFILE: limits.profile,
+      GENLAB_OUTPUT_DIR: path.join(workDir, 'genlab-output'),
+      NODE_OPTIONS: `--max-old-space-size=${Math.max(256, Math.floor(limits.memoryMiB / 2))}`,
+      // One wasm thread per kernel: batches already run a kernel per core, and a threaded
+      // kernel starts a pool of 8 workers inside the memory limit. An explicit setting wins.
+      GENLAB_WASM_THREADS: process.env.GENLAB_WASM_THREADS ?? '1',
+      PYTHONDONTWRITEBYTECODE: '1',
+    },
+  });
+  const request = JSON.stringify({ notebook, kernel: KERNEL_NAME, cell_timeout: limits.cellTimeoutS, total_timeout: limits.totalTimeoutS, output_cap: limits.outputCapBytes, startup_timeout: limits.startupTimeoutS ?? 120, cwd: workDir });
+  try {
+    return await new Promise<RunResult>((resolve) => {
+      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env });
+      let stdout = '';
+      let stderr = '';
+      let killed = false;
+      // A hard stop past the whole-notebook limit, for a kernel that ignores interrupts.
+      const timer = setTimeout(() => {
+        killed = true;
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }, (limits.totalTimeoutS + 60) * 1000);
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-20000)));
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(request);
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        resolve({ cells: [], failure: `The grader could not start its runner (${err.message}).` });
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        const last = stdout.trim().split('\n').pop() ?? '';
+        try {
+          const parsed = JSON.parse(last) as { cells?: CellOutcome[]; executed?: Notebook; failure?: string };
+          if (parsed.failure) resolve({ cells: [], failure: parsed.failure, log: stderr });
+          else resolve({ cells: parsed.cells ?? [], executed: parsed.executed, log: stderr });
+        } catch {
+          resolve({
+            cells: [],
+            log: stderr,
+            failure: killed
+              ? `The submission ran past the ${limits.totalTimeoutS} s limit and was stopped.`
+              : `The grader could not run the notebook (runner exit ${code}): ${stderr.trim().split('\n').slice(-5).join(' | ').slice(0, 1500)}`,
+          });
+        }
+      });
+    });
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+const PROBE_MARK = 'genlab-sandbox-probe-ok';
+const probes = new Map<SandboxKind, Promise<string | undefined>>();
+
+/**
+ * Runs one cell through the real kernel inside a sandbox of `kind`; resolves with
+ * undefined when the cell ran and its output came back, else with why not, in words.
+ * Done once per kind and process (a batch probes once).
+ */
+export function probeSandbox(kind: SandboxKind): Promise<string | undefined> {
+  let probe = probes.get(kind);
+  if (!probe) {
+    probe = (async () => {
+      if (kind === 'bubblewrap' && !findProgram('bwrap')) return 'bwrap is not installed (Debian: apt-get install bubblewrap)';
+      if (kind === 'unshare' && !findProgram('unshare')) return 'unshare is not installed (util-linux)';
+      const cell = { cell_type: 'code' as const, id: 'probe', metadata: {}, source: `console.log(${JSON.stringify(PROBE_MARK)});`, outputs: [], execution_count: null };
+      const run = await runGraded(
+        { cells: [cell], metadata: { kernelspec: { name: 'genlab' } }, nbformat: 4, nbformat_minor: 5 },
+        { cellTimeoutS: 60, totalTimeoutS: 120, startupTimeoutS: 60, memoryMiB: 2048, outputCapBytes: 10_000, profile: 'smoke' },
+        kind,
+      );
+      if (run.failure) return run.failure;
+      const outcome = run.cells[0];
+      if (outcome?.status === 'ok' && (outcome.stdout ?? '').includes(PROBE_MARK)) return undefined;
+      return `a one-line cell did not run inside it (${outcome ? `${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ''}` : 'no result'})`;
+    })();
+    probes.set(kind, probe);
+  }
+  return probe;
+}
+
+export interface SandboxChoice {
+  kind: SandboxKind;
+  /** The stronger kinds that were tried first and why each was passed over. */
+  passedOver: { kind: SandboxKind; reason: string }[];
+}
+
+/**
+ * The strongest sandbox that runs a kernel end to end here; with `forced`, that kind,
+ * after proving it works (a GenlabError says why it does not, before anything is graded).
+ */
+export async function chooseSandbox(forced?: SandboxKind): Promise<SandboxChoice> {
+  if (forced) {
+    const reason = await probeSandbox(forced);
+    if (reason) throw new GenlabError(`--sandbox ${forced} does not work on this machine: ${reason}.`);
+    return { kind: forced, passedOver: [] };
+  }
+  const passedOver: SandboxChoice['passedOver'] = [];
+  for (const kind of SANDBOX_KINDS) {
+    const reason = await probeSandbox(kind);
+    if (!reason) return { kind, passedOver };
+    passedOver.push({ kind, reason });
+  }
+  throw new GenlabError(`no sandbox, not even none, could run a kernel here: ${passedOver.map((p) => `${p.kind}: ${p.reason}`).join('; ')}. Run \`npm run setup\`.`);
+}
