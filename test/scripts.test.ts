@@ -26,7 +26,8 @@ describe('setup and start', () => {
   it('setup says what to install when Jupyter is missing', () => {
     const r = node('setup.js', [], { GENLAB_JUPYTER: '/nonexistent/jupyter' });
     assert.strictEqual(r.status, 1);
-    assert.match(r.stdout, /Jupyter is not installed: run `sudo apt-get install jupyter-nbconvert python3-nbclient jupyter-notebook`|pip install jupyterlab/);
+    const packages = 'python3 jupyter-core python3-jupyter-client python3-nbformat python3-nbclient python3-nbconvert jupyter-nbconvert jupyter-notebook';
+    assert.ok(r.stdout.includes(`Jupyter is not installed: run \`sudo apt-get install ${packages}\``) || r.stdout.includes('pip install jupyterlab'), r.stdout);
   });
 
   it('start says what to do when Jupyter is missing', () => {
