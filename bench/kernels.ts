@@ -8,7 +8,7 @@
  *   npm run bench:kernels
  */
 import { init, tf } from '../lib/index';
-import { stockWasmKernel } from '../lib/kernels/wasm_compose';
+import { stockWasmKernel } from '../lib/engine/kernels/wasm_compose';
 import { runBench, writeResult } from './common';
 
 /**

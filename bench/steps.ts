@@ -19,7 +19,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { backendInfo, init, tf } from '../lib/index';
-import { BACKEND_CHOICES, BackendChoice } from '../lib/backend';
+import { BACKEND_CHOICES, BackendChoice } from '../lib/engine/backend';
 import { projectRoot } from '../jupyter/environment';
 import { flag, median, numberFlag, runBench, timeRuns, writeResult } from './common';
 import { BATCH_SIZE, createWorkload, SAMPLE_COUNT, WORKLOAD_NAMES, WorkloadName } from './workloads';

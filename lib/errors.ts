@@ -19,8 +19,3 @@ export class GenlabError extends Error {
     return `${this.name}: ${this.message}`;
   }
 }
-
-/** Throws a GenlabError with `message` unless `condition` holds. */
-export function check(condition: unknown, message: string | (() => string)): asserts condition {
-  if (!condition) throw new GenlabError(typeof message === 'function' ? message() : message);
-}

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { GenlabError } from './errors';
-import { symmetricEigen } from './unsupervised/pca';
+import { symmetricEigen } from './linalg';
 
 type Labels = tf.Tensor | ArrayLike<number>;
 

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/backend';
-import { wasmThreadsWanted } from '../lib/wasm_threads';
+import { init } from '../lib/engine/backend';
+import { wasmThreadsWanted } from '../lib/engine/wasm_threads';
 import { assertGenlabErrorAsync, hasPackage, withEnv } from './helpers';
 
 describe('init(): backend selection', () => {

@@ -1,7 +1,7 @@
 /** GAN losses on logits and the sample-quality metrics, against closed forms. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/backend';
+import { init } from '../lib/engine/backend';
 import { discriminatorLoss, minimaxGeneratorLoss, nonSaturatingGeneratorLoss } from '../lib/losses';
 import { featureMoments, frechetDistance, frechetDistanceFromMoments, modeCoverage } from '../lib/metrics';
 import { Random } from '../lib/random';

@@ -1,7 +1,7 @@
 /** The VAE losses against hand-computed values, closed forms, Monte Carlo and finite differences. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/backend';
+import { init } from '../lib/engine/backend';
 import { expectClose, CheckFailed } from '../lib/checks';
 import { bernoulliLogLikelihood, gaussianLogDensity, iwaeBound, klNormal, negativeElbo, reparameterize, standardNormalLogDensity } from '../lib/losses';
 import { Random } from '../lib/random';

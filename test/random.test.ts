@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { Random } from '../lib/random';
-import { pick, profile } from '../lib/profile';
+import { pick, profile } from '../lib/run_size';
 import { withEnv } from './helpers';
 
 describe('Random and profiles', () => {

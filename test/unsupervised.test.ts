@@ -4,12 +4,13 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/backend';
+import { init } from '../lib/engine/backend';
 import { clusterPurity } from '../lib/metrics';
 import { Random } from '../lib/random';
 import { fitPixelBernoulli, pixelBernoulliLogLikelihood, samplePixelBernoulli } from '../lib/unsupervised/density';
 import { assignClusters, inertia, kmeans, kmeansPlusPlus, squaredDistances, updateCentroids } from '../lib/unsupervised/kmeans';
-import { fitPca, projectPca, reconstructPca, symmetricEigen } from '../lib/unsupervised/pca';
+import { symmetricEigen } from '../lib/linalg';
+import { fitPca, projectPca, reconstructPca } from '../lib/unsupervised/pca';
 import { assertGenlabError, maxAbsDiff, relError } from './helpers';
 
 /** A random d × d orthogonal matrix (rows orthonormal), by Gram–Schmidt in float64. */

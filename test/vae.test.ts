@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/backend';
+import { init } from '../lib/engine/backend';
 import { binarize } from '../lib/data/batches';
 import { loadMnist } from '../lib/data/mnist';
 import { fit } from '../lib/train';

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/backend';
+import { init } from '../lib/engine/backend';
 import { imageGridPng, showImages } from '../lib/viz/images';
 import { chartHtml, heatmap, lineChart, scatterChart } from '../lib/viz/plotly';
 import { formatDuration, progress } from '../lib/viz/progress';

@@ -5,7 +5,7 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/backend';
+import { init } from '../lib/engine/backend';
 import { maxAbsDiff, relError } from './helpers';
 
 type Explicit = [[number, number], [number, number], [number, number], [number, number]];

@@ -1,7 +1,7 @@
 /** The wasm GatherV2 replacement against indices worked out here, and against the cpu backend. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/backend';
+import { init } from '../lib/engine/backend';
 
 /**
  * tf.gather the slow obvious way, from its definition: for batch dims B, outer dims O,

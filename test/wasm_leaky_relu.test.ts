@@ -1,7 +1,7 @@
 /** The wasm leaky ReLU replacement (x · step(x, α)) and its gradient, against the definition written out here. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/backend';
+import { init } from '../lib/engine/backend';
 import { wasmKernelCalls } from './helpers';
 
 const values = [-3.5, -1e-30, -0, 0, 1e-30, 0.7, 42, -Infinity, Infinity, NaN];

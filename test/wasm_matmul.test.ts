@@ -1,7 +1,7 @@
 /** The wasm BatchMatMul replacement (explicit transposes) against the cpu backend. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/backend';
+import { init } from '../lib/engine/backend';
 import { relError } from './helpers';
 
 describe('wasm BatchMatMul with transposed operands', () => {

@@ -5,9 +5,9 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/backend';
+import { init } from '../lib/engine/backend';
 import { wasmKernelCalls } from './helpers';
-import { poolBlock } from '../lib/kernels/wasm_reduce';
+import { poolBlock } from '../lib/engine/kernels/wasm_reduce';
 
 /** Reduces `values` (row-major, `shape`) over `axes` in float64, the slow obvious way. */
 function reference(values: number[], shape: number[], axes: number[], mean: boolean): number[] {

@@ -1,8 +1,8 @@
 /** The wasm Slice replacement against indices worked out here, and against the cpu backend. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/backend';
-import { mergeAxes } from '../lib/kernels/wasm_slice';
+import { init } from '../lib/engine/backend';
+import { mergeAxes } from '../lib/engine/kernels/wasm_slice';
 
 /** The slice the slow obvious way: every output index mapped back to the input. */
 function reference(values: number[], shape: number[], begin: number[], size: number[]): number[] {

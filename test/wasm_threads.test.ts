@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
-import { init } from '../lib/backend';
+import { init } from '../lib/engine/backend';
 import { assertGenlabErrorAsync, withEnv } from './helpers';
 
 const LIB = path.join(__dirname, '..', 'lib', 'index');

@@ -1,7 +1,7 @@
 /** The wasm Tile replacement (a broadcast where every repeated axis has length 1) against the cpu backend. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/backend';
+import { init } from '../lib/engine/backend';
 
 describe('wasm Tile', () => {
   before(() => init({ backend: 'wasm', quiet: true }));

@@ -22,7 +22,7 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { GenlabError } from './errors';
+import { GenlabError } from '../errors';
 
 // The module objects themselves (not import-star copies, whose bindings are read-only): both get patched.
 const os = require('os') as typeof import('os');

@@ -9,7 +9,7 @@
  * SIMD/threads, the tfjs and node versions, the profile and the seed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GenlabError } from './errors';
+import { GenlabError } from '../errors';
 import { registerWasmBatchMatMul } from './kernels/wasm_batch_matmul';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm_conv2d_backprop_filter';
 import { registerWasmConv2DBackpropInput } from './kernels/wasm_conv2d_backprop_input';
@@ -18,8 +18,8 @@ import { registerWasmLeakyRelu } from './kernels/wasm_leaky_relu';
 import { registerWasmReductions } from './kernels/wasm_reduce';
 import { registerWasmSlice } from './kernels/wasm_slice';
 import { registerWasmTile } from './kernels/wasm_tile';
-import { profile, ProfileName } from './profile';
-import { defaultSeed, setGlobalSeed } from './random';
+import { profile, ProfileName } from '../run_size';
+import { defaultSeed, setGlobalSeed } from '../random';
 import { wasmThreadsWanted, withWasmThreads } from './wasm_threads';
 
 /** Names accepted by `GENLAB_BACKEND` and `init({ backend })`. */
