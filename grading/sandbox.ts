@@ -48,7 +48,7 @@ export interface SandboxCommand {
 export function containment(kind: SandboxKind): { contained: string[]; notContained: string[] } {
   const network = 'the network (its own loopback only)';
   const processes = "the grader's processes (its own PID namespace)";
-  const files = 'files: the source notebook with its solutions and hidden tests, other submissions, the output folder, the library source';
+  const files = 'files: the source notebook with its solutions and hidden tests, other submissions, the output folder';
   const memory = findProgram('prlimit') ? 'memory beyond the limit (RLIMIT_DATA)' : undefined;
   const all = { bubblewrap: [network, processes, files], unshare: [network, processes], none: [] as string[] }[kind];
   const everything = [network, processes, files];

@@ -77,11 +77,6 @@ function withholding(): Withholding | undefined {
   return (globalThis as unknown as Record<symbol, Withholding | undefined>)[WITHHELD_SLOT];
 }
 
-/** Whether `name` is withheld in this process right now (only ever true in a graded kernel). */
-export function isWithheld(name: AnswerKeyName): boolean {
-  return withholding()?.names.includes(name) ?? false;
-}
-
 /** Wraps the library's implementation of an answer key; see the top of this file. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any function signature passes through unchanged
 export function answerKey<F extends (...args: any[]) => any>(name: AnswerKeyName, implementation: F): F {
