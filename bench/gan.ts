@@ -9,7 +9,7 @@
  *   node dist/bench/gan.js --architecture mlp --minutes 10
  *   node dist/bench/gan.js --filters 32,64 --every 100
  */
-import { accuracy, gan, init, loadMnist, loadOrTrainMnistClassifier, predictClasses, tf } from '../lib/index';
+import { accuracy, classifier, gan, init, loadMnist, tf } from '../lib/index';
 import { flag, numberFlag, runBench, writeResult } from './common';
 
 const TARGET_MODES = 10;
@@ -24,8 +24,8 @@ async function main(): Promise<void> {
   const every = numberFlag('every', architecture === 'dcgan' ? 100 : 250);
   const { train, test } = loadMnist();
   const judgeStart = Date.now();
-  const judge = await loadOrTrainMnistClassifier({ train, quiet: true });
-  const judgeAccuracy = accuracy(test.labels, predictClasses(judge, test.images));
+  const judge = await classifier.loadOrTrainMnistClassifier({ train, quiet: true });
+  const judgeAccuracy = accuracy(test.labels, classifier.predictClasses(judge, test.images));
   console.log(`judge: the lab's CNN, ${(100 * judgeAccuracy).toFixed(2)}% on the test digits (${((Date.now() - judgeStart) / 1000).toFixed(0)} s to train or load)`);
   const reference = test.images.slice(0, 1000);
   const realVsReal = gan.judgeSamples(judge, test.images.slice(1000, 1000), reference);
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     await gan.trainGan(model, train.images, { steps: every, batchSize, optimizers, seed: 1000 + step, quiet: true });
     trainingMs += Date.now() - start;
     step += every;
-    const samples = gan.generate(model, 1000, 555);
+    const samples = gan.sample(model, 1000, 555);
     const q = gan.judgeSamples(judge, samples, reference);
     samples.dispose();
     curve.push({ step, seconds: trainingMs / 1000, modes: q.modesCovered, confidence: q.meanConfidence, frechet: q.frechetDistance });

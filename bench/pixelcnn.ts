@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     step++;
   }
   const trainSeconds = (Date.now() - start) / 1000;
-  const nll = pixelcnn.negativeLogLikelihood(model, testX, 100);
+  const nll = pixelcnn.evaluate(model, testX, { batchSize: 100 }).negativeLogLikelihood;
   const timeSampling = async (cropRows: boolean) => {
     const t0 = Date.now();
     (await pixelcnn.sample(model, 16, 123, { cropRows })).dispose();

@@ -1,9 +1,19 @@
 /**
  * genlab: the library behind the generative-models labs.
  *
- * Notebooks import everything from here — `import { tf, init, loadMnist } from 'genlab'`
+ * Notebooks import everything from here — `import { tf, init, loadMnist, vae } from 'genlab'`
  * — so that there is one TensorFlow.js instance and the backend chosen by
- * `await init()` is the one every tensor uses.
+ * `await init()` is the one every tensor uses. The rooms of the library and the
+ * arrows between them are drawn in lib/README.md.
+ *
+ * The naming rule: **a model is a namespace; everything else is a flat name.**
+ * Each file of lib/models/ is exported as one namespace (`classifier`, `autoencoder`,
+ * `vae`, `pixelcnn`, `gan`), because the model files share their verbs by design —
+ * each has a `createX`, a `trainStep`, a `trainX`, an `evaluate`, the generative
+ * ones a `sample` (see lib/models/kit.ts) — so a flat `sample` could not say whose
+ * it is. Everything the labs share (setup, data, losses, metrics, layers, the
+ * classical unsupervised methods, training, plots, checks) has one meaning wherever
+ * it is used, so it is flat: `klNormal`, `kmeans`, `showImages`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerFileRouter } from './io';
@@ -11,18 +21,24 @@ import { registerFileRouter } from './io';
 registerFileRouter();
 
 export { tf };
+
+// Setup: the backend, run size, seeds, errors.
 export { init, backendInfo, BACKEND_CHOICES } from './engine/backend';
 export type { BackendChoice, BackendInfo, InitOptions } from './engine/backend';
 export { GenlabError } from './errors';
 export { profile, pick, isSmoke } from './run_size';
 export type { ProfileName } from './run_size';
 export { Random, nextSeed, globalSeed } from './random';
+
+// Data.
 export { readIdx, parseIdx, encodeIdx } from './data/idx';
 export type { IdxArray, IdxDtype } from './data/idx';
 export { loadMnist, loadFashionMnist, mnistPackageDir } from './data/mnist';
 export type { ImageDataset, LoadOptions, Split } from './data/mnist';
 export { batches, binarize, binarizeStochastic } from './data/batches';
 export type { Batch, BatchOptions } from './data/batches';
+
+// Plots and output.
 export { showImages, imageGridPng, liveImageGrid } from './viz/images';
 export type { GridOptions } from './viz/images';
 export { plot, lineChart, scatterChart, heatmap, animatedLineChart, chartHtml, tableHtml } from './viz/plotly';
@@ -31,35 +47,58 @@ export { progress, formatDuration } from './viz/progress';
 export type { Progress } from './viz/progress';
 export { reportFigure } from './report';
 export type { Figure } from './report';
+
+// Training.
 export { fit, plotHistory, cosineSchedule, setLearningRate } from './train';
 export type { FitOptions, History } from './train';
-export * as losses from './losses';
-export { softmaxCrossEntropy, mse, discriminatorLoss, minimaxGeneratorLoss, nonSaturatingGeneratorLoss, reparameterize, klNormal, bernoulliLogLikelihood, negativeElbo, iwaeBound, gaussianLogDensity, standardNormalLogDensity, stopGradient, bitsPerDim } from './losses';
+export { RECIPES, VAE_RECIPE } from './recipes';
+export type { VaeRecipe } from './recipes';
+
+// Losses, metrics, layers, linear algebra.
+export {
+  softmaxCrossEntropy,
+  mse,
+  discriminatorLoss,
+  minimaxGeneratorLoss,
+  nonSaturatingGeneratorLoss,
+  reparameterize,
+  klNormal,
+  bernoulliLogLikelihood,
+  negativeElbo,
+  iwaeBound,
+  gaussianLogDensity,
+  standardNormalLogDensity,
+  stopGradient,
+  bitsPerDim,
+} from './losses';
+export type { ElboTerms } from './losses';
 export { accuracy, confusionMatrix, clusterPurity, modeCoverage, frechetDistance, frechetDistanceFromMoments } from './metrics';
 export { createMask, MaskedConv2D, maskedConv2d } from './layers/masked_conv';
 export type { MaskType, MaskedConv2DArgs } from './layers/masked_conv';
-export * as pixelcnn from './models/pixelcnn';
-export { createPixelCnn } from './models/pixelcnn';
-export * as classifier from './models/classifier';
-export { createClassifier, classifierFromEncoder, trainClassifier, predictClasses, penultimateFeatures, loadOrTrainMnistClassifier } from './models/classifier';
-export type { ClassifierArchitecture, ClassifierConfig } from './models/classifier';
-export * as autoencoder from './models/autoencoder';
-export { createAutoencoder } from './models/autoencoder';
-export type { Autoencoder, AutoencoderConfig } from './models/autoencoder';
-export { kmeans, kmeansPlusPlus, squaredDistances, inertia } from './unsupervised/kmeans';
-export type { KMeansOptions, KMeansResult } from './unsupervised/kmeans';
-export { fitPca, reconstructPca } from './unsupervised/pca';
 export { symmetricEigen } from './linalg';
+
+// The classical unsupervised methods of lab 1.
+export { kmeans, kmeansPlusPlus, assignClusters, updateCentroids, squaredDistances, inertia } from './unsupervised/kmeans';
+export type { KMeansOptions, KMeansResult } from './unsupervised/kmeans';
+export { fitPca, projectPca, reconstructPca } from './unsupervised/pca';
 export type { Pca, PcaOptions } from './unsupervised/pca';
-export * as unsupervised from './unsupervised';
 export { fitPixelBernoulli, pixelBernoulliLogLikelihood, samplePixelBernoulli } from './unsupervised/density';
 export type { PixelBernoulli } from './unsupervised/density';
-export * as gan from './models/gan';
-export { createGan, createToyGan } from './models/gan';
-export type { Gan, GanConfig } from './models/gan';
+
+// The models, one namespace each (the contract they share: lib/models/kit.ts).
+export * as classifier from './models/classifier';
+export * as autoencoder from './models/autoencoder';
 export * as vae from './models/vae';
-export { createVae } from './models/vae';
-export type { Vae, VaeConfig } from './models/vae';
+export * as pixelcnn from './models/pixelcnn';
+export * as gan from './models/gan';
+export { IMAGE_SHAPE, IMAGE_SIDE, IMAGE_PIXELS } from './models/kit';
+export type { TrainOptions } from './models/kit';
+
+// Checks a lab runs on the student's work.
 export { expectClose, expectTrue, relativeError, CheckFailed } from './checks';
 export type { Mistake } from './checks';
+
+// Saving and loading.
 export { saveModel, loadModel, saveVariables, loadVariables, folderHandler } from './io';
+
+export * from './aliases';

@@ -150,10 +150,3 @@ function loadSplit(spec: DatasetSpec, dir: string, split: Split, options: LoadOp
     size: n,
   };
 }
-
-/** Throws a GenlabError unless `x` is a batch of MNIST-sized images, [N, 28, 28, 1]; `what` names the caller. */
-export function checkImageBatch(x: tf.Tensor, what: string): void {
-  if (x.rank !== 4 || x.shape[1] !== 28 || x.shape[2] !== 28 || x.shape[3] !== 1) {
-    throw new GenlabError(`${what} expects images shaped [N, 28, 28, 1], got [${x.shape}]: reshape with x.reshape([-1, 28, 28, 1]).`);
-  }
-}

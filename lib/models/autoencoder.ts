@@ -25,13 +25,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { answerKey } from '../answer_keys';
-import { batches } from '../data/batches';
-import { checkImageBatch } from '../data/mnist';
+import { Batch } from '../data/batches';
 import { GenlabError } from '../errors';
 import { mse } from '../losses';
 import { Random, rngFor } from '../random';
-import { fit, History } from '../train';
-import { initializers } from './classifier';
+import { History } from '../train';
+import { checkImageBatch, concatOverBatches, IMAGE_PIXELS, IMAGE_SHAPE, imagesOf, initializers, positiveInteger, splitSeed, sumOverBatches, TrainOptions, trainWithAdam } from './kit';
 
 export type AutoencoderArchitecture = 'mlp' | 'conv';
 
@@ -69,7 +68,6 @@ export const CONV_DECODER_LAYERS: readonly (readonly [number, number])[] = [
   [1, 2],
 ];
 
-const IMAGE_SHAPE = [28, 28, 1];
 /** Mean pixel intensity of the MNIST training images. */
 const MNIST_MEAN_INTENSITY = 0.1307;
 const outputBias = () => tf.initializers.constant({ value: Math.log(MNIST_MEAN_INTENSITY / (1 - MNIST_MEAN_INTENSITY)) });
@@ -78,7 +76,7 @@ function resolve(config: AutoencoderConfig) {
   const architecture = config.architecture ?? 'conv';
   const bottleneck = config.bottleneck ?? 32;
   if (architecture !== 'mlp' && architecture !== 'conv') throw new GenlabError(`architecture must be 'mlp' or 'conv', got '${architecture}'.`);
-  if (!Number.isInteger(bottleneck) || bottleneck < 1) throw new GenlabError(`bottleneck must be a whole number ≥ 1, got ${bottleneck}.`);
+  positiveInteger(bottleneck, 'bottleneck');
   return { architecture, bottleneck, hiddenUnits: config.hiddenUnits ?? [256], rng: rngFor(config.seed) };
 }
 
@@ -86,7 +84,7 @@ function resolve(config: AutoencoderConfig) {
 export function createEncoder(config: AutoencoderConfig = {}): tf.LayersModel {
   const { architecture, bottleneck, hiddenUnits, rng } = resolve(config);
   if (architecture === 'conv') return convEncoder(bottleneck, rng);
-  const input = tf.input({ shape: IMAGE_SHAPE });
+  const input = tf.input({ shape: [...IMAGE_SHAPE] });
   let h = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
   for (const units of hiddenUnits) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
   const z = tf.layers.dense({ units: bottleneck, ...initializers(rng), name: 'code' }).apply(h) as tf.SymbolicTensor;
@@ -95,7 +93,7 @@ export function createEncoder(config: AutoencoderConfig = {}): tf.LayersModel {
 
 /** The lecture's conv encoder (CONV_ENCODER_LAYERS, then flatten and a linear code); lab 2 asks students to build it. */
 const convEncoder = answerKey('buildConvEncoder', function convEncoder(bottleneck: number, rng: Random): tf.LayersModel {
-  const input = tf.input({ shape: IMAGE_SHAPE });
+  const input = tf.input({ shape: [...IMAGE_SHAPE] });
   let h: tf.SymbolicTensor = input;
   for (const [filters, strides] of CONV_ENCODER_LAYERS) {
     h = tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
@@ -112,8 +110,8 @@ export function createDecoder(config: AutoencoderConfig = {}): tf.LayersModel {
   let h: tf.SymbolicTensor = input;
   if (architecture === 'mlp') {
     for (const units of [...hiddenUnits].reverse()) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
-    h = tf.layers.dense({ units: 784, activation: 'sigmoid', ...initializers(rng), biasInitializer: outputBias() }).apply(h) as tf.SymbolicTensor;
-    h = tf.layers.reshape({ targetShape: IMAGE_SHAPE }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dense({ units: IMAGE_PIXELS, activation: 'sigmoid', ...initializers(rng), biasInitializer: outputBias() }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.reshape({ targetShape: [...IMAGE_SHAPE] }).apply(h) as tf.SymbolicTensor;
   } else {
     const channels = CONV_ENCODER_LAYERS[CONV_ENCODER_LAYERS.length - 1][0];
     h = tf.layers.dense({ units: 7 * 7 * channels, activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
@@ -130,10 +128,10 @@ export function createDecoder(config: AutoencoderConfig = {}): tf.LayersModel {
 /** An autoencoder: encoder and decoder from one config (and one seeded generator). */
 export function createAutoencoder(config: AutoencoderConfig = {}): Autoencoder {
   const { architecture, bottleneck } = resolve(config);
-  const rng = new Random(config.seed ?? rngFor(undefined).nextSeed());
+  const [encoderSeed, decoderSeed] = splitSeed(config.seed, 2);
   return {
-    encoder: createEncoder({ ...config, seed: rng.nextSeed() }),
-    decoder: createDecoder({ ...config, seed: rng.nextSeed() }),
+    encoder: createEncoder({ ...config, seed: encoderSeed }),
+    decoder: createDecoder({ ...config, seed: decoderSeed }),
     bottleneck,
     architecture,
   };
@@ -148,11 +146,7 @@ export function reconstruct(ae: Autoencoder, x: tf.Tensor): tf.Tensor4D {
 /** The codes z = encoder(x) of a dataset, [N, bottleneck], computed in batches. */
 export function encodeAll(ae: Autoencoder, x: tf.Tensor, batchSize = 1000): tf.Tensor2D {
   checkImageBatch(x, 'encodeAll');
-  const parts: tf.Tensor[] = [];
-  for (let start = 0; start < x.shape[0]; start += batchSize) parts.push(tf.tidy(() => ae.encoder.predict(x.slice(start, Math.min(batchSize, x.shape[0] - start))) as tf.Tensor));
-  const all = tf.concat(parts) as tf.Tensor2D;
-  parts.forEach((p) => p.dispose());
-  return all;
+  return concatOverBatches(x, batchSize, (xb) => ae.encoder.predict(xb) as tf.Tensor) as tf.Tensor2D;
 }
 
 /**
@@ -166,62 +160,59 @@ export function addGaussianNoise(images: tf.Tensor, options: { std?: number; see
   return tf.tidy(() => images.add(tf.randomNormal(images.shape, 0, std, 'float32', seed)).clipByValue(0, 1));
 }
 
-export interface TrainAutoencoderOptions {
-  steps: number;
-  batchSize?: number;
-  /** Adam's step size (default 1e-3). */
-  learningRate?: number;
-  /** Seed of the batch order and of the noise. */
-  seed?: number;
+/** The reconstruction loss per example, (x, x̂) → [N]. */
+export type ReconstructionLoss = (x: tf.Tensor, reconstruction: tf.Tensor) => tf.Tensor;
+
+export interface AutoencoderStepOptions {
   /** Denoising: the network's input is `corrupt(x, step)`, its target the clean x. */
   corrupt?: (x: tf.Tensor, step: number) => tf.Tensor;
-  /** The loss per example, (x, x̂) → [N]; default `mse`. */
-  loss?: (x: tf.Tensor, reconstruction: tf.Tensor) => tf.Tensor;
-  label?: string;
-  quiet?: boolean;
+  /** The loss per example; default `mse`. */
+  loss?: ReconstructionLoss;
+  /** The step's number, passed to `corrupt` (default 0). */
+  step?: number;
 }
+
+/** One Adam step on a batch of images: encoder and decoder together, on the mean reconstruction loss. */
+export function trainStep(ae: Autoencoder, optimizer: tf.Optimizer, batch: Batch | tf.Tensor, options: AutoencoderStepOptions = {}): { loss: tf.Scalar } {
+  const x = imagesOf(batch);
+  const loss = options.loss ?? mse;
+  const input = options.corrupt ? options.corrupt(x, options.step ?? 0) : x;
+  return { loss: optimizer.minimize(() => loss(x, ae.decoder.apply(ae.encoder.apply(input)) as tf.Tensor).mean() as tf.Scalar, true)! };
+}
+
+export interface TrainAutoencoderOptions extends TrainOptions, Omit<AutoencoderStepOptions, 'step'> {}
 
 /** Trains encoder and decoder together with Adam on the mean reconstruction loss. */
 export async function trainAutoencoder(ae: Autoencoder, images: tf.Tensor, options: TrainAutoencoderOptions): Promise<History> {
   checkImageBatch(images, 'trainAutoencoder');
-  const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
-  const loss = options.loss ?? mse;
-  const stream = batches(images, undefined, { batchSize: Math.min(options.batchSize ?? 64, images.shape[0]), seed: options.seed ?? 0 });
-  try {
-    return await fit({
-      steps: options.steps,
-      label: options.label ?? `${ae.architecture} autoencoder (z: ${ae.bottleneck})`,
-      quiet: options.quiet,
-      step: (i) => {
-        const x = stream.next().value.x;
-        const input = options.corrupt ? options.corrupt(x, i) : x;
-        return { loss: optimizer.minimize(() => loss(x, ae.decoder.apply(ae.encoder.apply(input)) as tf.Tensor).mean() as tf.Scalar, true)! };
-      },
-    });
-  } finally {
-    optimizer.dispose();
-  }
+  const label = `${ae.architecture} autoencoder (z: ${ae.bottleneck})`;
+  return trainWithAdam(images, options, { batchSize: 64, learningRate: 1e-3, label }, (optimizer, batch, step) => trainStep(ae, optimizer, batch, { ...options, step }));
+}
+
+export interface AutoencoderEvaluation {
+  /** The mean reconstruction loss per example, (1/N) Σ_n loss(x_n, x̂_n): the MSE unless another loss is given. */
+  loss: number;
 }
 
 /**
- * The mean reconstruction error over a dataset (optionally of corrupted inputs against clean targets):
- * (1/N) Σ_n loss(x_n, x̂_n), with the per-example `loss` (default `mse`; lab 2 passes the student's own).
+ * The mean reconstruction error over a dataset (optionally of corrupted inputs against clean targets),
+ * with the per-example `loss` (default `mse`; lab 2 passes the student's own), in batches.
  */
-export function evaluateMse(
+export function evaluate(
   ae: Autoencoder,
   images: tf.Tensor,
-  options: { batchSize?: number; corrupt?: (x: tf.Tensor, batch: number) => tf.Tensor; loss?: (x: tf.Tensor, xHat: tf.Tensor) => tf.Tensor } = {},
-): number {
-  checkImageBatch(images, 'evaluateMse');
-  const batchSize = options.batchSize ?? 1000;
-  const n = images.shape[0];
-  let total = 0;
-  for (let start = 0, b = 0; start < n; start += batchSize, b++) {
-    total += tf.tidy(() => {
-      const x = images.slice(start, Math.min(batchSize, n - start));
-      const input = options.corrupt ? options.corrupt(x, b) : x;
-      return (options.loss ?? mse)(x, ae.decoder.predict(ae.encoder.predict(input) as tf.Tensor) as tf.Tensor).sum().dataSync()[0];
-    });
-  }
-  return total / n;
+  options: { batchSize?: number; corrupt?: (x: tf.Tensor, batch: number) => tf.Tensor; loss?: ReconstructionLoss } = {},
+): AutoencoderEvaluation {
+  checkImageBatch(images, 'autoencoder.evaluate');
+  const loss = options.loss ?? mse;
+  const [total] = sumOverBatches(images, options.batchSize ?? 1000, (x, b) => {
+    const input = options.corrupt ? options.corrupt(x, b) : x;
+    return loss(x, ae.decoder.predict(ae.encoder.predict(input) as tf.Tensor) as tf.Tensor);
+  });
+  return { loss: total / images.shape[0] };
+}
+
+/** @deprecated The name before the model contract: `evaluate(ae, images, options).loss`. */
+export function evaluateMse(ae: Autoencoder, images: tf.Tensor, options: Parameters<typeof evaluate>[2] = {}): number {
+  return evaluate(ae, images, options).loss;
 }

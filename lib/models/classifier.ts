@@ -13,15 +13,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { batches } from '../data/batches';
+import { Batch } from '../data/batches';
 import { ImageDataset, loadMnist } from '../data/mnist';
 import { loadModel, saveModel } from '../io';
 import { outputDir } from '../viz/display';
 import { answerKey } from '../answer_keys';
 import { GenlabError } from '../errors';
 import { softmaxCrossEntropy } from '../losses';
-import { Random, rngFor } from '../random';
-import { fit, History } from '../train';
+import { rngFor } from '../random';
+import { History } from '../train';
+import { concatOverBatches, IMAGE_SHAPE, initializers, positiveInteger, sumOverBatches, TrainOptions, trainWithAdam } from './kit';
 
 export type ClassifierArchitecture = 'softmax' | 'mlp' | 'cnn';
 
@@ -41,28 +42,12 @@ export interface ClassifierConfig {
   seed?: number;
 }
 
-/**
- * Seeded weight initialisers for a layer: He-normal before a ReLU (it keeps the
- * activations' variance from halving at every layer, which in a deep conv
- * autoencoder lets the signal fade until the decoder collapses to the background),
- * Glorot-uniform otherwise; biases start at zero.
- */
-export function initializers(rng: Random, activation?: 'relu') {
-  const seed = rng.nextSeed();
-  return { kernelInitializer: activation === 'relu' ? tf.initializers.heNormal({ seed }) : tf.initializers.glorotUniform({ seed }), biasInitializer: 'zeros' as const };
-}
-
-function positiveInteger(value: number, what: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new GenlabError(`${what} must be a whole number ≥ 1, got ${value}.`);
-  return value;
-}
-
 /** A classifier that maps images [N, ...inputShape] to logits [N, K]. */
 export function createClassifier(config: ClassifierConfig = {}): tf.LayersModel {
   const architecture = config.architecture ?? 'cnn';
   const classes = positiveInteger(config.classes ?? 10, 'classes');
   const rng = rngFor(config.seed);
-  const input = tf.input({ shape: config.inputShape ?? [28, 28, 1] });
+  const input = tf.input({ shape: config.inputShape ?? [...IMAGE_SHAPE] });
   let h: tf.SymbolicTensor = input;
   if (architecture === 'softmax' || architecture === 'mlp') {
     h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
@@ -95,58 +80,80 @@ export const classifierFromEncoder = answerKey('createFineTuneClassifier', funct
   return tf.model({ inputs: input, outputs: logits, name: 'encoder_classifier' });
 });
 
-export interface TrainClassifierOptions {
-  steps: number;
-  batchSize?: number;
-  /** Adam's step size (default 1e-3). */
-  learningRate?: number;
-  /** Seed of the batch order. */
-  seed?: number;
-  /** The loss per example, (labels [N], logits [N, K]) → [N]; default softmaxCrossEntropy. */
-  loss?: (labels: tf.Tensor, logits: tf.Tensor) => tf.Tensor;
-  label?: string;
-  quiet?: boolean;
+/** Images with their class labels: what the classifier learns from (each split `loadMnist()` returns is one). */
+export interface LabelledImages {
+  /** [N, 28, 28, 1] (or the classifier's input shape). */
+  images: tf.Tensor;
+  /** int32 [N], class indices. */
+  labels: tf.Tensor;
+}
+
+/** The loss per example, (labels [N], logits [N, K]) → [N]. */
+export type ClassificationLoss = (labels: tf.Tensor, logits: tf.Tensor) => tf.Tensor;
+
+export interface TrainClassifierOptions extends TrainOptions {
+  /** The loss per example; default softmaxCrossEntropy. */
+  loss?: ClassificationLoss;
 }
 
 /**
- * Trains with Adam on mini-batches of (images, labels), minimising the mean loss;
- * records the loss and the batch accuracy. Returns the history (`plotHistory` it).
+ * One Adam step on a labelled mini-batch ({ x, y }, as `batches(images, labels, …)` yields), minimising the
+ * mean loss. Returns the loss and the batch's accuracy.
  */
-export async function trainClassifier(model: tf.LayersModel, images: tf.Tensor, labels: tf.Tensor, options: TrainClassifierOptions): Promise<History> {
-  const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
+export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, batch: Pick<Batch, 'x' | 'y'>, options: { loss?: ClassificationLoss } = {}): { loss: tf.Scalar; accuracy: tf.Scalar } {
+  const { x, y } = batch;
+  if (!y) throw new GenlabError('classifier.trainStep needs labels: pass a batch drawn with them, batches(images, labels, { batchSize }).');
   const loss = options.loss ?? softmaxCrossEntropy;
-  const stream = batches(images, labels, { batchSize: Math.min(options.batchSize ?? 64, images.shape[0]), seed: options.seed ?? 0 });
-  try {
-    return await fit({
-      steps: options.steps,
-      label: options.label ?? model.name,
-      quiet: options.quiet,
-      step: () => {
-        const { x, y } = stream.next().value;
-        let logits!: tf.Tensor;
-        const value = optimizer.minimize(() => {
-          logits = tf.keep(model.apply(x, { training: true }) as tf.Tensor);
-          return loss(y!, logits).mean() as tf.Scalar;
-        }, true)!;
-        const batchAccuracy = logits.argMax(1).equal(y!).toFloat().mean() as tf.Scalar;
-        logits.dispose(); // kept out of minimize's scope for the accuracy; no tidy owns it now
-        return { loss: value, accuracy: batchAccuracy };
-      },
-    });
-  } finally {
-    optimizer.dispose();
-  }
+  let logits!: tf.Tensor;
+  const value = optimizer.minimize(() => {
+    logits = tf.keep(model.apply(x, { training: true }) as tf.Tensor);
+    return loss(y, logits).mean() as tf.Scalar;
+  }, true)!;
+  const accuracy = tf.tidy(() => logits.argMax(1).equal(y).toFloat().mean() as tf.Scalar);
+  logits.dispose(); // kept out of minimize's scope for the accuracy; no tidy owns it now
+  return { loss: value, accuracy };
+}
+
+/**
+ * Trains with Adam on mini-batches of labelled images, minimising the mean loss; records the loss and
+ * the batch accuracy. Returns the history (`plotHistory` it). The older form
+ * `trainClassifier(model, images, labels, options)` still works.
+ */
+export async function trainClassifier(model: tf.LayersModel, data: LabelledImages, options: TrainClassifierOptions): Promise<History>;
+/** @deprecated The form before the model contract: pass `{ images, labels }` as the second argument instead. */
+export async function trainClassifier(model: tf.LayersModel, images: tf.Tensor, labels: tf.Tensor, options: TrainClassifierOptions): Promise<History>;
+export async function trainClassifier(model: tf.LayersModel, data: LabelledImages | tf.Tensor, third: TrainClassifierOptions | tf.Tensor, fourth?: TrainClassifierOptions): Promise<History> {
+  const { images, labels } = data instanceof tf.Tensor ? { images: data, labels: third as tf.Tensor } : data;
+  const options = (data instanceof tf.Tensor ? fourth : third) as TrainClassifierOptions;
+  return trainWithAdam(images, options, { batchSize: 64, learningRate: 1e-3, label: model.name, labels }, (optimizer, batch) => trainStep(model, optimizer, batch, options));
+}
+
+export interface ClassifierEvaluation {
+  /** Mean loss per example (cross-entropy, nats, unless another loss is given). */
+  loss: number;
+  /** Fraction of the images classified correctly. */
+  accuracy: number;
+}
+
+/** The mean loss and the accuracy over a labelled dataset, in batches (inference mode). */
+export function evaluate(model: tf.LayersModel, data: LabelledImages, options: { batchSize?: number; loss?: ClassificationLoss } = {}): ClassifierEvaluation {
+  const loss = options.loss ?? softmaxCrossEntropy;
+  const n = data.images.shape[0];
+  if (data.labels.shape[0] !== n) throw new GenlabError(`classifier.evaluate: ${n} images but ${data.labels.shape[0]} labels; they must match.`);
+  const batchSize = options.batchSize ?? 1000;
+  const [totalLoss, correct] = sumOverBatches(data.images, batchSize, (x, index) => {
+    const y = data.labels.slice(index * batchSize, x.shape[0]);
+    const logits = model.predict(x) as tf.Tensor;
+    return [loss(y, logits), logits.argMax(1).equal(y).toFloat()];
+  });
+  return { loss: totalLoss / n, accuracy: correct / n };
 }
 
 /** The predicted class of each image, argmax_k ℓ_k, computed in batches. */
 export function predictClasses(model: tf.LayersModel, images: tf.Tensor, batchSize = 1000): Int32Array {
-  const n = images.shape[0];
-  const out = new Int32Array(n);
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    const predicted = tf.tidy(() => (model.predict(images.slice(start, size)) as tf.Tensor).argMax(1).dataSync());
-    out.set(predicted, start);
-  }
+  const predicted = concatOverBatches(images, batchSize, (x) => (model.predict(x) as tf.Tensor).argMax(1));
+  const out = Int32Array.from(predicted.dataSync());
+  predicted.dispose();
   return out;
 }
 
@@ -158,13 +165,10 @@ export function penultimateFeatures(model: tf.LayersModel, images: tf.Tensor, ba
   const layers = model.layers;
   if (layers.length < 3) throw new GenlabError(`penultimateFeatures needs a classifier with a hidden layer before its output; '${model.name}' has none.`);
   const features = tf.model({ inputs: model.inputs, outputs: layers[layers.length - 2].output as tf.SymbolicTensor });
-  const parts: tf.Tensor[] = [];
-  for (let start = 0; start < images.shape[0]; start += batchSize) {
-    parts.push(tf.tidy(() => (features.predict(images.slice(start, Math.min(batchSize, images.shape[0] - start))) as tf.Tensor).reshape([-1, (features.outputs[0].shape as number[]).slice(1).reduce((a, b) => a * b, 1)])));
-  }
-  const all = tf.concat(parts) as tf.Tensor2D;
-  parts.forEach((p) => p.dispose());
-  return all;
+  return concatOverBatches(images, batchSize, (x) => {
+    const out = features.predict(x) as tf.Tensor;
+    return out.reshape([x.shape[0], -1]);
+  }) as tf.Tensor2D;
 }
 
 /**
@@ -180,7 +184,7 @@ export async function loadOrTrainMnistClassifier(options: { dir?: string; steps?
   const dir = options.dir ?? path.join(outputDir(), 'models', `mnist-cnn-${steps}-steps-${train.size}-images`);
   if (fs.existsSync(path.join(dir, 'model.json'))) return loadModel(dir);
   const model = createClassifier({ architecture: 'cnn', seed: 1 });
-  await trainClassifier(model, train.images, train.labels, { steps, label: 'MNIST classifier (for judging samples)', quiet: options.quiet });
+  await trainClassifier(model, train, { steps, label: 'MNIST classifier (for judging samples)', quiet: options.quiet });
   await saveModel(model, dir);
   return model;
 }

@@ -22,9 +22,11 @@ import { batches } from '../data/batches';
 import { GenlabError } from '../errors';
 import { discriminatorLoss, nonSaturatingGeneratorLoss } from '../losses';
 import { frechetDistance, modeCoverage } from '../metrics';
+import { Batch } from '../data/batches';
 import { Random, rngFor } from '../random';
 import { fit, History } from '../train';
-import { initializers, penultimateFeatures } from './classifier';
+import { penultimateFeatures } from './classifier';
+import { apply, IMAGE_PIXELS, IMAGE_SHAPE, imagesOf, initializers, positiveInteger, splitSeed, TrainOptions } from './kit';
 
 export type GanArchitecture = 'mlp' | 'dcgan' | 'toy';
 export type NoiseDistribution = 'uniform' | 'normal';
@@ -53,11 +55,9 @@ function resolve(config: GanConfig) {
   const architecture = config.architecture ?? 'mlp';
   const noiseDim = config.noiseDim ?? 96;
   if (architecture !== 'mlp' && architecture !== 'dcgan') throw new GenlabError(`architecture must be 'mlp' or 'dcgan', got '${architecture}' (the 1-D example is createToyGan()).`);
-  if (!Number.isInteger(noiseDim) || noiseDim < 1) throw new GenlabError(`noiseDim must be a whole number ≥ 1, got ${noiseDim}.`);
+  positiveInteger(noiseDim, 'noiseDim');
   return { architecture, noiseDim, filters: config.filters ?? ([64, 128] as [number, number]), rng: rngFor(config.seed) };
 }
-
-const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor) => layer.apply(x) as tf.SymbolicTensor;
 
 /** G: z → x. */
 export function createGenerator(config: GanConfig = {}): tf.LayersModel {
@@ -67,8 +67,8 @@ export function createGenerator(config: GanConfig = {}): tf.LayersModel {
   if (architecture === 'mlp') {
     h = apply(tf.layers.dense({ units: 1024, activation: 'relu', ...initializers(rng, 'relu') }), z);
     h = apply(tf.layers.dense({ units: 1024, activation: 'relu', ...initializers(rng, 'relu') }), h);
-    h = apply(tf.layers.dense({ units: 784, activation: 'tanh', ...initializers(rng) }), h);
-    h = apply(tf.layers.reshape({ targetShape: [28, 28, 1] }), h);
+    h = apply(tf.layers.dense({ units: IMAGE_PIXELS, activation: 'tanh', ...initializers(rng) }), h);
+    h = apply(tf.layers.reshape({ targetShape: [...IMAGE_SHAPE] }), h);
   } else {
     h = apply(tf.layers.dense({ units: 7 * 7 * 128, useBias: false, ...initializers(rng, 'relu') }), z);
     h = apply(tf.layers.reshape({ targetShape: [7, 7, 128] }), h);
@@ -85,7 +85,7 @@ export function createGenerator(config: GanConfig = {}): tf.LayersModel {
 /** D: x → logit. */
 export function createDiscriminator(config: GanConfig = {}): tf.LayersModel {
   const { architecture, filters, rng } = resolve(config);
-  const x = tf.input({ shape: [28, 28, 1] });
+  const x = tf.input({ shape: [...IMAGE_SHAPE] });
   let h: tf.SymbolicTensor;
   if (architecture === 'mlp') {
     h = apply(tf.layers.flatten(), x);
@@ -108,10 +108,10 @@ export function createDiscriminator(config: GanConfig = {}): tf.LayersModel {
 /** A generator and a discriminator from one config (and one seeded generator). */
 export function createGan(config: GanConfig = {}): Gan {
   const { architecture, noiseDim } = resolve(config);
-  const rng = new Random(config.seed ?? rngFor(undefined).nextSeed());
+  const [generatorSeed, discriminatorSeed] = splitSeed(config.seed, 2);
   return {
-    generator: createGenerator({ ...config, seed: rng.nextSeed() }),
-    discriminator: createDiscriminator({ ...config, seed: rng.nextSeed() }),
+    generator: createGenerator({ ...config, seed: generatorSeed }),
+    discriminator: createDiscriminator({ ...config, seed: discriminatorSeed }),
     noiseDim,
     noise: 'uniform',
     architecture,
@@ -156,9 +156,12 @@ export function noiseFor(gan: Gan, n: number, seed: number): tf.Tensor2D {
 }
 
 /** n generated images in [0, 1] (inference mode: batch norm uses its moving statistics). */
-export function generate(gan: Gan, n: number, seed: number): tf.Tensor4D {
+export function sample(gan: Gan, n: number, seed: number): tf.Tensor4D {
   return tf.tidy(() => fromGanRange(gan.generator.predict(noiseFor(gan, n, seed)) as tf.Tensor) as tf.Tensor4D);
 }
+
+/** The name lab 5 uses for `sample`: n generated images in [0, 1]. */
+export const generate = sample;
 
 export interface GanOptimizers {
   discriminator: tf.Optimizer;
@@ -201,23 +204,37 @@ export function generatorStep(gan: Gan, optimizer: tf.Optimizer, batchSize: numb
   }, true, variablesOf(gan.generator))!);
 }
 
-export interface TrainGanOptions {
-  /** Generator steps. */
-  steps: number;
-  /** Discriminator steps per generator step (default 1). */
+export interface GanStepOptions {
+  /** Seed of the discriminator's fakes. */
+  seed: number;
+  /** Seed of the generator's fakes (default seed + 1). */
+  generatorSeed?: number;
+  /** Scale the real batch from [0, 1] to the networks' [−1, 1] (default true; false for the 1-D toy's raw numbers). */
+  rescale?: boolean;
+  generatorLoss?: (fakeLogits: tf.Tensor) => tf.Scalar;
+  discriminatorLoss?: (realLogits: tf.Tensor, fakeLogits: tf.Tensor) => tf.Scalar;
+}
+
+/**
+ * One round of the game on a real batch (images in [0, 1]): a discriminator step on it and as many fakes,
+ * then a generator step on a batch of the same size. Returns both losses and the mean D(x), D(G(z)).
+ */
+export function trainStep(gan: Gan, optimizers: GanOptimizers, batch: Batch | tf.Tensor, options: GanStepOptions): Record<'discriminator' | 'generator' | 'D(x)' | 'D(G(z))', tf.Scalar> {
+  const x = imagesOf(batch);
+  const d = discriminatorStep(gan, optimizers.discriminator, options.rescale === false ? x : toGanRange(x), options.seed, options.discriminatorLoss);
+  const g = generatorStep(gan, optimizers.generator, x.shape[0], options.generatorSeed ?? options.seed + 1, options.generatorLoss);
+  return { discriminator: d.loss, generator: g, 'D(x)': d.dReal, 'D(G(z))': d.dFake };
+}
+
+export interface TrainGanOptions extends TrainOptions {
+  /** Discriminator steps per generator step (default 1). `steps` counts generator steps. */
   k?: number;
-  batchSize?: number;
-  /** Default: Adam(1e-3, β₁ = 0.5) for each. */
+  /** Default: Adam(learningRate, β₁ = 0.5) for each, learningRate 1e-3. */
   optimizers?: GanOptimizers;
   generatorLoss?: (fakeLogits: tf.Tensor) => tf.Scalar;
   discriminatorLoss?: (realLogits: tf.Tensor, fakeLogits: tf.Tensor) => tf.Scalar;
-  seed?: number;
   /** Scale the data from [0, 1] to the networks' [−1, 1] (default true; false for the 1-D toy's raw numbers). */
   rescale?: boolean;
-  label?: string;
-  quiet?: boolean;
-  /** After each generator step (sample grids, snapshots). */
-  onStep?: (step: number, values: Record<string, number>) => void | Promise<void>;
 }
 
 /**
@@ -229,7 +246,7 @@ export async function trainGan(gan: Gan, images: tf.Tensor, options: TrainGanOpt
   const k = options.k ?? 1;
   if (!Number.isInteger(k) || k < 1) throw new GenlabError(`trainGan: k (discriminator steps per generator step) must be a whole number ≥ 1, got ${k}.`);
   const batchSize = Math.min(options.batchSize ?? 128, images.shape[0]);
-  const optimizers = options.optimizers ?? createOptimizers();
+  const optimizers = options.optimizers ?? createOptimizers(options.learningRate);
   const rng = rngFor(options.seed ?? 0);
   const stream = batches(images, undefined, { batchSize, seed: rng.nextSeed() });
   return fit({
@@ -238,14 +255,12 @@ export async function trainGan(gan: Gan, images: tf.Tensor, options: TrainGanOpt
     quiet: options.quiet,
     onStep: options.onStep,
     step: () => {
-      let d!: { loss: tf.Scalar; dReal: tf.Scalar; dFake: tf.Scalar };
-      for (let i = 0; i < k; i++) {
-        if (d) Object.values(d).forEach((t) => t.dispose());
+      // k − 1 extra discriminator steps, then the round trainStep plays (one more for D, one for G).
+      for (let i = 1; i < k; i++) {
         const x = stream.next().value.x;
-        d = discriminatorStep(gan, optimizers.discriminator, options.rescale === false ? x : toGanRange(x), rng.nextSeed(), options.discriminatorLoss);
+        tf.dispose(Object.values(discriminatorStep(gan, optimizers.discriminator, options.rescale === false ? x : toGanRange(x), rng.nextSeed(), options.discriminatorLoss)));
       }
-      const g = generatorStep(gan, optimizers.generator, batchSize, rng.nextSeed(), options.generatorLoss);
-      return { discriminator: d.loss, generator: g, 'D(x)': d.dReal, 'D(G(z))': d.dFake };
+      return trainStep(gan, optimizers, stream.next().value, { ...options, seed: rng.nextSeed(), generatorSeed: rng.nextSeed() });
     },
   });
 }
@@ -259,6 +274,20 @@ export interface SampleQuality {
   meanConfidence: number;
   /** Fréchet distance between the classifier's features of the samples and of the reference images (FID-style). */
   frechetDistance: number;
+}
+
+/**
+ * Judges the GAN by `judgeSamples` on `samples` (default 1,000) of its images, seeded, against real
+ * `reference` images in [0, 1]; `classifier` is the judge (`classifier.loadOrTrainMnistClassifier()`).
+ */
+export function evaluate(gan: Gan, reference: tf.Tensor, options: { classifier: tf.LayersModel; samples?: number; seed?: number }): SampleQuality {
+  if (!options?.classifier) throw new GenlabError('gan.evaluate needs a trained classifier to judge the samples: evaluate(gan, reference, { classifier: await classifier.loadOrTrainMnistClassifier() }).');
+  const images = sample(gan, options.samples ?? 1000, options.seed ?? 0);
+  try {
+    return judgeSamples(options.classifier, images, reference);
+  } finally {
+    images.dispose();
+  }
 }
 
 /**

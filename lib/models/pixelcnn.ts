@@ -8,10 +8,13 @@
  * per pixel, 784 in all, because each pixel conditions on the ones drawn before it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { Batch, binarizeStochastic } from '../data/batches';
 import { GenlabError } from '../errors';
 import { MaskedConv2D } from '../layers/masked_conv';
-import { bernoulliLogLikelihood } from '../losses';
+import { bernoulliLogLikelihood, bitsPerDim } from '../losses';
 import { Random, rngFor } from '../random';
+import { History } from '../train';
+import { checkBinaryImages, IMAGE_PIXELS, IMAGE_SIDE, imageBatchShape, imagesOf, initializers, sumOverBatches, TrainOptions, trainWithAdam } from './kit';
 
 export interface PixelCnnConfig {
   /** Channels of the hidden layers (default 64). */
@@ -34,15 +37,9 @@ export function createPixelCnn(config: PixelCnnConfig = {}): tf.LayersModel {
   for (let i = 0; i < layers; i++) {
     h = new MaskedConv2D({ filters, kernelSize: 3, maskType: 'B', activation: 'relu', seed: rng.nextSeed(), name: `masked_b${i + 1}` }).apply(h) as tf.SymbolicTensor;
   }
-  h = tf.layers.conv2d({ filters, kernelSize: 1, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: rng.nextSeed() }) }).apply(h) as tf.SymbolicTensor;
-  const logits = tf.layers.conv2d({ filters: 1, kernelSize: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: rng.nextSeed() }), name: 'logits' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.conv2d({ filters, kernelSize: 1, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+  const logits = tf.layers.conv2d({ filters: 1, kernelSize: 1, ...initializers(rng), name: 'logits' }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: 'pixelcnn' });
-}
-
-function checkBinaryImages(x: tf.Tensor, what: string): void {
-  if (x.rank !== 4 || x.shape[1] !== 28 || x.shape[2] !== 28 || x.shape[3] !== 1) {
-    throw new GenlabError(`${what} expects binary images shaped [N, 28, 28, 1], got [${x.shape}].`);
-  }
 }
 
 /** log p(x) per image (nats): the sum of the 784 Bernoulli conditionals, one forward pass. */
@@ -51,15 +48,44 @@ export function logLikelihood(model: tf.LayersModel, x: tf.Tensor): tf.Tensor1D 
   return tf.tidy(() => bernoulliLogLikelihood(x, model.apply(x) as tf.Tensor));
 }
 
-/** The mean negative log-likelihood over a dataset (nats per image), in batches. */
+/** One Adam step on a batch of binary images, minimising the mean negative log-likelihood (nats per image). */
+export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, batch: Batch | tf.Tensor): { loss: tf.Scalar } {
+  const x = imagesOf(batch);
+  return { loss: optimizer.minimize(() => logLikelihood(model, x).mean().neg() as tf.Scalar, true)! };
+}
+
+export interface TrainPixelCnnOptions extends TrainOptions {
+  /** Binarize each batch afresh, x_b ~ Bernoulli(x), step i with seed `binarizationSeed + i` (default false: the images are binary). */
+  dynamicBinarization?: boolean;
+  binarizationSeed?: number;
+}
+
+/** Trains a PixelCNN with Adam on the mean negative log-likelihood of seeded mini-batches. */
+export async function trainPixelCnn(model: tf.LayersModel, images: tf.Tensor, options: TrainPixelCnnOptions): Promise<History> {
+  const seed = options.binarizationSeed ?? 1;
+  return trainWithAdam(images, options, { batchSize: 32, learningRate: 1e-3, label: 'PixelCNN' }, (optimizer, batch, i) =>
+    trainStep(model, optimizer, options.dynamicBinarization ? binarizeStochastic(batch.x, seed + i) : batch.x),
+  );
+}
+
+export interface PixelCnnEvaluation {
+  /** Mean −log p(x) over the dataset, nats per image. */
+  negativeLogLikelihood: number;
+  /** The same in bits per pixel: NLL / (784 ln 2). */
+  bitsPerDim: number;
+}
+
+/** The mean negative log-likelihood over a dataset of binary images, in batches. */
+export function evaluate(model: tf.LayersModel, x: tf.Tensor, options: { batchSize?: number } = {}): PixelCnnEvaluation {
+  checkBinaryImages(x, 'pixelcnn.evaluate');
+  const [total] = sumOverBatches(x, options.batchSize ?? 500, (xb) => logLikelihood(model, xb));
+  const nll = -total / x.shape[0];
+  return { negativeLogLikelihood: nll, bitsPerDim: bitsPerDim(nll, IMAGE_PIXELS) };
+}
+
+/** The mean negative log-likelihood (nats per image): `evaluate(model, x).negativeLogLikelihood`, kept under its lab-4 name. */
 export function negativeLogLikelihood(model: tf.LayersModel, x: tf.Tensor, batchSize = 500): number {
-  checkBinaryImages(x, 'negativeLogLikelihood');
-  let total = 0;
-  for (let start = 0; start < x.shape[0]; start += batchSize) {
-    const size = Math.min(batchSize, x.shape[0] - start);
-    total -= tf.tidy(() => logLikelihood(model, x.slice([start, 0, 0, 0], [size, 28, 28, 1])).sum().dataSync()[0]);
-  }
-  return total / x.shape[0];
+  return evaluate(model, x, { batchSize }).negativeLogLikelihood;
 }
 
 export interface SampleOptions {
@@ -107,37 +133,37 @@ export async function sample(model: tf.LayersModel, n: number, seed: number | Ra
   const rng = rngFor(seed);
   const fromRow = options.fromRow ?? 0;
   if (options.start) checkBinaryImages(options.start, 'sample({ start })');
-  const pixels = options.start ? Float32Array.from(options.start.dataSync()) : new Float32Array(n * 784);
+  const pixels = options.start ? Float32Array.from(options.start.dataSync()) : new Float32Array(n * IMAGE_PIXELS);
   const count = options.start ? options.start.shape[0] : n;
   const crop = options.cropRows ?? true;
   const reach = crop ? receptiveReach(model) : undefined;
   // Models saved before the width was left open take whole rows only.
   const cropColumns = reach !== undefined && model.inputs[0].shape[2] === null;
-  for (let r = 0; r < 28; r++) {
+  for (let r = 0; r < IMAGE_SIDE; r++) {
     if (r < fromRow) continue;
     const top = reach === undefined ? 0 : Math.max(0, r - reach);
-    const rows = crop ? r + 1 - top : 28;
-    for (let c = 0; c < 28; c++) {
+    const rows = crop ? r + 1 - top : IMAGE_SIDE;
+    for (let c = 0; c < IMAGE_SIDE; c++) {
       const left = cropColumns ? Math.max(0, c - reach!) : 0;
-      const cols = cropColumns ? Math.min(28, c + reach! + 1) - left : 28;
+      const cols = cropColumns ? Math.min(IMAGE_SIDE, c + reach! + 1) - left : IMAGE_SIDE;
       const probs = tf.tidy(() => {
-        const images = tf.tensor4d(pixels, [count, 28, 28, 1]).slice([0, top, left, 0], [count, rows, cols, 1]);
+        const images = tf.tensor4d(pixels, imageBatchShape(count)).slice([0, top, left, 0], [count, rows, cols, 1]);
         return tf.sigmoid((model.apply(images) as tf.Tensor4D).slice([0, r - top, c - left, 0], [count, 1, 1, 1])).dataSync();
       });
-      for (let i = 0; i < count; i++) pixels[i * 784 + r * 28 + c] = rng.next() < probs[i] ? 1 : 0;
+      for (let i = 0; i < count; i++) pixels[i * IMAGE_PIXELS + r * IMAGE_SIDE + c] = rng.next() < probs[i] ? 1 : 0;
     }
     if (options.onRow) {
-      const images = tf.tensor4d(pixels, [count, 28, 28, 1]);
+      const images = tf.tensor4d(pixels, imageBatchShape(count));
       await options.onRow(r, images);
       images.dispose();
     }
   }
-  return tf.tensor4d(pixels, [count, 28, 28, 1]);
+  return tf.tensor4d(pixels, imageBatchShape(count));
 }
 
 /** Completion: keeps the top `rowsGiven` rows of each image and samples the rest. */
 export function complete(model: tf.LayersModel, x: tf.Tensor4D, rowsGiven: number, seed: number | Random, options: Omit<SampleOptions, 'fromRow' | 'start'> = {}): Promise<tf.Tensor4D> {
-  if (!Number.isInteger(rowsGiven) || rowsGiven < 0 || rowsGiven > 28) throw new GenlabError(`complete: rowsGiven must be a whole number from 0 to 28, got ${rowsGiven}.`);
+  if (!Number.isInteger(rowsGiven) || rowsGiven < 0 || rowsGiven > IMAGE_SIDE) throw new GenlabError(`complete: rowsGiven must be a whole number from 0 to 28, got ${rowsGiven}.`);
   return sample(model, x.shape[0], seed, { ...options, fromRow: rowsGiven, start: x });
 }
 
@@ -146,13 +172,13 @@ export function complete(model: tf.LayersModel, x: tf.Tensor4D, rowsGiven: numbe
  * [28, 28] map. For a correct PixelCNN it is zero at pixel i and at every pixel after it.
  */
 export function receptiveField(model: tf.LayersModel, pixel: number, input?: tf.Tensor4D): Float32Array {
-  if (!Number.isInteger(pixel) || pixel < 0 || pixel >= 784) throw new GenlabError(`receptiveField: pixel must be a raster index in 0…783, got ${pixel}.`);
+  if (!Number.isInteger(pixel) || pixel < 0 || pixel >= IMAGE_PIXELS) throw new GenlabError(`receptiveField: pixel must be a raster index in 0…783, got ${pixel}.`);
   return tf.tidy(() => {
-    const x = input ?? tf.randomUniform([1, 28, 28, 1], 0, 1, 'float32', 1).round();
-    const r = Math.floor(pixel / 28);
-    const c = pixel % 28;
+    const x = input ?? tf.randomUniform(imageBatchShape(1), 0, 1, 'float32', 1).round();
+    const r = Math.floor(pixel / IMAGE_SIDE);
+    const c = pixel % IMAGE_SIDE;
     const g = tf.grad((xi: tf.Tensor) => (model.apply(xi) as tf.Tensor4D).slice([0, r, c, 0], [1, 1, 1, 1]).sum())(x as tf.Tensor4D);
-    return g.abs().reshape([784]).dataSync() as Float32Array;
+    return g.abs().reshape([IMAGE_PIXELS]).dataSync() as Float32Array;
   });
 }
 
@@ -160,6 +186,6 @@ export function receptiveField(model: tf.LayersModel, pixel: number, input?: tf.
 export function causalityViolations(model: tf.LayersModel, pixel: number, input?: tf.Tensor4D): number[] {
   const field = receptiveField(model, pixel, input);
   const bad: number[] = [];
-  for (let j = pixel; j < 784; j++) if (field[j] !== 0) bad.push(j);
+  for (let j = pixel; j < IMAGE_PIXELS; j++) if (field[j] !== 0) bad.push(j);
   return bad;
 }

@@ -11,10 +11,12 @@
  * The encoder outputs [μ, log σ²] concatenated; the decoder outputs logits.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkImageBatch } from '../data/mnist';
+import { Batch, binarizeStochastic } from '../data/batches';
 import { GenlabError } from '../errors';
 import { bernoulliLogLikelihood, ElboTerms, gaussianLogDensity, iwaeBound, negativeElbo, reparameterize, standardNormalLogDensity } from '../losses';
-import { Random, rngFor } from '../random';
+import { rngFor } from '../random';
+import { cosineSchedule, History, setLearningRate, StepResult } from '../train';
+import { checkImageBatch, IMAGE_PIXELS, IMAGE_SHAPE, imageBatchShape, imagesOf, initializers, positiveInteger, splitSeed, sumOverBatches, TrainOptions, trainWithAdam } from './kit';
 
 export type VaeArchitecture = 'mlp' | 'conv';
 
@@ -39,27 +41,21 @@ export interface Vae {
   architecture: VaeArchitecture;
 }
 
-const IMAGE_SHAPE = [28, 28, 1];
-
-function init(rng: Random) {
-  return { kernelInitializer: tf.initializers.glorotUniform({ seed: rng.nextSeed() }), biasInitializer: 'zeros' as const };
-}
-
 /** The encoder network q_φ(z|x): outputs μ and log σ² side by side. */
 export function createEncoder(config: VaeConfig = {}): tf.LayersModel {
   const { latentDim, architecture, hiddenUnits, filters, rng } = resolve(config);
-  const input = tf.input({ shape: IMAGE_SHAPE });
+  const input = tf.input({ shape: [...IMAGE_SHAPE] });
   let h: tf.SymbolicTensor;
   if (architecture === 'mlp') {
     h = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
-    for (const units of hiddenUnits) h = tf.layers.dense({ units, activation: 'relu', ...init(rng) }).apply(h) as tf.SymbolicTensor;
+    for (const units of hiddenUnits) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
   } else {
     h = input;
-    for (const f of filters) h = tf.layers.conv2d({ filters: f, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...init(rng) }).apply(h) as tf.SymbolicTensor;
+    for (const f of filters) h = tf.layers.conv2d({ filters: f, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
-    h = tf.layers.dense({ units: 128, activation: 'relu', ...init(rng) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dense({ units: 128, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
   }
-  const out = tf.layers.dense({ units: 2 * latentDim, ...init(rng), name: 'mu_logvar' }).apply(h) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 2 * latentDim, ...initializers(rng), name: 'mu_logvar' }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: `${architecture}_encoder` });
 }
 
@@ -69,18 +65,18 @@ export function createDecoder(config: VaeConfig = {}): tf.LayersModel {
   const input = tf.input({ shape: [latentDim] });
   let h: tf.SymbolicTensor = input;
   if (architecture === 'mlp') {
-    for (const units of [...hiddenUnits].reverse()) h = tf.layers.dense({ units, activation: 'relu', ...init(rng) }).apply(h) as tf.SymbolicTensor;
-    h = tf.layers.dense({ units: 784, ...init(rng) }).apply(h) as tf.SymbolicTensor;
-    h = tf.layers.reshape({ targetShape: IMAGE_SHAPE }).apply(h) as tf.SymbolicTensor;
+    for (const units of [...hiddenUnits].reverse()) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dense({ units: IMAGE_PIXELS, ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.reshape({ targetShape: [...IMAGE_SHAPE] }).apply(h) as tf.SymbolicTensor;
   } else {
     const [f1, f2] = filters;
-    h = tf.layers.dense({ units: 128, activation: 'relu', ...init(rng) }).apply(h) as tf.SymbolicTensor;
-    h = tf.layers.dense({ units: 7 * 7 * f2, activation: 'relu', ...init(rng) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dense({ units: 128, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dense({ units: 7 * 7 * f2, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.reshape({ targetShape: [7, 7, f2] }).apply(h) as tf.SymbolicTensor;
     for (const f of [f2, f1]) {
-      h = tf.layers.conv2dTranspose({ filters: f, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...init(rng) }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.conv2dTranspose({ filters: f, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
     }
-    h = tf.layers.conv2d({ filters: 1, kernelSize: 3, padding: 'same', ...init(rng) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.conv2d({ filters: 1, kernelSize: 3, padding: 'same', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
   }
   return tf.model({ inputs: input, outputs: h, name: `${architecture}_decoder` });
 }
@@ -88,17 +84,16 @@ export function createDecoder(config: VaeConfig = {}): tf.LayersModel {
 function resolve(config: VaeConfig) {
   const latentDim = config.latentDim ?? 16;
   const architecture = config.architecture ?? 'mlp';
-  if (!Number.isInteger(latentDim) || latentDim < 1) throw new GenlabError(`latentDim must be a whole number ≥ 1, got ${latentDim}.`);
+  positiveInteger(latentDim, 'latentDim');
   if (architecture !== 'mlp' && architecture !== 'conv') throw new GenlabError(`architecture must be 'mlp' or 'conv', got '${architecture}'.`);
   return { latentDim, architecture, hiddenUnits: config.hiddenUnits ?? [512, 256], filters: config.filters ?? ([32, 64] as [number, number]), rng: rngFor(config.seed) };
 }
 
 /** A VAE: encoder and decoder built from the same config (and one seeded generator). */
 export function createVae(config: VaeConfig = {}): Vae {
-  const seed = config.seed ?? rngFor(undefined).nextSeed();
-  const rng = new Random(seed);
-  const encoder = createEncoder({ ...config, seed: rng.nextSeed() });
-  const decoder = createDecoder({ ...config, seed: rng.nextSeed() });
+  const [encoderSeed, decoderSeed] = splitSeed(config.seed, 2);
+  const encoder = createEncoder({ ...config, seed: encoderSeed });
+  const decoder = createDecoder({ ...config, seed: decoderSeed });
   return { encoder, decoder, latentDim: config.latentDim ?? 16, architecture: config.architecture ?? 'mlp' };
 }
 
@@ -126,11 +121,19 @@ export function elboTerms(vae: Vae, x: tf.Tensor, eps: tf.Tensor, beta = 1): Elb
   });
 }
 
+/** What a VAE training step needs besides the batch: the seed of its noise ε, and the KL weight β. */
+export interface VaeStepOptions {
+  seed: number;
+  /** The KL term's weight (default 1: the ELBO; a KL warm-up raises it from 0). */
+  beta?: number;
+}
+
 /**
- * One gradient step on the mean −ELBO of a batch. Returns the batch means of the
+ * One gradient step on the mean −ELBO of a batch of binary images. Returns the batch means of the
  * loss and its two terms (nats), for `fit`.
  */
-export function trainStep(vae: Vae, optimizer: tf.Optimizer, x: tf.Tensor, options: { seed: number; beta?: number }): { loss: tf.Scalar; reconstruction: tf.Scalar; kl: tf.Scalar } {
+export function trainStep(vae: Vae, optimizer: tf.Optimizer, batch: Batch | tf.Tensor, options: VaeStepOptions): { loss: tf.Scalar; reconstruction: tf.Scalar; kl: tf.Scalar } {
+  const x = imagesOf(batch);
   const eps = tf.randomNormal([x.shape[0], vae.latentDim], 0, 1, 'float32', options.seed);
   let reconstruction!: tf.Scalar;
   let kl!: tf.Scalar;
@@ -142,6 +145,52 @@ export function trainStep(vae: Vae, optimizer: tf.Optimizer, x: tf.Tensor, optio
   }, true)!;
   eps.dispose();
   return { loss, reconstruction, kl };
+}
+
+export interface TrainVaeOptions extends TrainOptions {
+  /** Where a cosine schedule takes the learning rate by the last step (default: no schedule). */
+  finalLearningRate?: number;
+  /**
+   * KL warm-up (Sønderby et al. 2016): β rises linearly from 0 to `beta` over the first
+   * min(maxSteps, ⌊maxFraction · steps⌋) steps, so the decoder learns to use z before the KL term
+   * pulls q(z|x) onto the prior. Default: none.
+   */
+  klWarmup?: { maxSteps: number; maxFraction?: number };
+  /** The KL weight after the warm-up (default 1). */
+  beta?: number;
+  /** Binarize each batch afresh, x_b ~ Bernoulli(x) (default false: the images are binary already). */
+  dynamicBinarization?: boolean;
+  /** Seeds of each step's noise: ε at step i from `noise + i`, its binarization from `binarization + i`. */
+  seeds?: { noise?: number; binarization?: number };
+  /** The step to run (default this file's `trainStep`): a lab passes one built on the student's functions. */
+  trainStep?: (vae: Vae, optimizer: tf.Optimizer, x: tf.Tensor, options: VaeStepOptions) => StepResult;
+}
+
+/** The KL weight at step i of `steps`: the warm-up's ramp, then `beta`. */
+export function klWeight(step: number, steps: number, options: Pick<TrainVaeOptions, 'klWarmup' | 'beta'> = {}): number {
+  const beta = options.beta ?? 1;
+  if (!options.klWarmup) return beta;
+  const warmupSteps = Math.min(options.klWarmup.maxSteps, Math.floor(steps * (options.klWarmup.maxFraction ?? 1)));
+  return beta * Math.min(1, step / Math.max(1, warmupSteps));
+}
+
+/**
+ * Trains a VAE with Adam on the mean −ELBO of seeded mini-batches, with an optional cosine learning-rate
+ * schedule, KL warm-up and dynamic binarization: every setting of lab 3's recipe (`VAE_RECIPE`).
+ */
+export async function trainVae(vae: Vae, images: tf.Tensor, options: TrainVaeOptions): Promise<History> {
+  checkImageBatch(images, 'trainVae');
+  const learningRate = options.learningRate ?? 1e-3;
+  const schedule = options.finalLearningRate === undefined ? undefined : cosineSchedule(learningRate, options.finalLearningRate, Math.max(1, options.steps));
+  const step = options.trainStep ?? trainStep;
+  const noiseSeed = options.seeds?.noise ?? 1_000_000;
+  const binarizationSeed = options.seeds?.binarization ?? 1;
+  const label = `${vae.architecture} VAE (z: ${vae.latentDim})`;
+  return trainWithAdam(images, { ...options, learningRate }, { batchSize: 128, learningRate, label }, (optimizer, batch, i) => {
+    if (schedule) setLearningRate(optimizer, schedule(i));
+    const x = options.dynamicBinarization ? binarizeStochastic(batch.x, binarizationSeed + i) : batch.x;
+    return step(vae, optimizer, x, { seed: noiseSeed + i, beta: klWeight(i, options.steps, options) });
+  });
 }
 
 /** n images sampled from the prior: z ~ N(0, I), shown as Bernoulli means σ(logits). */
@@ -188,23 +237,13 @@ export interface Evaluation {
 /** The mean −ELBO and its terms over a dataset, in batches, with seeded noise. */
 export function evaluate(vae: Vae, x: tf.Tensor, options: { batchSize?: number; seed?: number } = {}): Evaluation {
   checkImageBatch(x, 'evaluate');
-  const batchSize = options.batchSize ?? 500;
   const rng = rngFor(options.seed ?? 0);
-  const totals = { negativeElbo: 0, reconstruction: 0, kl: 0 };
+  const [loss, reconstruction, kl] = sumOverBatches(x, options.batchSize ?? 500, (xb) => {
+    const t = elboTerms(vae, xb, tf.randomNormal([xb.shape[0], vae.latentDim], 0, 1, 'float32', rng.nextSeed()));
+    return [t.loss, t.reconstruction, t.kl];
+  });
   const n = x.shape[0];
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    const [loss, rec, kl] = tf.tidy(() => {
-      const xb = x.slice([start, 0, 0, 0], [size, 28, 28, 1]);
-      const eps = tf.randomNormal([size, vae.latentDim], 0, 1, 'float32', rng.nextSeed());
-      const t = elboTerms(vae, xb, eps);
-      return [t.loss.sum().dataSync()[0], t.reconstruction.sum().dataSync()[0], t.kl.sum().dataSync()[0]];
-    });
-    totals.negativeElbo += loss;
-    totals.reconstruction += rec;
-    totals.kl += kl;
-  }
-  return { negativeElbo: totals.negativeElbo / n, reconstruction: totals.reconstruction / n, kl: totals.kl / n };
+  return { negativeElbo: loss / n, reconstruction: reconstruction / n, kl: kl / n };
 }
 
 /**
@@ -218,7 +257,7 @@ export function logImportanceWeights(vae: Vae, x: tf.Tensor, k: number, seed: nu
     const eps = tf.randomNormal([k, n, vae.latentDim], 0, 1, 'float32', seed);
     const z = mu.expandDims(0).add(logvar.mul(0.5).exp().expandDims(0).mul(eps)).reshape([k * n, vae.latentDim]);
     const tile = (t: tf.Tensor) => t.expandDims(0).tile([k, 1, 1]).reshape([k * n, vae.latentDim]);
-    const xs = x.expandDims(0).tile([k, 1, 1, 1, 1]).reshape([k * n, 28, 28, 1]);
+    const xs = x.expandDims(0).tile([k, 1, 1, 1, 1]).reshape(imageBatchShape(k * n));
     const logPxGivenZ = bernoulliLogLikelihood(xs, decode(vae, z));
     const logW = logPxGivenZ.add(standardNormalLogDensity(z)).sub(gaussianLogDensity(z, tile(mu), tile(logvar)));
     return logW.reshape([k, n]) as tf.Tensor2D;
@@ -235,11 +274,6 @@ export function iwaeNegativeLogLikelihood(vae: Vae, x: tf.Tensor, k: number, opt
   // Keep K·batch images per pass to a bounded memory footprint.
   const batchSize = options.batchSize ?? Math.max(1, Math.floor(5000 / k));
   const rng = rngFor(options.seed ?? 0);
-  const n = x.shape[0];
-  let total = 0;
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    total += tf.tidy(() => iwaeBound(logImportanceWeights(vae, x.slice([start, 0, 0, 0], [size, 28, 28, 1]), k, rng.nextSeed())).sum().dataSync()[0]);
-  }
-  return -total / n;
+  const [total] = sumOverBatches(x, batchSize, (xb) => iwaeBound(logImportanceWeights(vae, xb, k, rng.nextSeed())));
+  return -total / x.shape[0];
 }

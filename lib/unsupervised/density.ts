@@ -11,17 +11,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { GenlabError } from '../errors';
 import { bernoulliLogLikelihood } from '../losses';
+import { checkBinary } from '../models/kit';
 
 export interface PixelBernoulli {
   /** p_i for each pixel, shaped like one image. */
   probabilities: tf.Tensor;
   /** log(p_i / (1 − p_i)). */
   logits: tf.Tensor;
-}
-
-function checkBinary(x: tf.Tensor, what: string): void {
-  const nonBinary = tf.tidy(() => x.notEqual(0).logicalAnd(x.notEqual(1)).any().dataSync()[0]);
-  if (nonBinary) throw new GenlabError(`${what} expects binary images (every pixel 0 or 1): binarize them first, e.g. binarize(images) or binarizeStochastic(images, seed).`);
 }
 
 /** Fits p_i by maximum likelihood with add-α smoothing (default α = 1) on binary images [N, ...]. */

@@ -58,28 +58,29 @@ export function writeOutputFile(stem: string, extension: string, data: string | 
   return file;
 }
 
-/** Shows HTML in the notebook, or writes it to a file outside a kernel; returns the file path then. */
-export function showHtml(html: string, stem = 'output'): string | undefined {
+/**
+ * In a kernel, `show` displays the output; outside one, it is written to a file under the output folder,
+ * whose path is printed and returned.
+ */
+function showOrWrite(show: (tslab: TslabModule) => void, stem: string, extension: string, data: string | Uint8Array): string | undefined {
   const tslab = kernelTslab();
   if (tslab) {
-    tslab.display.html(html);
+    show(tslab);
     return undefined;
   }
-  const file = writeOutputFile(stem, 'html', `<!doctype html>\n<meta charset="utf-8">\n${html}\n`);
+  const file = writeOutputFile(stem, extension, data);
   console.log(`(not in a notebook: wrote ${file})`);
   return file;
 }
 
+/** Shows HTML in the notebook, or writes it to a file outside a kernel; returns the file path then. */
+export function showHtml(html: string, stem = 'output'): string | undefined {
+  return showOrWrite((tslab) => tslab.display.html(html), stem, 'html', `<!doctype html>\n<meta charset="utf-8">\n${html}\n`);
+}
+
 /** Shows a PNG in the notebook, or writes it to a file outside a kernel. */
 export function showPng(png: Uint8Array, stem = 'image'): string | undefined {
-  const tslab = kernelTslab();
-  if (tslab) {
-    tslab.display.png(png);
-    return undefined;
-  }
-  const file = writeOutputFile(stem, 'png', png);
-  console.log(`(not in a notebook: wrote ${file})`);
-  return file;
+  return showOrWrite((tslab) => tslab.display.png(png), stem, 'png', png);
 }
 
 /** Shows markdown in the notebook, or prints it. */

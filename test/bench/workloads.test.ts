@@ -1,0 +1,47 @@
+/**
+ * The units of work `npm run bench` times (bench/workloads.ts): parameter counts
+ * by hand (the PyTorch peer must match them), and one run of each on wasm that
+ * changes the weights and leaves no tensors behind.
+ */
+import * as assert from 'assert';
+import * as tf from '@tensorflow/tfjs';
+import { init } from '../../lib/engine/backend';
+import { createWorkload, WorkloadName } from '../../bench/workloads';
+
+// Trainable parameters, layer by layer (batch-norm moving statistics are not trainable).
+const HAND_COUNTS: Record<Exclude<WorkloadName, 'pixelcnn-sample' | 'gemm'>, number> = {
+  // G: dense 96·6272 (no bias) + BN 2·128 + up-conv 4·4·64·128 (no bias) + BN 2·64 + up-conv 4·4·1·64 + 1
+  // D: conv 4·4·1·64 + 64 + conv 4·4·64·128 (no bias) + BN 2·128 + dense 6272 + 1
+  dcgan: 96 * 6272 + 256 + 16 * 64 * 128 + 128 + 16 * 64 + 1 + (16 * 64 + 64) + 16 * 64 * 128 + 256 + 6272 + 1,
+  // encoder: conv 9·32 + 32, conv 9·32·64 + 64, dense 3136·128 + 128, dense 128·64 + 64;
+  // decoder: dense 32·128 + 128, dense 128·3136 + 3136, up-conv 9·64·64 + 64, up-conv 9·64·32 + 32, conv 9·32 + 1
+  'conv-vae': 320 + 18496 + (3136 * 128 + 128) + (128 * 64 + 64) + (32 * 128 + 128) + (128 * 3136 + 3136) + (9 * 64 * 64 + 64) + (9 * 64 * 32 + 32) + 289,
+  // encoder: dense 784·512 + 512, 512·256 + 256, 256·64 + 64; decoder: dense 32·256 + 256, 256·512 + 512, 512·784 + 784
+  'mlp-vae': 784 * 512 + 512 + 512 * 256 + 256 + 256 * 64 + 64 + 32 * 256 + 256 + 256 * 512 + 512 + 512 * 784 + 784,
+  // 7·7·64 + 64, 5 × (9·64·64 + 64), 64·64 + 64, 64 + 1
+  pixelcnn: 49 * 64 + 64 + 5 * (9 * 64 * 64 + 64) + 64 * 64 + 64 + 65,
+};
+
+/** Every variable alive, flattened into one vector (a copy). */
+const allWeights = () => tf.tidy(() => tf.concat(Object.values(tf.engine().state.registeredVariables).map((v) => v.flatten())));
+
+describe('bench workloads', () => {
+  before(() => init({ backend: 'wasm', quiet: true }));
+  after(() => init({ quiet: true }));
+
+  for (const [name, count] of Object.entries(HAND_COUNTS)) {
+    it(`${name}: ${count} trainable parameters, counted by hand; one step trains and leaks nothing`, async () => {
+      const workload = createWorkload(name as WorkloadName);
+      assert.strictEqual(workload.trainableParams, count);
+      await workload.run(); // the optimiser creates its slots on the first step
+      const weightsBefore = allWeights();
+      const before = tf.memory().numTensors;
+      await workload.run();
+      assert.strictEqual(tf.memory().numTensors, before, 'a step left tensors behind');
+      const weightsAfter = allWeights();
+      assert.ok(tf.tidy(() => weightsAfter.sub(weightsBefore).abs().max().dataSync()[0]) > 0, 'the step changed no weight');
+      tf.dispose([weightsBefore, weightsAfter]);
+      workload.dispose();
+    });
+  }
+});

@@ -1,0 +1,34 @@
+/**
+ * The grader's lockdown freezes the whole compiled library, found from what
+ * `require('genlab')` loads: a module added to the library is covered without being
+ * listed anywhere. Run in a child process, since a lockdown cannot be undone.
+ */
+import * as assert from 'assert';
+import { spawnSync } from 'child_process';
+import { projectRoot } from '../../jupyter/environment';
+
+const CHILD = `
+const fs = require('fs'), path = require('path');
+const added = path.join(path.dirname(require.resolve('genlab')), 'zz_added_by_lockdown_test.js');
+fs.writeFileSync(added, "exports.newHelper = function newHelper() { return 'original'; };");
+try {
+  // A new module of the library, loaded as the library's index would load it.
+  const mod = require(added);
+  const losses = require('genlab').losses;
+  require('genlab/dist/grading/lockdown').lockdown({ lab: 'test', withheld: [] });
+  const attempt = (f) => { try { f(); } catch { /* refused loudly */ } };
+  attempt(() => { mod.newHelper = () => 'replaced'; });
+  attempt(() => { losses.klNormal = () => 'replaced'; });
+  attempt(() => { delete mod.newHelper; });
+  console.log(JSON.stringify({ added: mod.newHelper(), klNormal: losses.klNormal.name }));
+} finally {
+  fs.unlinkSync(added);
+}`;
+
+describe('grading lockdown', () => {
+  it('freezes every module of the library, one added after the lockdown was written included', () => {
+    const r = spawnSync(process.execPath, ['-e', CHILD], { cwd: projectRoot(), encoding: 'utf8', timeout: 60000 });
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.deepStrictEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), { added: 'original', klNormal: 'klNormal' });
+  });
+});

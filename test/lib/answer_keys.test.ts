@@ -1,0 +1,125 @@
+/**
+ * The library's answer keys: each one, withheld, throws a WithheldError and is recorded,
+ * by its own name and through the higher-level functions built on it; outside grading
+ * every one of them works and reveals nothing of its implementation in its source text.
+ */
+import * as assert from 'assert';
+import * as tf from '@tensorflow/tfjs';
+import { autoencoder, classifier, losses, MaskedConv2D, unsupervised, vae } from '../../lib';
+import { ANSWER_KEYS, AnswerKeyName, WITHHELD_SLOT, WithheldError } from '../../lib/answer_keys';
+import { createMask } from '../../lib/layers/masked_conv';
+
+/**
+ * Runs `fn` as if a lab withholding `names` were being graded, and returns what was
+ * recorded. (The grader's prelude makes the slot permanent; here it is removed after.)
+ */
+function whileWithheld(names: readonly string[], fn: () => void): Record<string, number> {
+  const calls: Record<string, number> = {};
+  const withholding = Object.freeze({ lab: 'the test lab', names, record: (n: string) => void (calls[n] = (calls[n] ?? 0) + 1) });
+  Object.defineProperty(globalThis, WITHHELD_SLOT, { value: withholding, configurable: true });
+  try {
+    fn();
+  } finally {
+    delete (globalThis as unknown as Record<symbol, unknown>)[WITHHELD_SLOT];
+  }
+  return calls;
+}
+
+const x4 = () => tf.tensor4d([1, 0, 1, 1], [2, 1, 2, 1]);
+const image = () => tf.zeros([2, 28, 28, 1]);
+
+/** For each answer key: its own entry point, and a higher-level library function that computes through it. */
+const ROUTES: Record<AnswerKeyName, { direct: () => unknown; through?: [string, () => unknown] }> = {
+  softmaxCrossEntropy: {
+    direct: () => losses.softmaxCrossEntropy(tf.tensor1d([0], 'int32'), tf.tensor2d([[1, 2]])),
+    through: ['its one-hot form', () => losses.softmaxCrossEntropy(tf.tensor2d([[0, 1]]), tf.tensor2d([[1, 2]]))],
+  },
+  mse: { direct: () => losses.mse(x4(), x4()), through: ['autoencoder.evaluateMse', () => autoencoder.evaluateMse(autoencoder.createAutoencoder({ architecture: 'mlp', bottleneck: 2, seed: 1 }), image())] },
+  reparameterize: {
+    direct: () => losses.reparameterize(tf.zeros([1, 2]), tf.zeros([1, 2]), tf.ones([1, 2])),
+    through: ['vae.elboTerms', () => vae.elboTerms(vae.createVae({ latentDim: 2, architecture: 'mlp', seed: 1 }), image(), tf.zeros([2, 2]))],
+  },
+  klNormal: { direct: () => losses.klNormal(tf.zeros([1, 2]), tf.zeros([1, 2])), through: ['losses.negativeElbo', () => losses.negativeElbo(x4(), x4(), tf.zeros([2, 2]), tf.zeros([2, 2])).kl] },
+  bernoulliLogLikelihood: {
+    direct: () => losses.bernoulliLogLikelihood(x4(), x4()),
+    through: ['pixelBernoulliLogLikelihood', () => unsupervised.pixelBernoulliLogLikelihood(unsupervised.fitPixelBernoulli(x4()), x4())],
+  },
+  negativeElbo: { direct: () => losses.negativeElbo(x4(), x4(), tf.zeros([2, 2]), tf.zeros([2, 2])) },
+  discriminatorLoss: { direct: () => losses.discriminatorLoss(tf.ones([2, 1]), tf.zeros([2, 1])) },
+  minimaxGeneratorLoss: { direct: () => losses.minimaxGeneratorLoss(tf.zeros([2, 1])) },
+  nonSaturatingGeneratorLoss: { direct: () => losses.nonSaturatingGeneratorLoss(tf.zeros([2, 1])) },
+  assignClusters: {
+    direct: () => unsupervised.assignClusters(tf.tensor2d([[0], [5]]), tf.tensor2d([[0], [4]])),
+    through: ['kmeans with its default steps', () => unsupervised.kmeans(tf.tensor2d([[0], [1], [9], [10]]), 2, { seed: 0 })],
+  },
+  updateCentroids: {
+    direct: () => unsupervised.updateCentroids(tf.tensor2d([[0], [5]]), tf.tensor1d([0, 1], 'int32'), 2),
+    through: ['kmeans with its own assignment step', () => unsupervised.kmeans(tf.tensor2d([[0], [1], [9], [10]]), 2, { seed: 0, assign: (p, c) => unsupervised.squaredDistances(p, c).argMin(1) })],
+  },
+  projectPca: { direct: () => unsupervised.projectPca({ mean: tf.zeros([2]), components: tf.tensor2d([[1, 0]]) } as unsupervised.Pca, tf.ones([3, 2])) },
+  buildConvEncoder: {
+    direct: () => autoencoder.createEncoder({ architecture: 'conv', bottleneck: 3, seed: 1 }),
+    through: ['createAutoencoder (conv)', () => autoencoder.createAutoencoder({ architecture: 'conv', bottleneck: 3, seed: 1 })],
+  },
+  createFineTuneClassifier: { direct: () => classifier.classifierFromEncoder(autoencoder.createEncoder({ architecture: 'mlp', bottleneck: 3, seed: 1 }), { classes: 4 }) },
+  createMask: { direct: () => createMask(3, 1, 1, 'A'), through: ['a MaskedConv2D layer', () => new MaskedConv2D({ filters: 2, kernelSize: 3, maskType: 'A' })] },
+  maskedConv: {
+    direct: () => {
+      const layer = new MaskedConv2D({ filters: 2, kernelSize: 3, maskType: 'B', seed: 1 });
+      return layer.apply(tf.ones([1, 4, 4, 1]));
+    },
+  },
+};
+
+describe('answer keys', () => {
+  it('every answer key has its routes here', () => {
+    assert.deepStrictEqual(Object.keys(ROUTES).sort(), Object.keys(ANSWER_KEYS).sort());
+  });
+
+  it('outside grading, every one of them runs', () => {
+    tf.tidy(() => {
+      for (const [name, r] of Object.entries(ROUTES)) {
+        assert.doesNotThrow(r.direct, name);
+        if (r.through) assert.doesNotThrow(r.through[1], `${name} through ${r.through[0]}`);
+      }
+    });
+  });
+
+  for (const [name, r] of Object.entries(ROUTES) as [AnswerKeyName, (typeof ROUTES)[AnswerKeyName]][]) {
+    it(`withheld, ${name} throws a WithheldError and is recorded${r.through ? `, also through ${r.through[0]}` : ''}`, () => {
+      const routes: [string, () => unknown][] = [['directly', r.direct], ...(r.through ? [r.through] : [])];
+      for (const [how, route] of routes) {
+        let thrown: unknown;
+        const calls = whileWithheld([name], () => {
+          try {
+            tf.tidy(() => void route());
+          } catch (err) {
+            thrown = err;
+          }
+        });
+        assert.ok(thrown instanceof WithheldError, `${name} ${how}: expected a WithheldError, got ${String(thrown)}`);
+        assert.strictEqual(thrown.message, `genlab's own \`${name}\` is withheld while the test lab is graded: the lab asks you to write ${name} yourself, so graded code (yours, and the library functions built on it) cannot use the library's copy. Write it with tf operations.`);
+        assert.doesNotMatch(String(thrown.stack), /\n\s+at /, 'a sentence, not a stack trace');
+        assert.deepStrictEqual(calls, { [name]: 1 }, `${name} ${how}`);
+      }
+    });
+  }
+
+  it('withholding one key leaves the others working', () => {
+    const calls = whileWithheld(['klNormal'], () => {
+      tf.tidy(() => {
+        losses.bernoulliLogLikelihood(x4(), x4());
+        losses.reparameterize(tf.zeros([1, 2]), tf.zeros([1, 2]), tf.ones([1, 2]));
+      });
+    });
+    assert.deepStrictEqual(calls, {});
+  });
+
+  it("a key's source text is its guard's, and its name and arity are the implementation's", () => {
+    const text = String(losses.klNormal);
+    assert.doesNotMatch(text, /logvar|exp\(|square\(/, text);
+    assert.strictEqual(losses.klNormal.name, 'klNormal');
+    assert.strictEqual(losses.klNormal.length, 2);
+    assert.strictEqual(losses.negativeElbo.length, 4); // beta has a default, as in the implementation
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * Every notebook runs top to bottom through the real kernel (smoke profile), and
+ * the welcome notebook's HTML export is drawn in headless Chromium.
+ */
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { findJupyter, jupyterEnv, projectRoot } from '../../jupyter/environment';
+import { describeFailure, runNotebook, RunResult } from '../../jupyter/notebook_runner';
+
+const ROOT = projectRoot();
+const NOTEBOOKS = path.join(ROOT, 'notebooks');
+/** Kept for CI: executed notebooks, HTML exports and screenshots (git-ignored). */
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+
+interface Output {
+  output_type: string;
+  text?: string | string[];
+  data?: Record<string, string | string[]>;
+  ename?: string;
+  evalue?: string;
+  traceback?: string[];
+}
+interface Notebook {
+  cells: { cell_type: string; source: string | string[]; outputs?: Output[] }[];
+}
+
+const joined = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join('') : (v ?? ''));
+
+function outputsOf(file: string): Output[] {
+  const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as Notebook;
+  return nb.cells.flatMap((c) => c.outputs ?? []);
+}
+
+/** Writes a throwaway notebook inside the project (so `genlab` resolves) and returns its path. */
+function scratchNotebook(name: string, cells: string[]): string {
+  const dir = path.join(ARTIFACTS, 'scratch');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, name);
+  const nb = {
+    cells: cells.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source })),
+    metadata: { kernelspec: { name: 'genlab', display_name: 'TypeScript (genlab)', language: 'typescript' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  fs.writeFileSync(file, JSON.stringify(nb));
+  return file;
+}
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Exports an executed notebook from test-artifacts/ to HTML with nbconvert and opens it in
+ * headless Chromium; `inspect` gets the tab and the page errors seen so far. Skips the test
+ * where Chromium is absent, except in CI, where it must be there.
+ */
+async function withHtmlExport(context: Mocha.Context, executed: string, inspect: (tab: import('playwright-core').Page, errors: string[]) => Promise<void>): Promise<void> {
+  if (!fs.existsSync(CHROMIUM)) {
+    if (process.env.CI) assert.fail('Chromium is missing: `npm run setup -- --for-tests` installs it');
+    context.skip();
+  }
+  execFileSync(findJupyter()!, ['nbconvert', '--to', 'html', '--output-dir', ARTIFACTS, executed], { env: jupyterEnv(), stdio: 'pipe' });
+  const page = path.join(ARTIFACTS, path.basename(executed).replace(/\.ipynb$/, '.html'));
+  const { chromium: playwright } = await import('playwright-core');
+  const browser = await playwright.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors: string[] = [];
+    tab.on('pageerror', (e) => errors.push(e.message));
+    await tab.goto(`file://${page}`, { waitUntil: 'load' });
+    await inspect(tab, errors);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function runOrFail(notebook: string): Promise<RunResult> {
+  const result = await runNotebook(notebook, { output: path.join(ARTIFACTS, path.basename(notebook)), profile: 'smoke' });
+  if (!result.ok) assert.fail(describeFailure(notebook, result));
+  return result;
+}
+
+describe('notebooks (smoke profile, real kernel)', function () {
+  this.timeout(15 * 60 * 1000);
+
+  for (const file of fs.readdirSync(NOTEBOOKS).filter((f) => /^\d\d-.*\.ipynb$/.test(f) && !f.includes('.executed.')).sort()) {
+    it(`${file} runs top to bottom`, async () => {
+      const result = await runOrFail(path.join(NOTEBOOKS, file));
+      assert.ok(result.seconds > 0);
+    });
+  }
+
+  it('00-welcome shows the backend line, an MNIST grid, plotly charts and a progress bar', () => {
+    const outputs = outputsOf(path.join(ARTIFACTS, '00-welcome.ipynb'));
+    const text = outputs.map((o) => joined(o.text)).join('');
+    assert.match(text, /genlab: backend \w+ \(.*\) · tfjs 4\.22\.0 · node v\d+.* · profile smoke · seed 0/);
+    const html = outputs.map((o) => joined(o.data?.['text/html'])).filter(Boolean);
+    assert.ok(outputs.filter((o) => o.data?.['image/png']).length >= 2, 'two PNG grids');
+    assert.strictEqual(html.filter((h) => h.includes('plotly.js v')).length, 1, 'plotly.js is sent once per kernel');
+    assert.ok(html.filter((h) => h.includes('class="genlab-chart"')).length >= 3, 'three charts');
+    assert.ok(html.some((h) => /softmax regression<\/b> 20\/20/.test(h)), 'the progress bar ends at 20/20');
+  });
+
+  it('the HTML export draws the plotly charts and images in headless Chromium', async function () {
+    await withHtmlExport(this, path.join(ARTIFACTS, '00-welcome.ipynb'), async (tab, errors) => {
+      // Page-side code is passed as strings: this project compiles without DOM types.
+      await tab.waitForFunction("document.querySelectorAll('.genlab-chart .main-svg').length >= 3", null, { timeout: 30000 });
+      const drawn = (await tab.evaluate(`({
+        charts: document.querySelectorAll('.genlab-chart').length,
+        plotted: [...document.querySelectorAll('.genlab-chart')].filter((c) => c.querySelector('.scatterlayer path.js-line, .heatmaplayer .hm image')).length,
+        images: [...document.querySelectorAll('img')].filter((i) => i.naturalWidth > 0).map((i) => i.naturalWidth),
+      })`)) as { charts: number; plotted: number; images: number[] };
+      await tab.screenshot({ path: path.join(ARTIFACTS, '00-welcome.png'), fullPage: true });
+      assert.strictEqual(drawn.charts, 3);
+      assert.strictEqual(drawn.plotted, 3, `every chart has drawn data: ${JSON.stringify(drawn)}`);
+      assert.ok(drawn.images.length >= 2 && drawn.images.every((w) => w > 100), `images drawn: ${drawn.images}`);
+      assert.deepStrictEqual(errors.filter((e) => !/require|define|MathJax/i.test(e)), []);
+    });
+  });
+});
+
+describe('the GAN lab in a browser', function () {
+  this.timeout(5 * 60 * 1000);
+
+  it("05-gan's HTML export draws the 1-D animation with its slider and play button", async function () {
+    const executed = path.join(ARTIFACTS, '05-gan.ipynb');
+    if (!fs.existsSync(executed)) await runOrFail(path.join(NOTEBOOKS, '05-gan.ipynb'));
+    await withHtmlExport(this, executed, async (tab, errors) => {
+      await tab.waitForFunction("[...document.querySelectorAll('.genlab-chart')].some((c) => c.querySelector('.slider-container'))", null, { timeout: 30000 });
+      const animation = (await tab.evaluate(`(() => {
+        const chart = [...document.querySelectorAll('.genlab-chart')].find((c) => c.querySelector('.slider-container'));
+        return { lines: chart.querySelectorAll('.scatterlayer path.js-line').length, buttons: [...chart.querySelectorAll('.updatemenu-button')].map((b) => b.textContent.trim()), frames: (chart._transitionData && chart._transitionData._frames || []).length };
+      })()`)) as { lines: number; buttons: string[]; frames: number };
+      const charts = (await tab.$$('.genlab-chart .main-svg')).length;
+      assert.ok(charts >= 5, `charts drawn: ${charts}`);
+      assert.strictEqual(animation.lines, 3, 'p_data, p_G and D(x)');
+      assert.deepStrictEqual(animation.buttons, ['▶ play', '❚❚ pause']);
+      assert.ok(animation.frames >= 2, `animation frames: ${animation.frames}`);
+      await tab.screenshot({ path: path.join(ARTIFACTS, '05-gan.png'), fullPage: true });
+      assert.deepStrictEqual(errors.filter((e) => !/require|define|MathJax/i.test(e)), []);
+    });
+  });
+});
+
+describe('the notebook runner', function () {
+  this.timeout(5 * 60 * 1000);
+
+  it('names the failing cell, its source and the error; a GenlabError shows as its sentence', async () => {
+    const file = scratchNotebook('failing.ipynb', [
+      "import { loadFashionMnist } from 'genlab';\nconsole.log('first cell ran');",
+      "const data = loadFashionMnist({ dir: '/nonexistent/fashion' });",
+      "console.log('never runs');",
+    ]);
+    const result = await runNotebook(file, { output: path.join(ARTIFACTS, 'scratch', 'failing.out.ipynb') });
+    assert.strictEqual(result.ok, false);
+    assert.strictEqual(result.cell, 1);
+    assert.match(result.source!, /loadFashionMnist\(\{ dir: '\/nonexistent\/fashion' \}\)/);
+    assert.strictEqual(result.ename, 'GenlabError');
+    assert.match(result.evalue!, /The Fashion-MNIST folder '\/nonexistent\/fashion' does not exist/);
+    assert.ok(!/\n\s+at /.test(result.traceback!), `no stack trace, got:\n${result.traceback}`);
+    const message = describeFailure(file, result);
+    assert.match(message, /failing\.ipynb failed in cell 1: GenlabError: The Fashion-MNIST folder/);
+    assert.match(message, /--- cell source ---\nconst data = loadFashionMnist/);
+  });
+
+  it('after init() (wasm), the kernel survives a stray promise rejection and a burst of output', async () => {
+    const file = scratchNotebook('survives.ipynb', [
+      "import { init } from 'genlab';\nawait init();",
+      "Promise.reject(new Error('stray rejection'));\nfor (let i = 0; i < 3000; i++) console.log('line ' + i);",
+      "console.log('still alive');",
+    ]);
+    const result = await runNotebook(file, { output: path.join(ARTIFACTS, 'scratch', 'survives.out.ipynb') });
+    assert.ok(result.ok, describeFailure(file, result));
+    assert.match(joined(outputsOf(result.output).pop()?.text), /still alive/);
+  });
+
+  it('reports a TypeScript compile error in a cell', async () => {
+    const file = scratchNotebook('typeerror.ipynb', ['const n: number = "not a number";']);
+    const result = await runNotebook(file, { output: path.join(ARTIFACTS, 'scratch', 'typeerror.out.ipynb') });
+    assert.strictEqual(result.ok, false);
+    assert.strictEqual(result.cell, 0);
+    assert.match(`${result.evalue}\n${result.traceback}`, /Type 'string' is not assignable to type 'number'/);
+  });
+});
+
+describe('lab checks name the mistake', function () {
+  this.timeout(5 * 60 * 1000);
+
+  /** Copies a lab with one solution line replaced, runs it, and returns the outcome. */
+  async function runWithMistake(lab: string, name: string, replace: [string, string]): Promise<RunResult> {
+    const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, lab), 'utf8')) as Notebook;
+    let replaced = 0;
+    for (const cell of nb.cells) {
+      const source = joined(cell.source);
+      if (source.includes(replace[0])) {
+        cell.source = source.replace(replace[0], replace[1]);
+        replaced++;
+      }
+    }
+    assert.strictEqual(replaced, 1, `the solution line '${replace[0]}' should appear once in ${lab}`);
+    const dir = path.join(ARTIFACTS, 'scratch');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, JSON.stringify(nb));
+    return runNotebook(file, { output: path.join(dir, name.replace('.ipynb', '.out.ipynb')) });
+  }
+
+  it('01: argMax where argMin belongs in assignClusters is caught by the k-means check, in words', async () => {
+    const r = await runWithMistake('01-supervised-vs-unsupervised.ipynb', 'kmeans-argmax-mistake.ipynb', ['return distances.argMin(1);', 'return distances.argMax(1);']);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^assignClusters \(1-D\): you chose the farthest centroid: use argMin, not argMax/);
+  });
+
+  it("02: padding 'valid' in the conv encoder is caught by the shape check, in words", async () => {
+    const r = await runWithMistake('02-autoencoders.ipynb', 'encoder-padding-mistake.ipynb', ["strides, padding: 'same', activation: 'relu'", "strides, padding: 'valid', activation: 'relu'"]);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^conv output shapes .*: the images shrink at every layer: use padding: 'same'/);
+  });
+
+  it('05-gan: real and fake swapped in discriminatorLoss is caught by the check, in words', async () => {
+    const r = await runWithMistake('05-gan.ipynb', 'gan-swapped-mistake.ipynb', ['tf.softplus(realLogits.neg()).mean().add(tf.softplus(fakeLogits).mean())', 'tf.softplus(realLogits).mean().add(tf.softplus(fakeLogits.neg()).mean())']);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^discriminatorLoss: real and fake are swapped: real images should get D = 1, generated ones D = 0/);
+  });
+
+  it('03-vae: σ where σ² belongs in klNormal is caught by the KL check, in words', async () => {
+    const r = await runWithMistake('03-vae.ipynb', 'vae-sigma-mistake.ipynb', ['.sub(logvar.exp()).sum(-1)', '.sub(logvar.mul(0.5).exp()).sum(-1)']);
+    assert.strictEqual(r.ok, false);
+    assert.match(r.source!, /expectClose\('klNormal', got, expected/);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^klNormal: you used σ = exp\(½ log σ²\) where σ² = exp\(log σ²\) belongs \(got \[/);
+  });
+
+  it('04-pixelcnn: a mask A that keeps the centre tap is caught by the mask check, in words', async () => {
+    const r = await runWithMistake('04-pixelcnn.ipynb', 'pixelcnn-centre-mistake.ipynb', ["(col === c && type === 'B')", '(col === c)']);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^mask A, k = 3: the centre tap is included: mask A \(the first layer\) must hide the pixel itself/);
+  });
+});
