@@ -13,10 +13,30 @@
 import * as tf from '@tensorflow/tfjs';
 import { Batch, binarizeStochastic } from '../data/batches';
 import { GenlabError } from '../errors';
-import { bernoulliLogLikelihood, ElboTerms, gaussianLogDensity, iwaeBound, negativeElbo, reparameterize, standardNormalLogDensity } from '../losses';
+import {
+  bernoulliLogLikelihood,
+  ElboTerms,
+  gaussianLogDensity,
+  iwaeBound,
+  negativeElbo,
+  reparameterize,
+  standardNormalLogDensity,
+} from '../losses';
 import { rngFor } from '../random';
 import { cosineSchedule, History, setLearningRate, StepResult } from '../train';
-import { checkImageBatch, IMAGE_PIXELS, IMAGE_SHAPE, imageBatchShape, imagesOf, initializers, positiveInteger, splitSeed, sumOverBatches, TrainOptions, trainWithAdam } from './kit';
+import {
+  checkImageBatch,
+  IMAGE_PIXELS,
+  IMAGE_SHAPE,
+  imageBatchShape,
+  imagesOf,
+  initializers,
+  positiveInteger,
+  splitSeed,
+  sumOverBatches,
+  TrainOptions,
+  trainWithAdam,
+} from './kit';
 
 export type VaeArchitecture = 'mlp' | 'conv';
 
@@ -41,6 +61,9 @@ export interface Vae {
   architecture: VaeArchitecture;
 }
 
+// Every VAE layer starts Glorot-uniform, its ReLU layers included (no He scaling): lab 3's recipe was
+// tuned on these networks, and `initializers(rng)` keeps their weights what they were.
+
 /** The encoder network q_φ(z|x): outputs μ and log σ² side by side. */
 export function createEncoder(config: VaeConfig = {}): tf.LayersModel {
   const { latentDim, architecture, hiddenUnits, filters, rng } = resolve(config);
@@ -48,14 +71,20 @@ export function createEncoder(config: VaeConfig = {}): tf.LayersModel {
   let h: tf.SymbolicTensor;
   if (architecture === 'mlp') {
     h = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
-    for (const units of hiddenUnits) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    for (const units of hiddenUnits)
+      h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
   } else {
     h = input;
-    for (const f of filters) h = tf.layers.conv2d({ filters: f, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    for (const f of filters)
+      h = tf.layers
+        .conv2d({ filters: f, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...initializers(rng) })
+        .apply(h) as tf.SymbolicTensor;
     h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
     h = tf.layers.dense({ units: 128, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
   }
-  const out = tf.layers.dense({ units: 2 * latentDim, ...initializers(rng), name: 'mu_logvar' }).apply(h) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: 2 * latentDim, ...initializers(rng), name: 'mu_logvar' })
+    .apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: `${architecture}_encoder` });
 }
 
@@ -65,7 +94,8 @@ export function createDecoder(config: VaeConfig = {}): tf.LayersModel {
   const input = tf.input({ shape: [latentDim] });
   let h: tf.SymbolicTensor = input;
   if (architecture === 'mlp') {
-    for (const units of [...hiddenUnits].reverse()) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    for (const units of [...hiddenUnits].reverse())
+      h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.dense({ units: IMAGE_PIXELS, ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.reshape({ targetShape: [...IMAGE_SHAPE] }).apply(h) as tf.SymbolicTensor;
   } else {
@@ -74,9 +104,20 @@ export function createDecoder(config: VaeConfig = {}): tf.LayersModel {
     h = tf.layers.dense({ units: 7 * 7 * f2, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.reshape({ targetShape: [7, 7, f2] }).apply(h) as tf.SymbolicTensor;
     for (const f of [f2, f1]) {
-      h = tf.layers.conv2dTranspose({ filters: f, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers
+        .conv2dTranspose({
+          filters: f,
+          kernelSize: 3,
+          strides: 2,
+          padding: 'same',
+          activation: 'relu',
+          ...initializers(rng),
+        })
+        .apply(h) as tf.SymbolicTensor;
     }
-    h = tf.layers.conv2d({ filters: 1, kernelSize: 3, padding: 'same', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers
+      .conv2d({ filters: 1, kernelSize: 3, padding: 'same', ...initializers(rng) })
+      .apply(h) as tf.SymbolicTensor;
   }
   return tf.model({ inputs: input, outputs: h, name: `${architecture}_decoder` });
 }
@@ -85,8 +126,15 @@ function resolve(config: VaeConfig) {
   const latentDim = config.latentDim ?? 16;
   const architecture = config.architecture ?? 'mlp';
   positiveInteger(latentDim, 'latentDim');
-  if (architecture !== 'mlp' && architecture !== 'conv') throw new GenlabError(`architecture must be 'mlp' or 'conv', got '${architecture}'.`);
-  return { latentDim, architecture, hiddenUnits: config.hiddenUnits ?? [512, 256], filters: config.filters ?? ([32, 64] as [number, number]), rng: rngFor(config.seed) };
+  if (architecture !== 'mlp' && architecture !== 'conv')
+    throw new GenlabError(`architecture must be 'mlp' or 'conv', got '${architecture}'.`);
+  return {
+    latentDim,
+    architecture,
+    hiddenUnits: config.hiddenUnits ?? [512, 256],
+    filters: config.filters ?? ([32, 64] as [number, number]),
+    rng: rngFor(config.seed),
+  };
 }
 
 /** A VAE: encoder and decoder built from the same config (and one seeded generator). */
@@ -108,7 +156,8 @@ export function encode(vae: Vae, x: tf.Tensor): { mu: tf.Tensor2D; logvar: tf.Te
 
 /** p_θ(x|z): Bernoulli logits [N, 28, 28, 1]. */
 export function decode(vae: Vae, z: tf.Tensor): tf.Tensor4D {
-  if (z.rank !== 2 || z.shape[1] !== vae.latentDim) throw new GenlabError(`decode expects z shaped [N, ${vae.latentDim}], got [${z.shape}].`);
+  if (z.rank !== 2 || z.shape[1] !== vae.latentDim)
+    throw new GenlabError(`decode expects z shaped [N, ${vae.latentDim}], got [${z.shape}].`);
   return vae.decoder.apply(z) as tf.Tensor4D;
 }
 
@@ -132,7 +181,12 @@ export interface VaeStepOptions {
  * One gradient step on the mean −ELBO of a batch of binary images. Returns the batch means of the
  * loss and its two terms (nats), for `fit`.
  */
-export function trainStep(vae: Vae, optimizer: tf.Optimizer, batch: Batch | tf.Tensor, options: VaeStepOptions): { loss: tf.Scalar; reconstruction: tf.Scalar; kl: tf.Scalar } {
+export function trainStep(
+  vae: Vae,
+  optimizer: tf.Optimizer,
+  batch: Batch | tf.Tensor,
+  options: VaeStepOptions,
+): { loss: tf.Scalar; reconstruction: tf.Scalar; kl: tf.Scalar } {
   const x = imagesOf(batch);
   const eps = tf.randomNormal([x.shape[0], vae.latentDim], 0, 1, 'float32', options.seed);
   let reconstruction!: tf.Scalar;
@@ -167,7 +221,11 @@ export interface TrainVaeOptions extends TrainOptions {
 }
 
 /** The KL weight at step i of `steps`: the warm-up's ramp, then `beta`. */
-export function klWeight(step: number, steps: number, options: Pick<TrainVaeOptions, 'klWarmup' | 'beta'> = {}): number {
+export function klWeight(
+  step: number,
+  steps: number,
+  options: Pick<TrainVaeOptions, 'klWarmup' | 'beta'> = {},
+): number {
   const beta = options.beta ?? 1;
   if (!options.klWarmup) return beta;
   const warmupSteps = Math.min(options.klWarmup.maxSteps, Math.floor(steps * (options.klWarmup.maxFraction ?? 1)));
@@ -181,21 +239,31 @@ export function klWeight(step: number, steps: number, options: Pick<TrainVaeOpti
 export async function trainVae(vae: Vae, images: tf.Tensor, options: TrainVaeOptions): Promise<History> {
   checkImageBatch(images, 'trainVae');
   const learningRate = options.learningRate ?? 1e-3;
-  const schedule = options.finalLearningRate === undefined ? undefined : cosineSchedule(learningRate, options.finalLearningRate, Math.max(1, options.steps));
+  const schedule =
+    options.finalLearningRate === undefined
+      ? undefined
+      : cosineSchedule(learningRate, options.finalLearningRate, Math.max(1, options.steps));
   const step = options.trainStep ?? trainStep;
   const noiseSeed = options.seeds?.noise ?? 1_000_000;
   const binarizationSeed = options.seeds?.binarization ?? 1;
   const label = `${vae.architecture} VAE (z: ${vae.latentDim})`;
-  return trainWithAdam(images, { ...options, learningRate }, { batchSize: 128, learningRate, label }, (optimizer, batch, i) => {
-    if (schedule) setLearningRate(optimizer, schedule(i));
-    const x = options.dynamicBinarization ? binarizeStochastic(batch.x, binarizationSeed + i) : batch.x;
-    return step(vae, optimizer, x, { seed: noiseSeed + i, beta: klWeight(i, options.steps, options) });
-  });
+  return trainWithAdam(
+    images,
+    { ...options, learningRate },
+    { batchSize: 128, learningRate, label },
+    (optimizer, batch, i) => {
+      if (schedule) setLearningRate(optimizer, schedule(i));
+      const x = options.dynamicBinarization ? binarizeStochastic(batch.x, binarizationSeed + i) : batch.x;
+      return step(vae, optimizer, x, { seed: noiseSeed + i, beta: klWeight(i, options.steps, options) });
+    },
+  );
 }
 
 /** n images sampled from the prior: z ~ N(0, I), shown as Bernoulli means σ(logits). */
 export function sample(vae: Vae, n: number, seed: number): tf.Tensor4D {
-  return tf.tidy(() => tf.sigmoid(decode(vae, tf.randomNormal([n, vae.latentDim], 0, 1, 'float32', seed))) as tf.Tensor4D);
+  return tf.tidy(
+    () => tf.sigmoid(decode(vae, tf.randomNormal([n, vae.latentDim], 0, 1, 'float32', seed))) as tf.Tensor4D,
+  );
 }
 
 /** Reconstructions: decode the posterior mean, σ(decoder(μ(x))). */
@@ -218,7 +286,10 @@ export function interpolate(vae: Vae, xa: tf.Tensor, xb: tf.Tensor, steps = 10):
  * and z2 ∈ [range, −range] (top to bottom) — the lecture's "vary z1, vary z2" figure.
  */
 export function latentGrid(vae: Vae, n = 15, range = 2.5): tf.Tensor4D {
-  if (vae.latentDim !== 2) throw new GenlabError(`latentGrid draws a 2-D latent space, but this VAE has latentDim ${vae.latentDim}: create one with createVae({ latentDim: 2 }).`);
+  if (vae.latentDim !== 2)
+    throw new GenlabError(
+      `latentGrid draws a 2-D latent space, but this VAE has latentDim ${vae.latentDim}: create one with createVae({ latentDim: 2 }).`,
+    );
   return tf.tidy(() => {
     const values = tf.linspace(-range, range, n).dataSync();
     const z: number[] = [];
@@ -255,9 +326,19 @@ export function logImportanceWeights(vae: Vae, x: tf.Tensor, k: number, seed: nu
     const { mu, logvar } = encode(vae, x);
     const n = x.shape[0];
     const eps = tf.randomNormal([k, n, vae.latentDim], 0, 1, 'float32', seed);
-    const z = mu.expandDims(0).add(logvar.mul(0.5).exp().expandDims(0).mul(eps)).reshape([k * n, vae.latentDim]);
-    const tile = (t: tf.Tensor) => t.expandDims(0).tile([k, 1, 1]).reshape([k * n, vae.latentDim]);
-    const xs = x.expandDims(0).tile([k, 1, 1, 1, 1]).reshape(imageBatchShape(k * n));
+    const z = mu
+      .expandDims(0)
+      .add(logvar.mul(0.5).exp().expandDims(0).mul(eps))
+      .reshape([k * n, vae.latentDim]);
+    const tile = (t: tf.Tensor) =>
+      t
+        .expandDims(0)
+        .tile([k, 1, 1])
+        .reshape([k * n, vae.latentDim]);
+    const xs = x
+      .expandDims(0)
+      .tile([k, 1, 1, 1, 1])
+      .reshape(imageBatchShape(k * n));
     const logPxGivenZ = bernoulliLogLikelihood(xs, decode(vae, z));
     const logW = logPxGivenZ.add(standardNormalLogDensity(z)).sub(gaussianLogDensity(z, tile(mu), tile(logvar)));
     return logW.reshape([k, n]) as tf.Tensor2D;
@@ -269,7 +350,12 @@ export function logImportanceWeights(vae: Vae, x: tf.Tensor, k: number, seed: nu
  * on log p(x) than the ELBO (L_1), approaching it as K grows. Reported as −L_K, an
  * upper bound on the negative log-likelihood.
  */
-export function iwaeNegativeLogLikelihood(vae: Vae, x: tf.Tensor, k: number, options: { batchSize?: number; seed?: number } = {}): number {
+export function iwaeNegativeLogLikelihood(
+  vae: Vae,
+  x: tf.Tensor,
+  k: number,
+  options: { batchSize?: number; seed?: number } = {},
+): number {
   checkImageBatch(x, 'iwaeNegativeLogLikelihood');
   // Keep K·batch images per pass to a bounded memory footprint.
   const batchSize = options.batchSize ?? Math.max(1, Math.floor(5000 / k));

@@ -62,7 +62,12 @@ export function writeOutputFile(stem: string, extension: string, data: string | 
  * In a kernel, `show` displays the output; outside one, it is written to a file under the output folder,
  * whose path is printed and returned.
  */
-function showOrWrite(show: (tslab: TslabModule) => void, stem: string, extension: string, data: string | Uint8Array): string | undefined {
+function showOrWrite(
+  show: (tslab: TslabModule) => void,
+  stem: string,
+  extension: string,
+  data: string | Uint8Array,
+): string | undefined {
   const tslab = kernelTslab();
   if (tslab) {
     show(tslab);
@@ -75,7 +80,12 @@ function showOrWrite(show: (tslab: TslabModule) => void, stem: string, extension
 
 /** Shows HTML in the notebook, or writes it to a file outside a kernel; returns the file path then. */
 export function showHtml(html: string, stem = 'output'): string | undefined {
-  return showOrWrite((tslab) => tslab.display.html(html), stem, 'html', `<!doctype html>\n<meta charset="utf-8">\n${html}\n`);
+  return showOrWrite(
+    (tslab) => tslab.display.html(html),
+    stem,
+    'html',
+    `<!doctype html>\n<meta charset="utf-8">\n${html}\n`,
+  );
 }
 
 /** Shows a PNG in the notebook, or writes it to a file outside a kernel. */

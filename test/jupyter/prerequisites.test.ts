@@ -21,7 +21,12 @@ function sourceFiles(ending: string): string[] {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith(ending) && !entry.name.endsWith('.d.ts') && full !== path.join(ROOT, 'test', 'prerequisites.test.ts')) found.push(full);
+      else if (
+        entry.name.endsWith(ending) &&
+        !entry.name.endsWith('.d.ts') &&
+        full !== path.join(ROOT, 'test', 'jupyter', 'prerequisites.test.ts')
+      )
+        found.push(full);
     }
   };
   for (const dir of SCANNED) walk(path.join(ROOT, dir));
@@ -35,7 +40,8 @@ function programsStarted(): Map<string, string> {
   const found = new Map<string, string>();
   for (const file of sourceFiles('.ts')) {
     const text = fs.readFileSync(file, 'utf8');
-    for (const m of [...text.matchAll(calls), ...text.matchAll(paths)]) if (!found.has(m[1])) found.set(m[1], path.relative(ROOT, file));
+    for (const m of [...text.matchAll(calls), ...text.matchAll(paths)])
+      if (!found.has(m[1])) found.set(m[1], path.relative(ROOT, file));
   }
   return found;
 }
@@ -44,23 +50,39 @@ describe('prerequisites', () => {
   it('every program the code and the tests start is listed, with the package setup installs', () => {
     const programs = programsStarted();
     // The scan finds the calls it must (a scan that finds nothing would pass anything).
-    for (const known of ['bwrap', 'unshare', 'prlimit', 'chromium', 'apt-get', 'dpkg-query', 'bash', 'cat']) assert.ok(programs.has(known), `the scan no longer sees ${known}`);
+    for (const known of ['bwrap', 'unshare', 'prlimit', 'chromium', 'apt-get', 'dpkg-query', 'bash', 'cat'])
+      assert.ok(programs.has(known), `the scan no longer sees ${known}`);
     const listed = new Set<string>(PREREQUISITES.filter((p) => p.kind === 'program').map((p) => p.name));
-    const missing = [...programs].filter(([name]) => !listed.has(name)).map(([name, file]) => `${name} (started in ${file})`);
-    assert.deepStrictEqual(missing, [], 'add these to jupyter/prerequisites.ts with the Debian package that provides them');
+    const missing = [...programs]
+      .filter(([name]) => !listed.has(name))
+      .map(([name, file]) => `${name} (started in ${file})`);
+    assert.deepStrictEqual(
+      missing,
+      [],
+      'add these to jupyter/prerequisites.ts with the Debian package that provides them',
+    );
   });
 
   it("every Python module the scripts import is in Python's standard library or listed", function () {
     const python = jupyterPython();
     if (!python) this.skip();
-    const stdlib = new Set(JSON.parse(execFileSync(python!, ['-c', 'import sys, json; print(json.dumps(sorted(sys.stdlib_module_names)))'], { encoding: 'utf8' })) as string[]);
+    const stdlib = new Set(
+      JSON.parse(
+        execFileSync(python!, ['-c', 'import sys, json; print(json.dumps(sorted(sys.stdlib_module_names)))'], {
+          encoding: 'utf8',
+        }),
+      ) as string[],
+    );
     const listed = new Set<string>(PREREQUISITES.filter((p) => p.kind === 'python-module').map((p) => p.name));
     const imported = new Map<string, string>();
     for (const file of sourceFiles('.py')) {
-      for (const m of fs.readFileSync(file, 'utf8').matchAll(/^\s*(?:import|from)\s+([A-Za-z_]\w*)/gm)) imported.set(m[1], path.relative(ROOT, file));
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(/^\s*(?:import|from)\s+([A-Za-z_]\w*)/gm))
+        imported.set(m[1], path.relative(ROOT, file));
     }
     assert.ok(imported.has('nbclient') && imported.has('json'), `the scan found ${[...imported.keys()]}`);
-    const missing = [...imported].filter(([m]) => !stdlib.has(m) && !listed.has(m)).map(([m, file]) => `${m} (imported in ${file})`);
+    const missing = [...imported]
+      .filter(([m]) => !stdlib.has(m) && !listed.has(m))
+      .map(([m, file]) => `${m} (imported in ${file})`);
     assert.deepStrictEqual(missing, []);
   });
 
@@ -69,8 +91,14 @@ describe('prerequisites', () => {
     for (const p of PREREQUISITES) assert.ok(forTests.includes(p.debian), `${p.name}: ${p.debian}`);
     // The ones this issue was about: the browser and the sandbox.
     assert.ok(forTests.includes('chromium') && forTests.includes('bubblewrap'));
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    assert.match(pkg.scripts.test, /npm run setup -- --for-tests && /, 'npm test must install the test prerequisites first');
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    assert.match(
+      pkg.scripts.test,
+      /npm run setup -- --for-tests && /,
+      'npm test must install the test prerequisites first',
+    );
   });
 
   it('on a machine set up for the tests, every listed program, module and folder is there', function () {
