@@ -34,7 +34,12 @@ export function runBench(main: () => Promise<void>): void {
 }
 
 /** Runs `run` `warmup` times, then times it until `seconds` have passed and at least `minRuns` runs (ms each). */
-export async function timeRuns(run: () => Promise<void>, seconds: number, warmup: number, minRuns: number): Promise<number[]> {
+export async function timeRuns(
+  run: () => Promise<void>,
+  seconds: number,
+  warmup: number,
+  minRuns: number,
+): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await run();
   const times: number[] = [];
   const start = process.hrtime.bigint();

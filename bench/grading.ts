@@ -24,14 +24,30 @@ async function main(): Promise<void> {
   const source = readNotebook(lab);
   fs.mkdirSync(path.join(dir, 'in'), { recursive: true });
   // Half complete solutions, half untouched releases: both paths of the grader.
-  for (let i = 0; i < count; i++) writeNotebook(path.join(dir, 'in', `student-${i}.ipynb`), i % 2 === 0 ? source : releaseNotebook(source, path.basename(lab)));
+  for (let i = 0; i < count; i++)
+    writeNotebook(
+      path.join(dir, 'in', `student-${i}.ipynb`),
+      i % 2 === 0 ? source : releaseNotebook(source, path.basename(lab)),
+    );
   const runs: Record<string, unknown>[] = [];
   for (const jobs of [1, 2]) {
-    const { results, seconds } = await batch(path.join(dir, 'in'), { source: lab, out: path.join(dir, `out-${jobs}`), jobs });
+    const { results, seconds } = await batch(path.join(dir, 'in'), {
+      source: lab,
+      out: path.join(dir, `out-${jobs}`),
+      jobs,
+    });
     const perSubmission = [...results.values()].map((r) => r.execution_time);
     const mean = perSubmission.reduce((a, b) => a + b, 0) / perSubmission.length;
-    runs.push({ jobs, submissions: results.size, wallSeconds: seconds, meanSecondsPerSubmission: mean, submissionsPerMinute: (60 * results.size) / seconds });
-    console.log(`jobs ${jobs}: ${results.size} submissions in ${seconds.toFixed(1)} s — ${mean.toFixed(1)} s each on average, ${((60 * results.size) / seconds).toFixed(1)} per minute`);
+    runs.push({
+      jobs,
+      submissions: results.size,
+      wallSeconds: seconds,
+      meanSecondsPerSubmission: mean,
+      submissionsPerMinute: (60 * results.size) / seconds,
+    });
+    console.log(
+      `jobs ${jobs}: ${results.size} submissions in ${seconds.toFixed(1)} s — ${mean.toFixed(1)} s each on average, ${((60 * results.size) / seconds).toFixed(1)} per minute`,
+    );
   }
   const speedup = (runs[0].wallSeconds as number) / (runs[1].wallSeconds as number);
   const { kind: sandbox } = await chooseSandbox();

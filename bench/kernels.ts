@@ -53,19 +53,58 @@ async function main(): Promise<void> {
   const edge = r([64, 30, 30, 1]);
   const wide = r([64, 16, 16, 64]);
   const images = tf.randomUniform([60000, 28, 28, 1], 0, 1, 'float32', 3); // MNIST's training set, in size
-  const batchIndices = tf.tensor1d(Array.from({ length: 128 }, (_, i) => (i * 7919) % 60000), 'int32');
+  const batchIndices = tf.tensor1d(
+    Array.from({ length: 128 }, (_, i) => (i * 7919) % 60000),
+    'int32',
+  );
   const cases: { name: string; kernel: string; run: () => tf.Tensor }[] = [
-    { name: 'dense weight gradient xᵀ·dy, [784×128]·[128×512]', kernel: 'BatchMatMul', run: () => tf.matMul(x128, dy512, true, false) },
-    { name: 'dense input gradient dy·Wᵀ, [128×512]·[784×512]ᵀ', kernel: 'BatchMatMul', run: () => tf.matMul(dy512, w, false, true) },
-    { name: 'conv input gradient, 3×3×64, batch 64, 28×28, stride 1', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(img, k64, [64, 28, 28, 64], 1, 'same') },
-    { name: 'transposed conv 14×14×64 → 28×28×32, stride 2', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(half, k32, [64, 28, 28, 32], 2, 'same') },
-    { name: 'DCGAN up-conv 7×7×128 → 14×14×64, 4×4, stride 2', kernel: 'Conv2DBackpropInput', run: () => tf.conv2dTranspose(seven, k4, [64, 14, 14, 64], 2, 'same') },
-    { name: 'tile [1,1,1,128] to [64,7,7,128] (batch-norm gradient)', kernel: 'Tile', run: () => tf.tile(channels, [64, 7, 7, 1]) },
-    { name: 'crop [64,30,30,1] to [64,28,28,1] (up-conv edge)', kernel: 'Slice', run: () => tf.slice(edge, [0, 1, 1, 0], [64, 28, 28, 1]) },
-    { name: 'crop [64,16,16,64] to [64,14,14,64]', kernel: 'Slice', run: () => tf.slice(wide, [0, 1, 1, 0], [64, 14, 14, 64]) },
+    {
+      name: 'dense weight gradient xᵀ·dy, [784×128]·[128×512]',
+      kernel: 'BatchMatMul',
+      run: () => tf.matMul(x128, dy512, true, false),
+    },
+    {
+      name: 'dense input gradient dy·Wᵀ, [128×512]·[784×512]ᵀ',
+      kernel: 'BatchMatMul',
+      run: () => tf.matMul(dy512, w, false, true),
+    },
+    {
+      name: 'conv input gradient, 3×3×64, batch 64, 28×28, stride 1',
+      kernel: 'Conv2DBackpropInput',
+      run: () => tf.conv2dTranspose(img, k64, [64, 28, 28, 64], 1, 'same'),
+    },
+    {
+      name: 'transposed conv 14×14×64 → 28×28×32, stride 2',
+      kernel: 'Conv2DBackpropInput',
+      run: () => tf.conv2dTranspose(half, k32, [64, 28, 28, 32], 2, 'same'),
+    },
+    {
+      name: 'DCGAN up-conv 7×7×128 → 14×14×64, 4×4, stride 2',
+      kernel: 'Conv2DBackpropInput',
+      run: () => tf.conv2dTranspose(seven, k4, [64, 14, 14, 64], 2, 'same'),
+    },
+    {
+      name: 'tile [1,1,1,128] to [64,7,7,128] (batch-norm gradient)',
+      kernel: 'Tile',
+      run: () => tf.tile(channels, [64, 7, 7, 1]),
+    },
+    {
+      name: 'crop [64,30,30,1] to [64,28,28,1] (up-conv edge)',
+      kernel: 'Slice',
+      run: () => tf.slice(edge, [0, 1, 1, 0], [64, 28, 28, 1]),
+    },
+    {
+      name: 'crop [64,16,16,64] to [64,14,14,64]',
+      kernel: 'Slice',
+      run: () => tf.slice(wide, [0, 1, 1, 0], [64, 14, 14, 64]),
+    },
     { name: 'bias gradient: sum [64,28,28,64] over b, H, W', kernel: 'Sum', run: () => tf.sum(img, [0, 1, 2]) },
     { name: 'batch-norm mean of [64,7,7,128] over b, H, W', kernel: 'Mean', run: () => tf.mean(seven, [0, 1, 2]) },
-    { name: 'a mini-batch: 128 of 60,000 images (gather)', kernel: 'GatherV2', run: () => tf.gather(images, batchIndices) },
+    {
+      name: 'a mini-batch: 128 of 60,000 images (gather)',
+      kernel: 'GatherV2',
+      run: () => tf.gather(images, batchIndices),
+    },
   ];
   const rows: Record<string, unknown>[] = [];
   console.log('kernel case                                               genlab ms   stock ms   speed-up');
@@ -73,12 +112,22 @@ async function main(): Promise<void> {
     const ours = msPerCall(c.run);
     const stock = withStock(c.kernel, () => msPerCall(c.run, 3));
     rows.push({ case: c.name, kernel: c.kernel, genlabMs: ours, stockMs: stock, speedup: stock / ours });
-    console.log(`${c.name.padEnd(58)} ${ours.toFixed(1).padStart(8)} ${stock.toFixed(1).padStart(10)} ${(stock / ours).toFixed(1).padStart(9)}×`);
+    console.log(
+      `${c.name.padEnd(58)} ${ours.toFixed(1).padStart(8)} ${stock.toFixed(1).padStart(10)} ${(stock / ours).toFixed(1).padStart(9)}×`,
+    );
   }
   const forward = msPerCall(() => tf.conv2d(img, k64, 1, 'same'));
-  const filterGrad = msPerCall(() => tf.grad((k: tf.Tensor) => tf.conv2d(img, k as tf.Tensor4D, 1, 'same').sum())(k64)) - forward;
-  rows.push({ case: 'conv filter gradient 3×3×64, batch 64, 28×28 (no stock kernel)', kernel: 'Conv2DBackpropFilter', genlabMs: filterGrad, forwardConvMs: forward });
-  console.log(`conv filter gradient (no stock kernel): ${filterGrad.toFixed(1)} ms, a forward conv of the same size ${forward.toFixed(1)} ms`);
+  const filterGrad =
+    msPerCall(() => tf.grad((k: tf.Tensor) => tf.conv2d(img, k as tf.Tensor4D, 1, 'same').sum())(k64)) - forward;
+  rows.push({
+    case: 'conv filter gradient 3×3×64, batch 64, 28×28 (no stock kernel)',
+    kernel: 'Conv2DBackpropFilter',
+    genlabMs: filterGrad,
+    forwardConvMs: forward,
+  });
+  console.log(
+    `conv filter gradient (no stock kernel): ${filterGrad.toFixed(1)} ms, a forward conv of the same size ${forward.toFixed(1)} ms`,
+  );
   writeResult('kernels', rows);
 }
 

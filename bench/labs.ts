@@ -24,10 +24,20 @@ interface Target {
 }
 
 const TARGETS: Record<string, Target[]> = {
-  '01-supervised-vs-unsupervised.ipynb': [{ says: 'CNN test accuracy ≥ 98%', holds: (f) => f('CNN test accuracy') >= 98 }],
+  '01-supervised-vs-unsupervised.ipynb': [
+    { says: 'CNN test accuracy ≥ 98%', holds: (f) => f('CNN test accuracy') >= 98 },
+  ],
   '02-autoencoders.ipynb': [
-    { says: 'the pretrained encoder beats training from scratch with 100 labels', holds: (f) => f('100 labels, pretrained encoder: test accuracy') > f('100 labels, from scratch: test accuracy') },
-    { says: 'a larger bottleneck reconstructs better (d = 2 > 8 > 32 in test MSE)', holds: (f) => f('conv autoencoder (d = 2) test MSE') > f('conv autoencoder (d = 8) test MSE') && f('conv autoencoder (d = 8) test MSE') > f('conv autoencoder (d = 32) test MSE') },
+    {
+      says: 'the pretrained encoder beats training from scratch with 100 labels',
+      holds: (f) => f('100 labels, pretrained encoder: test accuracy') > f('100 labels, from scratch: test accuracy'),
+    },
+    {
+      says: 'a larger bottleneck reconstructs better (d = 2 > 8 > 32 in test MSE)',
+      holds: (f) =>
+        f('conv autoencoder (d = 2) test MSE') > f('conv autoencoder (d = 8) test MSE') &&
+        f('conv autoencoder (d = 8) test MSE') > f('conv autoencoder (d = 32) test MSE'),
+    },
   ],
 };
 
@@ -41,17 +51,30 @@ interface NotebookCell {
 function cellSeconds(executed: string): { cell: string; seconds: number }[] {
   const nb = JSON.parse(fs.readFileSync(executed, 'utf8')) as { cells: NotebookCell[] };
   return nb.cells
-    .filter((c) => c.cell_type === 'code' && c.metadata.execution?.['iopub.status.busy'] && c.metadata.execution?.['iopub.status.idle'])
+    .filter(
+      (c) =>
+        c.cell_type === 'code' &&
+        c.metadata.execution?.['iopub.status.busy'] &&
+        c.metadata.execution?.['iopub.status.idle'],
+    )
     .map((c) => ({
       cell: c.metadata.nbgrader?.grade_id ?? c.id ?? '?',
-      seconds: (Date.parse(c.metadata.execution!['iopub.status.idle']) - Date.parse(c.metadata.execution!['iopub.status.busy'])) / 1000,
+      seconds:
+        (Date.parse(c.metadata.execution!['iopub.status.idle']) -
+          Date.parse(c.metadata.execution!['iopub.status.busy'])) /
+        1000,
     }));
 }
 
 async function main(): Promise<void> {
-  const wanted = flag('notebooks', '01,02').split(',').map((s) => s.trim());
+  const wanted = flag('notebooks', '01,02')
+    .split(',')
+    .map((s) => s.trim());
   const dir = path.join(projectRoot(), 'notebooks');
-  const notebooks = fs.readdirSync(dir).filter((f) => wanted.some((w) => f.startsWith(w)) && f.endsWith('.ipynb') && !f.includes('.executed.')).sort();
+  const notebooks = fs
+    .readdirSync(dir)
+    .filter((f) => wanted.some((w) => f.startsWith(w)) && f.endsWith('.ipynb') && !f.includes('.executed.'))
+    .sort();
   if (notebooks.length === 0) throw new Error(`No notebook in notebooks/ starts with ${wanted.join(' or ')}.`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-labs-'));
   const results = [];
@@ -60,12 +83,18 @@ async function main(): Promise<void> {
     const figuresFile = path.join(work, `${name}.figures.jsonl`);
     const output = path.join(projectRoot(), 'bench', 'results', name.replace('.ipynb', '.full.ipynb'));
     console.log(`${name}: running the full profile through the kernel …`);
-    const run = await runNotebook(path.join(dir, name), { profile: 'full', output, cellTimeoutS: MAX_SECONDS, env: { GENLAB_FIGURES: figuresFile } });
+    const run = await runNotebook(path.join(dir, name), {
+      profile: 'full',
+      output,
+      cellTimeoutS: MAX_SECONDS,
+      env: { GENLAB_FIGURES: figuresFile },
+    });
     if (!run.ok) throw new Error(describeFailure(name, run));
     const figures: Figure[] = readFigures(figuresFile);
     const figure = (n: string) => {
       const found = figures.find((f) => f.name === n);
-      if (!found) throw new Error(`${name} reported no figure '${n}'; it reported: ${figures.map((f) => f.name).join(', ')}.`);
+      if (!found)
+        throw new Error(`${name} reported no figure '${n}'; it reported: ${figures.map((f) => f.name).join(', ')}.`);
       return found.value;
     };
     const targets = [
@@ -75,13 +104,35 @@ async function main(): Promise<void> {
     allHeld &&= targets.every((t) => t.held);
     const cells = cellSeconds(output);
     console.log(`${name}: ${(run.seconds / 60).toFixed(1)} min`);
-    for (const f of figures) console.log(`  ${f.name}: ${Number.isInteger(f.value) ? f.value : f.value.toFixed(4)}${f.unit ? ` ${f.unit}` : ''}`);
-    console.log(`  slowest cells: ${[...cells].sort((a, b) => b.seconds - a.seconds).slice(0, 5).map((c) => `${c.cell} ${c.seconds.toFixed(0)} s`).join(', ')}`);
+    for (const f of figures)
+      console.log(
+        `  ${f.name}: ${Number.isInteger(f.value) ? f.value : f.value.toFixed(4)}${f.unit ? ` ${f.unit}` : ''}`,
+      );
+    console.log(
+      `  slowest cells: ${[...cells]
+        .sort((a, b) => b.seconds - a.seconds)
+        .slice(0, 5)
+        .map((c) => `${c.cell} ${c.seconds.toFixed(0)} s`)
+        .join(', ')}`,
+    );
     for (const t of targets) console.log(`  ${t.held ? 'met   ' : 'MISSED'} ${t.says}`);
-    results.push({ notebook: name, seconds: run.seconds, figures, targets, cells, executed: path.relative(projectRoot(), output) });
+    results.push({
+      notebook: name,
+      seconds: run.seconds,
+      figures,
+      targets,
+      cells,
+      executed: path.relative(projectRoot(), output),
+    });
   }
-  const file = writeResult('labs', { date: new Date().toISOString(), machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`, results });
-  console.log(`${allHeld ? 'every target met' : 'some targets missed'}; results in ${path.relative(projectRoot(), file)}`);
+  const file = writeResult('labs', {
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`,
+    results,
+  });
+  console.log(
+    `${allHeld ? 'every target met' : 'some targets missed'}; results in ${path.relative(projectRoot(), file)}`,
+  );
   fs.rmSync(work, { recursive: true, force: true });
 }
 

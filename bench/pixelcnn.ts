@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   const model = pixelcnn.createPixelCnn({ filters, layers, seed: 1 });
   const optimizer = tf.train.adam(1e-3);
   const stream = batches(train.images, undefined, { batchSize, seed: 1 });
-  console.log(`PixelCNN ${filters} channels, ${layers} mask-B layers, ${model.countParams()} parameters; batch ${batchSize}; ${minutes} min`);
+  console.log(
+    `PixelCNN ${filters} channels, ${layers} mask-B layers, ${model.countParams()} parameters; batch ${batchSize}; ${minutes} min`,
+  );
   const start = Date.now();
   let step = 0;
   while ((Date.now() - start) / 60000 < minutes) {
@@ -30,7 +32,8 @@ async function main(): Promise<void> {
       const x = binarizeStochastic(stream.next().value.x, step + 1);
       return optimizer.minimize(() => pixelcnn.logLikelihood(model, x).mean().neg() as tf.Scalar, true)!.dataSync()[0];
     });
-    if (step % 100 === 0) console.log(`step ${step} · ${((Date.now() - start) / 1000).toFixed(0)}s · train NLL ${nll.toFixed(2)}`);
+    if (step % 100 === 0)
+      console.log(`step ${step} · ${((Date.now() - start) / 1000).toFixed(0)}s · train NLL ${nll.toFixed(2)}`);
     step++;
   }
   const trainSeconds = (Date.now() - start) / 1000;

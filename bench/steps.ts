@@ -42,7 +42,12 @@ interface BackendResult {
 const CPU_NOTE = 'cpu: one run, no warm-up; a workload is stopped after --limit seconds (default 300)';
 
 /** The child process: times the workloads on one backend and writes them to `--out`. */
-async function measureBackend(backend: BackendChoice, models: WorkloadName[], seconds: number, out: string): Promise<void> {
+async function measureBackend(
+  backend: BackendChoice,
+  models: WorkloadName[],
+  seconds: number,
+  out: string,
+): Promise<void> {
   await init({ backend, quiet: true });
   const result: BackendResult = { backend, line: backendInfo()!.line, results: {}, skipped: {} };
   for (const name of models) {
@@ -53,17 +58,30 @@ async function measureBackend(backend: BackendChoice, models: WorkloadName[], se
     }
     const workload = createWorkload(name);
     const sampling = name === 'pixelcnn-sample';
-    const allMs = await timeRuns(() => workload.run(), slow || sampling ? 0 : seconds, slow || sampling ? 0 : 2, slow || sampling ? 1 : 3);
-    result.results[name] = { trainableParams: workload.trainableParams, runs: allMs.length, msPerRun: median(allMs), allMs };
+    const allMs = await timeRuns(
+      () => workload.run(),
+      slow || sampling ? 0 : seconds,
+      slow || sampling ? 0 : 2,
+      slow || sampling ? 1 : 3,
+    );
+    result.results[name] = {
+      trainableParams: workload.trainableParams,
+      runs: allMs.length,
+      msPerRun: median(allMs),
+      allMs,
+    };
     workload.dispose();
-    console.error(`  ${backend} ${name}: ${median(allMs).toFixed(0)} ms (${allMs.length} runs; ${tf.memory().numTensors} tensors live)`);
+    console.error(
+      `  ${backend} ${name}: ${median(allMs).toFixed(0)} ms (${allMs.length} runs; ${tf.memory().numTensors} tensors live)`,
+    );
   }
   fs.writeFileSync(out, JSON.stringify(result));
 }
 
 /** Backends this machine can run; the native ones only when their packages load. */
 function presentBackends(): BackendChoice[] {
-  const loads = (pkg: string) => spawnSync(process.execPath, ['-e', `require(${JSON.stringify(pkg)})`], { stdio: 'ignore' }).status === 0;
+  const loads = (pkg: string) =>
+    spawnSync(process.execPath, ['-e', `require(${JSON.stringify(pkg)})`], { stdio: 'ignore' }).status === 0;
   const present: BackendChoice[] = [];
   if (loads('@tensorflow/tfjs-node-gpu')) present.push('tensorflow-gpu');
   else if (loads('@tensorflow/tfjs-node')) present.push('tensorflow-cpu');
@@ -78,11 +96,17 @@ function findTorchPython(): { python: string; note?: string } | { python?: undef
   for (const py of candidates) if (hasTorch(py)) return { python: py };
   const isRoot = process.getuid?.() === 0;
   if (isRoot && fs.existsSync('/usr/bin/apt-get')) {
-    console.log('PyTorch is missing: installing Debian\'s python3-torch and libopenblas0-pthread (apt-get)…');
-    const apt = spawnSync('apt-get', ['install', '-y', '-q', 'python3-torch', 'libopenblas0-pthread'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    if (apt.status === 0 && hasTorch('/usr/bin/python3')) return { python: '/usr/bin/python3', note: 'installed python3-torch' };
+    console.log("PyTorch is missing: installing Debian's python3-torch and libopenblas0-pthread (apt-get)…");
+    const apt = spawnSync('apt-get', ['install', '-y', '-q', 'python3-torch', 'libopenblas0-pthread'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (apt.status === 0 && hasTorch('/usr/bin/python3'))
+      return { python: '/usr/bin/python3', note: 'installed python3-torch' };
   }
-  return { note: 'PyTorch not found: install it (Debian: apt-get install python3-torch libopenblas0-pthread) or set GENLAB_PYTHON to a Python that has it' };
+  return {
+    note: 'PyTorch not found: install it (Debian: apt-get install python3-torch libopenblas0-pthread) or set GENLAB_PYTHON to a Python that has it',
+  };
 }
 
 type TorchRun = { torch: string; threads: number; results: Record<string, Timing & { layout?: string }> };
@@ -106,19 +130,25 @@ function runTorch(python: string, models: WorkloadName[], seconds: number): Torc
   const names = [...models, ...(models.includes('pixelcnn-sample') ? ['pixelcnn-sample-full'] : [])];
   let best: TorchRun | undefined;
   for (const layout of TORCH_LAYOUTS) {
-    const stdout = execFileSync(python, [script, '--models', names.join(','), '--seconds', String(seconds), '--threads', String(os.cpus().length)], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 1 << 26,
-      env: { ...process.env, ...layout.env },
-    });
+    const stdout = execFileSync(
+      python,
+      [script, '--models', names.join(','), '--seconds', String(seconds), '--threads', String(os.cpus().length)],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 1 << 26,
+        env: { ...process.env, ...layout.env },
+      },
+    );
     const run = JSON.parse(stdout.trim().split('\n').pop()!) as TorchRun;
     for (const [name, timing] of Object.entries(run.results)) {
       timing.layout = layout.name;
       console.error(`  PyTorch ${name}, ${layout.name}: ${timing.msPerRun.toFixed(0)} ms (${timing.runs} runs)`);
     }
     if (!best) best = run;
-    else for (const [name, timing] of Object.entries(run.results)) if (timing.msPerRun < best.results[name].msPerRun) best.results[name] = timing;
+    else
+      for (const [name, timing] of Object.entries(run.results))
+        if (timing.msPerRun < best.results[name].msPerRun) best.results[name] = timing;
   }
   return best!;
 }
@@ -131,7 +161,11 @@ function runTorch(python: string, models: WorkloadName[], seconds: number): Torc
 function timeOn(into: BackendResult, name: WorkloadName, seconds: number, limitS: number): void {
   const backend = into.backend;
   const out = path.join(os.tmpdir(), `genlab-bench-${process.pid}-${backend}-${name}.json`);
-  const child = spawnSync(process.execPath, [__filename, '--worker', backend, '--models', name, '--seconds', String(seconds), '--out', out], { stdio: ['ignore', 'inherit', 'inherit'], timeout: limitS * 1000, killSignal: 'SIGKILL' });
+  const child = spawnSync(
+    process.execPath,
+    [__filename, '--worker', backend, '--models', name, '--seconds', String(seconds), '--out', out],
+    { stdio: ['ignore', 'inherit', 'inherit'], timeout: limitS * 1000, killSignal: 'SIGKILL' },
+  );
   if (child.error && (child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
     into.skipped[name] = `stopped: one run took over ${limitS} s (--limit)`;
     console.error(`  ${backend} ${name}: over ${limitS} s, stopped`);
@@ -148,18 +182,23 @@ function timeOn(into: BackendResult, name: WorkloadName, seconds: number, limitS
   Object.assign(into.skipped, result.skipped);
 }
 
-const fmt = (ms: number | undefined) => (ms === undefined ? '—' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`);
+const fmt = (ms: number | undefined) =>
+  ms === undefined ? '—' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`;
 
 async function main(): Promise<void> {
   const models = flag('models', WORKLOAD_NAMES.join(',')).split(',') as WorkloadName[];
-  for (const m of models) if (!WORKLOAD_NAMES.includes(m)) throw new Error(`--models: unknown workload '${m}'; choose from ${WORKLOAD_NAMES.join(', ')}.`);
+  for (const m of models)
+    if (!WORKLOAD_NAMES.includes(m))
+      throw new Error(`--models: unknown workload '${m}'; choose from ${WORKLOAD_NAMES.join(', ')}.`);
   const seconds = numberFlag('seconds', 10);
   const worker = flag('worker', '');
   if (worker) return measureBackend(worker as BackendChoice, models, seconds, flag('out', ''));
 
   const requested = flag('backends', '');
   const backends = requested ? (requested.split(',') as BackendChoice[]) : presentBackends();
-  for (const b of backends) if (!BACKEND_CHOICES.includes(b)) throw new Error(`--backends: unknown backend '${b}'; choose from ${BACKEND_CHOICES.join(', ')}.`);
+  for (const b of backends)
+    if (!BACKEND_CHOICES.includes(b))
+      throw new Error(`--backends: unknown backend '${b}'; choose from ${BACKEND_CHOICES.join(', ')}.`);
 
   const limitS = numberFlag('limit', 300);
   const runs: BackendResult[] = backends.map((backend) => ({ backend, line: '', results: {}, skipped: {} }));
@@ -186,7 +225,9 @@ async function main(): Promise<void> {
     for (const [name, t] of Object.entries(run.results)) {
       const peer = torch.results[name];
       if (peer && peer.trainableParams !== t.trainableParams) {
-        throw new Error(`${name}: genlab has ${t.trainableParams} trainable parameters and the PyTorch peer ${peer.trainableParams}; the architectures differ, so the ratio would mean nothing. Fix bench/torch_steps.py.`);
+        throw new Error(
+          `${name}: genlab has ${t.trainableParams} trainable parameters and the PyTorch peer ${peer.trainableParams}; the architectures differ, so the ratio would mean nothing. Fix bench/torch_steps.py.`,
+        );
       }
     }
   }
@@ -204,13 +245,29 @@ async function main(): Promise<void> {
     const ratios: Record<string, number | undefined> = {};
     for (const b of backends) ratios[b] = perBackend[b] !== undefined && torchMs ? perBackend[b]! / torchMs : undefined;
     const msPerRun: Record<string, number | undefined> = { ...perBackend, torch: torchMs };
-    return { workload: name, trainableParams: { genlab: params, torch: torch?.results[name]?.trainableParams }, msPerRun, ratioToTorch: ratios, torchLayout: torch?.results[name]?.layout };
+    return {
+      workload: name,
+      trainableParams: { genlab: params, torch: torch?.results[name]?.trainableParams },
+      msPerRun,
+      ratioToTorch: ratios,
+      torchLayout: torch?.results[name]?.layout,
+    };
   });
 
-  const stopped = (b: string, name: string) => runs.some((run) => run.backend === b && run.skipped[name]?.startsWith('stopped'));
-  const cell = (b: string, name: string, ms: number | undefined) => (ms === undefined && stopped(b, name) ? `> ${limitS} s` : fmt(ms));
-  console.log(`\nms per run (median); batch ${BATCH_SIZE} for training steps, ${SAMPLE_COUNT} images for sampling; ratio = genlab / PyTorch (≤ 1.0 is as fast or faster)`);
-  const header = ['workload'.padEnd(16), 'params genlab/torch'.padStart(20), ...backends.map((b) => b.padStart(10)), 'torch'.padStart(10), ...backends.map((b) => `${b}/torch`.padStart(12))];
+  const stopped = (b: string, name: string) =>
+    runs.some((run) => run.backend === b && run.skipped[name]?.startsWith('stopped'));
+  const cell = (b: string, name: string, ms: number | undefined) =>
+    ms === undefined && stopped(b, name) ? `> ${limitS} s` : fmt(ms);
+  console.log(
+    `\nms per run (median); batch ${BATCH_SIZE} for training steps, ${SAMPLE_COUNT} images for sampling; ratio = genlab / PyTorch (≤ 1.0 is as fast or faster)`,
+  );
+  const header = [
+    'workload'.padEnd(16),
+    'params genlab/torch'.padStart(20),
+    ...backends.map((b) => b.padStart(10)),
+    'torch'.padStart(10),
+    ...backends.map((b) => `${b}/torch`.padStart(12)),
+  ];
   console.log(header.join(' '));
   for (const r of rows) {
     const cells = [
@@ -218,21 +275,40 @@ async function main(): Promise<void> {
       `${r.trainableParams.genlab ?? '—'}/${r.trainableParams.torch ?? '—'}`.padStart(20),
       ...backends.map((b) => cell(b, r.workload, r.msPerRun[b]).padStart(10)),
       fmt(r.msPerRun.torch).padStart(10),
-      ...backends.map((b) => (r.ratioToTorch[b] === undefined ? '—' : `${r.ratioToTorch[b]!.toFixed(2)}×`).padStart(12)),
+      ...backends.map((b) =>
+        (r.ratioToTorch[b] === undefined ? '—' : `${r.ratioToTorch[b]!.toFixed(2)}×`).padStart(12),
+      ),
     ];
     console.log(cells.join(' '));
   }
-  if (torch) console.log(`(PyTorch at its faster thread layout: ${rows.filter((r) => r.torchLayout).map((r) => `${r.workload} ${r.torchLayout}`).join(', ')})`);
+  if (torch)
+    console.log(
+      `(PyTorch at its faster thread layout: ${rows
+        .filter((r) => r.torchLayout)
+        .map((r) => `${r.workload} ${r.torchLayout}`)
+        .join(', ')})`,
+    );
   const fullSample = torch?.results['pixelcnn-sample-full'];
-  if (fullSample) console.log(`(PyTorch sampling with the textbook loop, the whole image every pass, instead of genlab's window: ${fmt(fullSample.msPerRun)})`);
+  if (fullSample)
+    console.log(
+      `(PyTorch sampling with the textbook loop, the whole image every pass, instead of genlab's window: ${fmt(fullSample.msPerRun)})`,
+    );
   if (backends.includes('cpu')) console.log(`(${CPU_NOTE})`);
-  for (const run of runs) for (const [name, why] of Object.entries(run.skipped)) console.log(`${run.backend} ${name}: ${why}`);
+  for (const run of runs)
+    for (const [name, why] of Object.entries(run.skipped)) console.log(`${run.backend} ${name}: ${why}`);
 
   const file = writeResult('latest', {
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
     backends: runs.map((r) => ({ backend: r.backend, line: r.line, skipped: r.skipped })),
-    torch: torch ? { version: torch.torch, threads: torch.threads, python: py.python, pixelcnnSampleFullMs: fullSample?.msPerRun } : { missing: py.note },
+    torch: torch
+      ? { version: torch.torch, threads: torch.threads, python: py.python, pixelcnnSampleFullMs: fullSample?.msPerRun }
+      : { missing: py.note },
     secondsPerWorkload: seconds,
     rows,
     raw: { genlab: runs, torch },

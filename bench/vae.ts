@@ -17,13 +17,19 @@ const EVALUATE_EVERY = 2000;
 async function main(): Promise<void> {
   const info = await init();
   const recipe = VAE_RECIPE;
-  const training = { ...recipe.training, batchSize: numberFlag('batch', recipe.training.batchSize!), learningRate: numberFlag('lr', recipe.training.learningRate!) };
+  const training = {
+    ...recipe.training,
+    batchSize: numberFlag('batch', recipe.training.batchSize!),
+    learningRate: numberFlag('lr', recipe.training.learningRate!),
+  };
   const steps = numberFlag('steps', recipe.steps.full);
   const { train, test } = loadMnist();
   const testX = binarizeStochastic(test.images, 0) as tf.Tensor4D; // fixed, like the binarized-MNIST benchmarks
   const model = vae.createVae(recipe.model);
   const params = model.encoder.countParams() + model.decoder.countParams();
-  console.log(`${recipe.lab}: ${model.architecture} VAE, latent ${model.latentDim}, ${params} parameters; ${steps} steps of ${training.batchSize}; ${JSON.stringify(training)}`);
+  console.log(
+    `${recipe.lab}: ${model.architecture} VAE, latent ${model.latentDim}, ${params} parameters; ${steps} steps of ${training.batchSize}; ${JSON.stringify(training)}`,
+  );
 
   const curve: { step: number; seconds: number; testNegativeElbo: number }[] = [];
   let reachedAt: number | undefined;
@@ -40,7 +46,9 @@ async function main(): Promise<void> {
       evalSeconds += (Date.now() - t0) / 1000;
       const seconds = (Date.now() - start) / 1000 - evalSeconds;
       curve.push({ step: i + 1, seconds, testNegativeElbo: negativeElbo });
-      console.log(`  test −ELBO ${negativeElbo.toFixed(2)} nats at step ${i + 1} (${seconds.toFixed(0)} s of training)`);
+      console.log(
+        `  test −ELBO ${negativeElbo.toFixed(2)} nats at step ${i + 1} (${seconds.toFixed(0)} s of training)`,
+      );
       if (reachedAt === undefined && negativeElbo <= TARGET_NATS) reachedAt = seconds;
     },
   });
@@ -51,7 +59,9 @@ async function main(): Promise<void> {
   for (const k of [1, 10, 100]) {
     const t0 = Date.now();
     iwae[`k${k}`] = vae.iwaeNegativeLogLikelihood(model, testX, k, { seed: 11 });
-    console.log(`  IWAE K=${k}: −log p(x) ≤ ${iwae[`k${k}`].toFixed(2)} nats (${((Date.now() - t0) / 1000).toFixed(0)}s)`);
+    console.log(
+      `  IWAE K=${k}: −log p(x) ≤ ${iwae[`k${k}`].toFixed(2)} nats (${((Date.now() - t0) / 1000).toFixed(0)}s)`,
+    );
   }
   const result = {
     backend: info.line,

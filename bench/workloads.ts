@@ -25,9 +25,14 @@ export const BATCH_SIZE = 64;
 export const SAMPLE_COUNT = 16;
 
 const trainable = (...models: tf.LayersModel[]) =>
-  models.reduce((sum, m) => sum + m.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => (a as number) * (b as number), 1)!, 0), 0);
+  models.reduce(
+    (sum, m) =>
+      sum + m.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => (a as number) * (b as number), 1)!, 0),
+    0,
+  );
 
-const binaryImages = (n: number, seed: number) => tf.tidy(() => tf.randomUniform([n, 28, 28, 1], 0, 1, 'float32', seed).round() as tf.Tensor4D);
+const binaryImages = (n: number, seed: number) =>
+  tf.tidy(() => tf.randomUniform([n, 28, 28, 1], 0, 1, 'float32', seed).round() as tf.Tensor4D);
 
 function dcgan(batch: number): Workload {
   const model = gan.createGan({ architecture: 'dcgan', seed: 1 });

@@ -11,7 +11,18 @@
 import { computeChecksum } from './checksum';
 import { hasRegion } from './markers';
 import { releaseNotebook } from './release';
-import { Cell, clone, gradeId, isAutoTest, isLocked, isManualAnswer, isSolution, nbgraderOf, Notebook, sourceOf } from './notebook';
+import {
+  Cell,
+  clone,
+  gradeId,
+  isAutoTest,
+  isLocked,
+  isManualAnswer,
+  isSolution,
+  nbgraderOf,
+  Notebook,
+  sourceOf,
+} from './notebook';
 
 export type CellOrigin = 'instructor' | 'student' | 'student-added' | 'restored-stub';
 
@@ -36,8 +47,14 @@ export interface Assembly {
 
 /** Whether a submitted locked cell is the released one (or the source's own, for an instructor's notebook). */
 function unchanged(submitted: Cell, released: Cell, original: Cell): boolean {
-  const checksum = computeChecksum({ ...submitted, metadata: { ...submitted.metadata, nbgrader: nbgraderOf(released) } });
-  return checksum === nbgraderOf(released)?.checksum || checksum === computeChecksum({ ...original, metadata: { ...original.metadata, nbgrader: nbgraderOf(released) } });
+  const checksum = computeChecksum({
+    ...submitted,
+    metadata: { ...submitted.metadata, nbgrader: nbgraderOf(released) },
+  });
+  return (
+    checksum === nbgraderOf(released)?.checksum ||
+    checksum === computeChecksum({ ...original, metadata: { ...original.metadata, nbgrader: nbgraderOf(released) } })
+  );
 }
 
 export function assemble(source: Notebook, submission: Notebook): Assembly {
@@ -69,8 +86,13 @@ export function assemble(source: Notebook, submission: Notebook): Assembly {
   const sourceIds = source.cells.map(gradeId).filter((id): id is string => Boolean(id));
   const known = submittedOrder.filter((id) => sourceIds.includes(id));
   const expectedOrder = sourceIds.filter((id) => known.includes(id));
-  if (known.join('\n') !== expectedOrder.join('\n')) problems.push('Cells were moved out of their original order; they were graded in the original order.');
-  for (const id of submittedOrder) if (!sourceIds.includes(id)) problems.push(`The submission has a cell with grade_id '${id}', which the assignment does not have; it was ignored.`);
+  if (known.join('\n') !== expectedOrder.join('\n'))
+    problems.push('Cells were moved out of their original order; they were graded in the original order.');
+  for (const id of submittedOrder)
+    if (!sourceIds.includes(id))
+      problems.push(
+        `The submission has a cell with grade_id '${id}', which the assignment does not have; it was ignored.`,
+      );
 
   const cells: Cell[] = [];
   const origins: CellOrigin[] = [];
@@ -93,10 +115,13 @@ export function assemble(source: Notebook, submission: Notebook): Assembly {
       return;
     }
     const submitted = byId.get(id) ?? [];
-    if (submitted.length > 1) problems.push(`Cell '${id}' appears ${submitted.length} times; the first copy was graded.`);
+    if (submitted.length > 1)
+      problems.push(`Cell '${id}' appears ${submitted.length} times; the first copy was graded.`);
     if (isSolution(cell)) {
       if (submitted.length === 0) {
-        problems.push(`Cell '${id}' was deleted; it was restored from the assignment, so what it should implement is missing.`);
+        problems.push(
+          `Cell '${id}' was deleted; it was restored from the assignment, so what it should implement is missing.`,
+        );
         push(released.cells[i], 'restored-stub');
       } else {
         const answer = clone(submitted[0]);
@@ -107,7 +132,8 @@ export function assemble(source: Notebook, submission: Notebook): Assembly {
       }
     } else {
       if (isLocked(cell)) {
-        if (submitted.length === 0) problems.push(`Locked cell '${id}' was deleted; it was restored from the assignment.`);
+        if (submitted.length === 0)
+          problems.push(`Locked cell '${id}' was deleted; it was restored from the assignment.`);
         else if (!unchanged(submitted[0], released.cells[i], cell)) {
           problems.push(`Locked cell '${id}' was edited; the original was graded and your changes were ignored.`);
         }
@@ -123,7 +149,12 @@ export function assemble(source: Notebook, submission: Notebook): Assembly {
   cells.forEach((cell, index) => {
     const meta = nbgraderOf(cell);
     if (origins[index] === 'instructor' && isAutoTest(cell)) {
-      tests.push({ gradeId: meta!.grade_id!, points: Number(meta!.points ?? 0), cell: index, hidden: hasRegion(sourceOf(cell), 'hidden') });
+      tests.push({
+        gradeId: meta!.grade_id!,
+        points: Number(meta!.points ?? 0),
+        cell: index,
+        hidden: hasRegion(sourceOf(cell), 'hidden'),
+      });
     } else if (isManualAnswer(cell) && meta?.grade_id) {
       manual.push({ gradeId: meta.grade_id, points: Number(meta.points ?? 0) });
     }

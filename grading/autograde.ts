@@ -26,7 +26,19 @@ import { summarizeError } from '../jupyter/cell_errors';
 import { GenlabError } from '../lib/errors';
 import { assemble, Assembly } from './assemble';
 import { writeFeedback } from './feedback';
-import { Cell, gradeId, isAutoTest, Notebook, NotebookError, parseNotebook, readNotebook, sourceOf, toLines, withheldNames, writeNotebook } from './notebook';
+import {
+  Cell,
+  gradeId,
+  isAutoTest,
+  Notebook,
+  NotebookError,
+  parseNotebook,
+  readNotebook,
+  sourceOf,
+  toLines,
+  withheldNames,
+  writeNotebook,
+} from './notebook';
 import { lintSource } from './release';
 import { Results, TestResult } from './results';
 import { chooseSandbox, CellOutcome, RunLimits, RunResult, runGraded, SandboxChoice } from './runner';
@@ -86,8 +98,16 @@ export interface Grading {
 
 export type Stage = (g: Grading) => void | Promise<void>;
 
-const PRELUDE = (options: { lab: string; withheld: string[] }) => `void require('genlab/dist/grading/lockdown').lockdown(${JSON.stringify(options)});`;
-const codeCell = (id: string, source: string): Cell => ({ cell_type: 'code', id, metadata: {}, source, outputs: [], execution_count: null });
+const PRELUDE = (options: { lab: string; withheld: string[] }) =>
+  `void require('genlab/dist/grading/lockdown').lockdown(${JSON.stringify(options)});`;
+const codeCell = (id: string, source: string): Cell => ({
+  cell_type: 'code',
+  id,
+  metadata: {},
+  source,
+  outputs: [],
+  execution_count: null,
+});
 
 /** Reads the submission and rebuilds the notebook to run from the source. */
 export function assembleStage(g: Grading): void {
@@ -101,7 +121,8 @@ export function assembleStage(g: Grading): void {
     if (notebook.cells.length === 0) g.unreadable = 'The submission has no cells: did you submit an empty notebook?';
     else g.assembly = assemble(g.source, notebook);
   } catch (err) {
-    g.unreadable = err instanceof NotebookError ? err.message : `The submission cannot be read: ${(err as Error).message}`;
+    g.unreadable =
+      err instanceof NotebookError ? err.message : `The submission cannot be read: ${(err as Error).message}`;
   }
   if (g.unreadable) g.problems.push(g.unreadable);
   if (g.assembly) g.problems.push(...g.assembly.problems);
@@ -111,7 +132,8 @@ export function assembleStage(g: Grading): void {
 function guardShadowing(assembly: Assembly, problems: string[]): void {
   const protectedNames = new Set(PROTECTED_GLOBALS);
   assembly.notebook.cells.forEach((cell, i) => {
-    if (assembly.origins[i] === 'instructor' && cell.cell_type === 'code') for (const n of topLevelDeclarations(sourceOf(cell))) protectedNames.add(n);
+    if (assembly.origins[i] === 'instructor' && cell.cell_type === 'code')
+      for (const n of topLevelDeclarations(sourceOf(cell))) protectedNames.add(n);
   });
   assembly.notebook.cells.forEach((cell, i) => {
     if (assembly.origins[i] === 'instructor' || cell.cell_type !== 'code') return;
@@ -133,11 +155,20 @@ export function lockDownStage(g: Grading): void {
   if (!g.assembly) return;
   guardShadowing(g.assembly, g.problems);
   const lastTest = Math.max(-1, ...g.assembly.tests.map((t) => t.cell));
-  const cells = [codeCell('genlab-grader-prelude', PRELUDE({ lab: g.lab, withheld: g.withheld })), ...g.assembly.notebook.cells.slice(0, lastTest + 1)];
+  const cells = [
+    codeCell('genlab-grader-prelude', PRELUDE({ lab: g.lab, withheld: g.withheld })),
+    ...g.assembly.notebook.cells.slice(0, lastTest + 1),
+  ];
   g.tokens = new Map(g.assembly.tests.map((t) => [t.cell + 1, `genlab-pass-${randomBytes(16).toString('hex')}`]));
-  for (const [index, token] of g.tokens) cells[index] = { ...cells[index], source: `${sourceOf(cells[index])}\n;(globalThis as any).__genlab_grader.pass(${JSON.stringify(token)});\n` };
+  for (const [index, token] of g.tokens)
+    cells[index] = {
+      ...cells[index],
+      source: `${sourceOf(cells[index])}\n;(globalThis as any).__genlab_grader.pass(${JSON.stringify(token)});\n`,
+    };
   g.reportToken = `genlab-report-${randomBytes(16).toString('hex')}`;
-  cells.push(codeCell('genlab-grader-report', `(globalThis as any).__genlab_grader.report(${JSON.stringify(g.reportToken)});`));
+  cells.push(
+    codeCell('genlab-grader-report', `(globalThis as any).__genlab_grader.report(${JSON.stringify(g.reportToken)});`),
+  );
   g.cells = cells;
 }
 
@@ -146,7 +177,10 @@ export async function executeStage(g: Grading): Promise<void> {
   g.run = await runGraded({ ...g.assembly.notebook, cells: g.cells }, g.limits, g.sandbox.kind);
   if (g.run.failure) g.problems.push(g.run.failure);
   const prelude = g.run.cells[0];
-  if (prelude && prelude.status !== 'ok') g.problems.push(`The grader's setup cell failed (${failureReason(prelude, g.limits.cellTimeoutS, undefined)}); no test could be trusted.`);
+  if (prelude && prelude.status !== 'ok')
+    g.problems.push(
+      `The grader's setup cell failed (${failureReason(prelude, g.limits.cellTimeoutS, undefined)}); no test could be trusted.`,
+    );
 }
 
 /** A test passes only if the prelude ran, the cell ended "ok", and its token arrived. */
@@ -159,7 +193,17 @@ export function scoreStage(g: Grading): void {
     const token = test ? g.tokens.get(test.cell + 1) : undefined;
     const passed = Boolean(preludeOk && outcome?.status === 'ok' && token && (outcome.stdout ?? '').includes(token));
     const maxScore = Number(meta.points ?? 0);
-    return { name: meta.grade_id ?? 'test', number: String(i + 1), score: passed ? maxScore : 0, max_score: maxScore, status: passed ? 'passed' : 'failed', output: passed ? 'Passed.' : '', output_format: 'text', visibility: 'visible', tags: test?.hidden ? ['hidden-tests'] : [] };
+    return {
+      name: meta.grade_id ?? 'test',
+      number: String(i + 1),
+      score: passed ? maxScore : 0,
+      max_score: maxScore,
+      status: passed ? 'passed' : 'failed',
+      output: passed ? 'Passed.' : '',
+      output_format: 'text',
+      visibility: 'visible',
+      tags: test?.hidden ? ['hidden-tests'] : [],
+    };
   });
   const report = g.run?.cells[g.cells.length - 1];
   const line = (report?.stdout ?? '').split('\n').find((l) => l.startsWith(`${g.reportToken} `));
@@ -189,8 +233,10 @@ function failureReason(outcome: CellOutcome | undefined, limitS: number, cellWhe
   }
 }
 
-const cellLimit = (cell: Cell | undefined, defaultS: number) => (cell?.metadata.genlab?.timeout as number | undefined) ?? defaultS;
-const cellName = (cell: Cell, index: number) => (gradeId(cell) ? `its cell '${gradeId(cell)}'` : `the cell you added (cell ${index})`);
+const cellLimit = (cell: Cell | undefined, defaultS: number) =>
+  (cell?.metadata.genlab?.timeout as number | undefined) ?? defaultS;
+const cellName = (cell: Cell, index: number) =>
+  gradeId(cell) ? `its cell '${gradeId(cell)}'` : `the cell you added (cell ${index})`;
 
 /**
  * Why each name a failed or interrupted cell declared is missing, in words: tslab keeps
@@ -219,7 +265,14 @@ function failedCells(g: Grading): string[] {
     if (!['error', 'timeout', 'died'].includes(outcome.status)) return [];
     const cell = g.assembly!.notebook.cells[outcome.index - 1];
     const error = summarizeError(outcome.stderr ?? '');
-    const what = outcome.status === 'error' ? (error ? `${error.ename}: ${error.evalue}` : (outcome.reason ?? 'an error')) : outcome.status === 'timeout' ? 'ran past its time limit' : 'the kernel died';
+    const what =
+      outcome.status === 'error'
+        ? error
+          ? `${error.ename}: ${error.evalue}`
+          : (outcome.reason ?? 'an error')
+        : outcome.status === 'timeout'
+          ? 'ran past its time limit'
+          : 'the kernel died';
     return [`cell ${outcome.index - 1}${gradeId(cell) ? ` ('${gradeId(cell)}')` : ''}: ${what}`];
   });
 }
@@ -228,7 +281,8 @@ function failedCells(g: Grading): string[] {
 export function explainStage(g: Grading): void {
   const diedAt = g.run?.cells.find((c) => c.status === 'died');
   const diedCell = diedAt && g.assembly ? g.assembly.notebook.cells[diedAt.index - 1] : undefined;
-  const diedWhere = diedAt && diedCell ? (gradeId(diedCell) ? `cell '${gradeId(diedCell)}'` : `cell ${diedAt.index - 1}`) : undefined;
+  const diedWhere =
+    diedAt && diedCell ? (gradeId(diedCell) ? `cell '${gradeId(diedCell)}'` : `cell ${diedAt.index - 1}`) : undefined;
   const missing = missingNames(g);
   for (const t of g.tests) {
     if (t.status === 'passed') continue;
@@ -237,8 +291,14 @@ export function explainStage(g: Grading): void {
     if (g.unreadable) t.output = `Not graded: ${g.unreadable}`;
     else if (g.run?.failure && !outcome) t.output = `Not graded: ${g.run.failure}`;
     else {
-      const reason = failureReason(outcome, cellLimit(test ? g.assembly!.notebook.cells[test.cell] : undefined, g.limits.cellTimeoutS), diedWhere);
-      const names = [...reason.matchAll(/Cannot find name '([\w$]+)'|\b([\w$]+) is not defined\b/g)].map((m) => m[1] ?? m[2]).filter((n) => missing.has(n));
+      const reason = failureReason(
+        outcome,
+        cellLimit(test ? g.assembly!.notebook.cells[test.cell] : undefined, g.limits.cellTimeoutS),
+        diedWhere,
+      );
+      const names = [...reason.matchAll(/Cannot find name '([\w$]+)'|\b([\w$]+) is not defined\b/g)]
+        .map((m) => m[1] ?? m[2])
+        .filter((n) => missing.has(n));
       const sentences = [...new Set(names)].map((n) => `\`${n}\` is not defined because ${missing.get(n)}.`);
       t.output = sentences.length ? `${sentences.join(' ')} (${reason})` : reason;
     }
@@ -251,13 +311,27 @@ export function explainStage(g: Grading): void {
   }
   const score = g.tests.reduce((s, t) => s + t.score, 0);
   const maxScore = g.tests.reduce((s, t) => s + t.max_score, 0);
-  const manual = g.assembly?.manual ?? g.source.cells.filter((c) => c.metadata.nbgrader?.grade && c.metadata.nbgrader?.solution).map((c) => ({ gradeId: c.metadata.nbgrader!.grade_id!, points: Number(c.metadata.nbgrader!.points ?? 0) }));
+  const manual =
+    g.assembly?.manual ??
+    g.source.cells
+      .filter((c) => c.metadata.nbgrader?.grade && c.metadata.nbgrader?.solution)
+      .map((c) => ({ gradeId: c.metadata.nbgrader!.grade_id!, points: Number(c.metadata.nbgrader!.points ?? 0) }));
   const { notContained } = containment(g.sandbox.kind);
   const lines = [
     `Score: ${score} / ${maxScore} points from ${g.tests.length} automatic tests (${g.tests.filter((t) => t.status === 'passed').length} passed).`,
-    ...(manual.length ? [`${manual.length} written answer${manual.length > 1 ? 's' : ''} (${manual.reduce((s, m) => s + m.points, 0)} points) will be graded by hand.`] : []),
-    ...(g.sandbox.kind === 'none' ? ['Warning: this submission was graded WITHOUT a sandbox (install bubblewrap): its code could reach the network and every file the grader can.'] : []),
-    ...(g.sandbox.kind === 'unshare' ? ['Note: this submission was graded without file isolation (unshare; install bubblewrap for that).'] : []),
+    ...(manual.length
+      ? [
+          `${manual.length} written answer${manual.length > 1 ? 's' : ''} (${manual.reduce((s, m) => s + m.points, 0)} points) will be graded by hand.`,
+        ]
+      : []),
+    ...(g.sandbox.kind === 'none'
+      ? [
+          'Warning: this submission was graded WITHOUT a sandbox (install bubblewrap): its code could reach the network and every file the grader can.',
+        ]
+      : []),
+    ...(g.sandbox.kind === 'unshare'
+      ? ['Note: this submission was graded without file isolation (unshare; install bubblewrap for that).']
+      : []),
     ...g.flags.map((f) => `Flag for the instructor: ${f}`),
     ...g.problems.map((p) => `Problem: ${p}`),
   ];
@@ -292,7 +366,10 @@ export async function writeStage(g: Grading): Promise<void> {
   fs.writeFileSync(path.join(out, 'results.json'), `${JSON.stringify(g.results, null, 2)}\n`);
   if (g.run?.executed && g.assembly) {
     // The cells after the last test were not run; keep them, unexecuted, for the instructor.
-    const executed = { ...g.run.executed, cells: [...g.run.executed.cells, ...g.assembly.notebook.cells.slice(g.cells.length - 2)] };
+    const executed = {
+      ...g.run.executed,
+      cells: [...g.run.executed.cells, ...g.assembly.notebook.cells.slice(g.cells.length - 2)],
+    };
     // Tokens are per-run secrets; strip them from what is kept.
     const text = JSON.stringify(executed).replace(/genlab-(pass|report)-[0-9a-f]{32}/g, 'genlab-$1-<token>');
     writeNotebook(path.join(out, 'executed.ipynb'), JSON.parse(text) as Notebook);
@@ -312,7 +389,11 @@ export const STAGES: readonly { name: string; run: Stage }[] = [
 ];
 
 /** Grades one submission; always resolves with results (and writes them to options.out). */
-export async function autograde(submissionPath: string, options: GradeOptions, stages: readonly { name: string; run: Stage }[] = STAGES): Promise<Results> {
+export async function autograde(
+  submissionPath: string,
+  options: GradeOptions,
+  stages: readonly { name: string; run: Stage }[] = STAGES,
+): Promise<Results> {
   fs.mkdirSync(options.out, { recursive: true });
   // The instructor's file: an error here is the instructor's to fix, and stops grading.
   const source = readNotebook(options.source);

@@ -21,13 +21,17 @@ export interface Submission {
 }
 
 export function findSubmissions(folder: string): Submission[] {
-  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new GenlabError(`${folder} is not a folder of submissions.`);
+  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory())
+    throw new GenlabError(`${folder} is not a folder of submissions.`);
   const found: Submission[] = [];
   for (const entry of fs.readdirSync(folder).sort()) {
     const full = path.join(folder, entry);
     if (entry.startsWith('.')) continue;
     if (fs.statSync(full).isDirectory()) {
-      const nb = fs.readdirSync(full).filter((f) => f.endsWith('.ipynb') && !f.startsWith('.')).sort()[0];
+      const nb = fs
+        .readdirSync(full)
+        .filter((f) => f.endsWith('.ipynb') && !f.startsWith('.'))
+        .sort()[0];
       found.push({ student: entry, file: nb ? path.join(full, nb) : path.join(full, '(no notebook submitted).ipynb') });
     } else if (entry.endsWith('.ipynb')) {
       found.push({ student: entry.replace(/\.ipynb$/, ''), file: full });
@@ -47,12 +51,17 @@ export function csvField(v: string | number): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export async function batch(folder: string, options: GradeOptions & { jobs?: number; onDone?: (s: Submission, r: Results) => void }): Promise<{ csv: string; results: Map<string, Results>; seconds: number }> {
+export async function batch(
+  folder: string,
+  options: GradeOptions & { jobs?: number; onDone?: (s: Submission, r: Results) => void },
+): Promise<{ csv: string; results: Map<string, Results>; seconds: number }> {
   const started = Date.now();
   const submissions = findSubmissions(folder);
   // Choose (and prove) the sandbox once, so a forced kind that cannot work stops the batch with one sentence.
   await chooseSandbox(options.sandbox);
-  const testIds = readNotebook(options.source).cells.filter(isAutoTest).map((c) => c.metadata.nbgrader!.grade_id!);
+  const testIds = readNotebook(options.source)
+    .cells.filter(isAutoTest)
+    .map((c) => c.metadata.nbgrader!.grade_id!);
   const jobs = Math.max(1, options.jobs ?? os.cpus().length);
   const results = new Map<string, Results>();
   let next = 0;
@@ -64,7 +73,17 @@ export async function batch(folder: string, options: GradeOptions & { jobs?: num
         r = await autograde(s.file, { ...options, out: path.join(options.out, s.student) });
       } catch (err) {
         // autograde reports student problems itself; this is the grader failing.
-        r = { score: 0, max_score: 0, execution_time: 0, output: `The grader failed on this submission: ${(err as Error).message}`, output_format: 'text', visibility: 'visible', stdout_visibility: 'hidden', tests: [], extra_data: {} };
+        r = {
+          score: 0,
+          max_score: 0,
+          execution_time: 0,
+          output: `The grader failed on this submission: ${(err as Error).message}`,
+          output_format: 'text',
+          visibility: 'visible',
+          stdout_visibility: 'hidden',
+          tests: [],
+          extra_data: {},
+        };
       }
       results.set(s.student, r);
       options.onDone?.(s, r);
@@ -76,8 +95,12 @@ export async function batch(folder: string, options: GradeOptions & { jobs?: num
     const r = results.get(s.student)!;
     const byTest = new Map(r.tests.map((t) => [t.name, t.score]));
     const flags = ((r.extra_data.flags as string[] | undefined) ?? []).join(' | ');
-    const problems = ((r.extra_data.problems as string[] | undefined) ?? (r.tests.length ? [] : [r.output])).join(' | ');
-    return [s.student, r.score, r.max_score, ...testIds.map((id) => byTest.get(id) ?? 0), flags, problems].map(csvField).join(',');
+    const problems = ((r.extra_data.problems as string[] | undefined) ?? (r.tests.length ? [] : [r.output])).join(
+      ' | ',
+    );
+    return [s.student, r.score, r.max_score, ...testIds.map((id) => byTest.get(id) ?? 0), flags, problems]
+      .map(csvField)
+      .join(',');
   });
   const csv = `${header.map(csvField).join(',')}\n${rows.join('\n')}\n`;
   fs.mkdirSync(options.out, { recursive: true });

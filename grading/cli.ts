@@ -59,9 +59,11 @@ function number(flags: Record<string, string>, key: string): number | undefined 
 
 function gradeOptions(flags: Record<string, string>): Omit<GradeOptions, 'source' | 'out'> {
   const profile = flags.profile;
-  if (profile && profile !== 'smoke' && profile !== 'full') throw new GenlabError(`--profile must be smoke or full, got '${profile}'.`);
+  if (profile && profile !== 'smoke' && profile !== 'full')
+    throw new GenlabError(`--profile must be smoke or full, got '${profile}'.`);
   const sandbox = flags.sandbox;
-  if (sandbox && !(SANDBOX_KINDS as readonly string[]).includes(sandbox)) throw new GenlabError(`--sandbox must be bubblewrap, unshare or none, got '${sandbox}'.`);
+  if (sandbox && !(SANDBOX_KINDS as readonly string[]).includes(sandbox))
+    throw new GenlabError(`--sandbox must be bubblewrap, unshare or none, got '${sandbox}'.`);
   return {
     cellTimeoutS: number(flags, 'cell-timeout'),
     totalTimeoutS: number(flags, 'total-timeout'),
@@ -76,7 +78,10 @@ async function announceSandbox(flags: Record<string, string>): Promise<void> {
   const choice = await chooseSandbox(gradeOptions(flags).sandbox);
   for (const p of choice.passedOver) console.log(`sandbox ${p.kind} passed over: ${p.reason}`);
   console.log(`sandbox: ${describeSandbox(choice.kind)}`);
-  if (choice.kind === 'none') console.error('warning: grading WITHOUT a sandbox: submissions can reach the network and every file this user can. Install bubblewrap (Debian: apt-get install bubblewrap).');
+  if (choice.kind === 'none')
+    console.error(
+      'warning: grading WITHOUT a sandbox: submissions can reach the network and every file this user can. Install bubblewrap (Debian: apt-get install bubblewrap).',
+    );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -84,7 +89,10 @@ async function main(argv: string[]): Promise<number> {
   const { positional, flags } = parse(rest);
   switch (command) {
     case 'release': {
-      const written = releaseCommand(need(positional[0], 'the source notebook or folder'), need(flags.out, '--out <dir>'));
+      const written = releaseCommand(
+        need(positional[0], 'the source notebook or folder'),
+        need(flags.out, '--out <dir>'),
+      );
       for (const f of written) console.log(`released ${f}`);
       return 0;
     }
@@ -106,9 +114,16 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'autograde': {
       await announceSandbox(flags);
-      const r = await autograde(need(positional[0], 'the submission notebook'), { ...gradeOptions(flags), source: need(flags.source, '--source <source.ipynb>'), out: need(flags.out, '--out <dir>') });
+      const r = await autograde(need(positional[0], 'the submission notebook'), {
+        ...gradeOptions(flags),
+        source: need(flags.source, '--source <source.ipynb>'),
+        out: need(flags.out, '--out <dir>'),
+      });
       console.log(r.output);
-      for (const t of r.tests) console.log(`  ${t.status === 'passed' ? '✓' : '✗'} ${t.name} ${t.score}/${t.max_score}${t.status === 'passed' ? '' : `: ${t.output}`}`);
+      for (const t of r.tests)
+        console.log(
+          `  ${t.status === 'passed' ? '✓' : '✗'} ${t.name} ${t.score}/${t.max_score}${t.status === 'passed' ? '' : `: ${t.output}`}`,
+        );
       console.log(`results: ${path.join(flags.out, 'results.json')} (${r.execution_time} s)`);
       return 0;
     }
@@ -123,11 +138,14 @@ async function main(argv: string[]): Promise<number> {
         jobs,
         onDone: (s, r) => console.log(`${s.student}: ${r.score}/${r.max_score} (${r.execution_time} s)`),
       });
-      console.log(`graded ${results.size} submissions in ${seconds.toFixed(1)} s (${(results.size / seconds).toFixed(2)} per second); ${path.join(out, 'grades.csv')}`);
+      console.log(
+        `graded ${results.size} submissions in ${seconds.toFixed(1)} s (${(results.size / seconds).toFixed(2)} per second); ${path.join(out, 'grades.csv')}`,
+      );
       return 0;
     }
     case 'gradescope': {
-      for (const f of exportGradescope(need(flags.source, '--source <source.ipynb>'), need(flags.out, '--out <dir>'))) console.log(`wrote ${f}`);
+      for (const f of exportGradescope(need(flags.source, '--source <source.ipynb>'), need(flags.out, '--out <dir>')))
+        console.log(`wrote ${f}`);
       return 0;
     }
     default:

@@ -11,7 +11,16 @@ import { readNotebook } from './notebook';
 import { lintSource } from './release';
 import { GenlabError } from '../lib/errors';
 
-const PROJECT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'lib', 'grading', 'jupyter', 'scripts'];
+const PROJECT_FILES = [
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'README.md',
+  'lib',
+  'grading',
+  'jupyter',
+  'scripts',
+];
 
 export function exportGradescope(sourcePath: string, outDir: string): string[] {
   const problems = lintSource(readNotebook(sourcePath), path.basename(sourcePath));

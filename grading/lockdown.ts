@@ -28,7 +28,15 @@ import * as path from 'path';
 import { WITHHELD_SLOT, Withholding } from '../lib/answer_keys';
 
 const OVERRIDABLE: Record<string, string[]> = {
-  Object: ['constructor', 'toString', 'valueOf', 'toLocaleString', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable'],
+  Object: [
+    'constructor',
+    'toString',
+    'valueOf',
+    'toLocaleString',
+    'hasOwnProperty',
+    'isPrototypeOf',
+    'propertyIsEnumerable',
+  ],
   Error: ['name', 'message', 'toString'],
   Function: ['toString'],
   Array: ['toString'],
@@ -36,11 +44,55 @@ const OVERRIDABLE: Record<string, string[]> = {
 };
 
 const INTRINSICS = [
-  'Object', 'Function', 'Array', 'Number', 'String', 'Boolean', 'Symbol', 'BigInt', 'Math', 'JSON', 'Reflect', 'Promise',
-  'Map', 'Set', 'WeakMap', 'WeakSet', 'Date', 'RegExp', 'ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Error', 'TypeError',
-  'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError', 'AggregateError', 'Float32Array', 'Float64Array',
-  'Int8Array', 'Int16Array', 'Int32Array', 'Uint8Array', 'Uint8ClampedArray', 'Uint16Array', 'Uint32Array', 'BigInt64Array',
-  'BigUint64Array', 'Proxy', 'isFinite', 'isNaN', 'parseFloat', 'parseInt', 'console', 'globalThis', 'process', 'require',
+  'Object',
+  'Function',
+  'Array',
+  'Number',
+  'String',
+  'Boolean',
+  'Symbol',
+  'BigInt',
+  'Math',
+  'JSON',
+  'Reflect',
+  'Promise',
+  'Map',
+  'Set',
+  'WeakMap',
+  'WeakSet',
+  'Date',
+  'RegExp',
+  'ArrayBuffer',
+  'SharedArrayBuffer',
+  'DataView',
+  'Error',
+  'TypeError',
+  'RangeError',
+  'SyntaxError',
+  'ReferenceError',
+  'EvalError',
+  'URIError',
+  'AggregateError',
+  'Float32Array',
+  'Float64Array',
+  'Int8Array',
+  'Int16Array',
+  'Int32Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Uint16Array',
+  'Uint32Array',
+  'BigInt64Array',
+  'BigUint64Array',
+  'Proxy',
+  'isFinite',
+  'isNaN',
+  'parseFloat',
+  'parseInt',
+  'console',
+  'globalThis',
+  'process',
+  'require',
 ];
 
 /** Turns a data property into an accessor whose setter defines an own property on the receiver. */
@@ -75,7 +127,12 @@ function freezeDeep(root: unknown, seen = new Set<unknown>()): void {
 function pinProperties(obj: object): void {
   for (const key of Reflect.ownKeys(obj)) {
     const desc = Object.getOwnPropertyDescriptor(obj, key);
-    if (desc?.configurable) Object.defineProperty(obj, key, { ...desc, ...('value' in desc ? { writable: false } : {}), configurable: false });
+    if (desc?.configurable)
+      Object.defineProperty(obj, key, {
+        ...desc,
+        ...('value' in desc ? { writable: false } : {}),
+        configurable: false,
+      });
   }
 }
 
@@ -108,11 +165,17 @@ function freezeExports(mod: Record<string, unknown>, classesOnly = false): void 
       if (typeof value === 'object') {
         for (const k of Reflect.ownKeys(value as object)) {
           const d = Object.getOwnPropertyDescriptor(value, k)!;
-          if (d.configurable && 'value' in d && typeof d.value === 'function') Object.defineProperty(value, k, { ...d, writable: false, configurable: false });
+          if (d.configurable && 'value' in d && typeof d.value === 'function')
+            Object.defineProperty(value, k, { ...d, writable: false, configurable: false });
         }
       }
     }
-    if (!classesOnly && desc.configurable) Object.defineProperty(mod, key, { ...desc, ...('value' in desc ? { writable: false } : {}), configurable: false });
+    if (!classesOnly && desc.configurable)
+      Object.defineProperty(mod, key, {
+        ...desc,
+        ...('value' in desc ? { writable: false } : {}),
+        configurable: false,
+      });
   }
 }
 
@@ -144,7 +207,11 @@ function capConsole(): void {
     const original = console[method].bind(console);
     console[method] = (...args: unknown[]) => {
       const text = util.format(...args);
-      original(text.length > MAX_PRINT ? `${text.slice(0, MAX_PRINT)}… [${text.length - MAX_PRINT} more characters not printed by the grader]` : text);
+      original(
+        text.length > MAX_PRINT
+          ? `${text.slice(0, MAX_PRINT)}… [${text.length - MAX_PRINT} more characters not printed by the grader]`
+          : text,
+      );
     };
   }
 }
@@ -176,7 +243,12 @@ export function lockdown(options: LockdownOptions = {}): Grader {
     names: Object.freeze([...(options.withheld ?? [])]),
     record: (name: string) => void calls.set(name, (calls.get(name) ?? 0) + 1),
   });
-  Object.defineProperty(globalThis, WITHHELD_SLOT, { value: withholding, writable: false, enumerable: false, configurable: false });
+  Object.defineProperty(globalThis, WITHHELD_SLOT, {
+    value: withholding,
+    writable: false,
+    enumerable: false,
+    configurable: false,
+  });
   const grader: Grader = Object.freeze({
     pass: (token: string) => void out.write(`${token}\n`),
     report: (token: string) => void out.write(`${token} ${JSON.stringify(Object.fromEntries(calls))}\n`),
@@ -190,7 +262,8 @@ export function lockdown(options: LockdownOptions = {}): Grader {
   for (const cls of [tf.Tensor, tf.Variable]) pinProperties(cls.prototype);
   for (const id of ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) freezeModule(id);
   for (const mod of libraryModules()) freezeExports(mod);
-  for (const id of ['tslab/dist/jupyter', 'tslab/dist/executor', 'tslab/dist/converter', 'tslab/dist/main']) freezeModule(id, true);
+  for (const id of ['tslab/dist/jupyter', 'tslab/dist/executor', 'tslab/dist/converter', 'tslab/dist/main'])
+    freezeModule(id, true);
 
   capConsole();
   const g = globalThis as unknown as Record<string, { prototype?: object }>;
@@ -206,9 +279,20 @@ export function lockdown(options: LockdownOptions = {}): Grader {
     if (name.endsWith('Error')) freezeDeep(value.prototype, seen);
     else if (!['globalThis', 'process', 'require'].includes(name)) freezeDeep(value, seen);
     const desc = Object.getOwnPropertyDescriptor(globalThis, name);
-    if (desc?.configurable) Object.defineProperty(globalThis, name, { value, writable: false, enumerable: desc.enumerable, configurable: false });
+    if (desc?.configurable)
+      Object.defineProperty(globalThis, name, {
+        value,
+        writable: false,
+        enumerable: desc.enumerable,
+        configurable: false,
+      });
   }
-  Object.defineProperty(globalThis, '__genlab_grader', { value: grader, writable: false, enumerable: false, configurable: false });
+  Object.defineProperty(globalThis, '__genlab_grader', {
+    value: grader,
+    writable: false,
+    enumerable: false,
+    configurable: false,
+  });
   installed = grader;
   return grader;
 }

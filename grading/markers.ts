@@ -21,7 +21,10 @@ export function checkRegions(source: string, where: string): void {
     let open = -1;
     source.split('\n').forEach((line, i) => {
       if (line.includes(begin)) {
-        if (open >= 0) throw new GenlabError(`${where}: '${begin}' on line ${i + 1} opens a ${kind} region inside another one (opened on line ${open + 1}).`);
+        if (open >= 0)
+          throw new GenlabError(
+            `${where}: '${begin}' on line ${i + 1} opens a ${kind} region inside another one (opened on line ${open + 1}).`,
+          );
         open = i;
       } else if (line.includes(end)) {
         if (open < 0) throw new GenlabError(`${where}: '${end}' on line ${i + 1} has no matching '${begin}'.`);
@@ -40,7 +43,11 @@ export function hasRegion(source: string, kind: RegionKind): boolean {
  * Replaces each region of `kind` (marker lines included) by `replacement(indent)`,
  * or removes it when that returns undefined.
  */
-export function replaceRegions(source: string, kind: RegionKind, replacement: (indent: string) => string | undefined): string {
+export function replaceRegions(
+  source: string,
+  kind: RegionKind,
+  replacement: (indent: string) => string | undefined,
+): string {
   const [begin, end] = REGIONS[kind];
   const out: string[] = [];
   let inside = false;
@@ -65,7 +72,11 @@ export function replaceRegions(source: string, kind: RegionKind, replacement: (i
  */
 export function solutionName(source: string, fallback: string): string {
   const before = source.slice(0, source.indexOf(REGIONS.solution[0]));
-  const names = [...before.matchAll(/function\s+([A-Za-z_$][\w$]*)\s*\(|(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s*)?\(/g)];
+  const names = [
+    ...before.matchAll(
+      /function\s+([A-Za-z_$][\w$]*)\s*\(|(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s*)?\(/g,
+    ),
+  ];
   const last = names[names.length - 1];
   return last ? (last[1] ?? last[2]) : fallback;
 }

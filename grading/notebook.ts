@@ -48,16 +48,24 @@ export function parseNotebook(text: string, name: string): Notebook {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new NotebookError(`${name} is not valid JSON (${(err as Error).message}): it was probably edited outside Jupyter or truncated.`);
+    throw new NotebookError(
+      `${name} is not valid JSON (${(err as Error).message}): it was probably edited outside Jupyter or truncated.`,
+    );
   }
   const nb = data as Partial<Notebook>;
-  if (!nb || typeof nb !== 'object' || Array.isArray(nb)) throw new NotebookError(`${name} is JSON but not a notebook (expected an object with "cells").`);
-  if (nb.nbformat !== 4) throw new NotebookError(`${name} is nbformat ${String(nb.nbformat)}; genlab reads nbformat 4 (save it from a current Jupyter).`);
+  if (!nb || typeof nb !== 'object' || Array.isArray(nb))
+    throw new NotebookError(`${name} is JSON but not a notebook (expected an object with "cells").`);
+  if (nb.nbformat !== 4)
+    throw new NotebookError(
+      `${name} is nbformat ${String(nb.nbformat)}; genlab reads nbformat 4 (save it from a current Jupyter).`,
+    );
   if (!Array.isArray(nb.cells)) throw new NotebookError(`${name} has no "cells" list.`);
   nb.cells.forEach((cell, i) => {
     if (!cell || typeof cell !== 'object') throw new NotebookError(`${name}: cell ${i} is not an object.`);
-    if (!['code', 'markdown', 'raw'].includes(cell.cell_type)) throw new NotebookError(`${name}: cell ${i} has cell_type '${String(cell.cell_type)}'.`);
-    if (typeof cell.source !== 'string' && !Array.isArray(cell.source)) throw new NotebookError(`${name}: cell ${i} has no source.`);
+    if (!['code', 'markdown', 'raw'].includes(cell.cell_type))
+      throw new NotebookError(`${name}: cell ${i} has cell_type '${String(cell.cell_type)}'.`);
+    if (typeof cell.source !== 'string' && !Array.isArray(cell.source))
+      throw new NotebookError(`${name}: cell ${i} has no source.`);
     cell.metadata ??= {};
   });
   nb.metadata ??= {};
@@ -70,7 +78,9 @@ export function readNotebook(file: string): Notebook {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new NotebookError(`${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+    throw new NotebookError(
+      `${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
+    );
   }
   return parseNotebook(text, file);
 }

@@ -11,7 +11,22 @@ import { ANSWER_KEYS, isAnswerKey } from '../lib/answer_keys';
 import { GenlabError } from '../lib/errors';
 import { computeChecksum } from './checksum';
 import { checkRegions, hasRegion, replaceRegions, solutionName } from './markers';
-import { Cell, clone, gradeId, isAutoTest, isGrade, isLocked, isSolution, nbgraderOf, Notebook, readNotebook, sourceOf, toLines, withheldNames, writeNotebook } from './notebook';
+import {
+  Cell,
+  clone,
+  gradeId,
+  isAutoTest,
+  isGrade,
+  isLocked,
+  isSolution,
+  nbgraderOf,
+  Notebook,
+  readNotebook,
+  sourceOf,
+  toLines,
+  withheldNames,
+  writeNotebook,
+} from './notebook';
 
 /** The text that replaces a solution region in a code cell. */
 export function solutionStub(indent: string, what: string): string {
@@ -34,21 +49,27 @@ export function lintSource(nb: Notebook, name: string): string[] {
     }
     const meta = nbgraderOf(cell);
     if (!meta) {
-      if (hasRegion(sourceOf(cell), 'solution') || hasRegion(sourceOf(cell), 'hidden')) problems.push(`${where} has solution or hidden-test markers but no nbgrader metadata.`);
+      if (hasRegion(sourceOf(cell), 'solution') || hasRegion(sourceOf(cell), 'hidden'))
+        problems.push(`${where} has solution or hidden-test markers but no nbgrader metadata.`);
       return;
     }
     const id = meta.grade_id;
     if (!id) problems.push(`${where} has nbgrader metadata without a grade_id.`);
     else if (seen.has(id)) problems.push(`${where} reuses grade_id '${id}' (first used by cell ${seen.get(id)}).`);
     else seen.set(id, i);
-    if (meta.schema_version !== undefined && meta.schema_version !== 3) problems.push(`${where} has nbgrader schema_version ${meta.schema_version}; genlab reads 3.`);
-    if (isGrade(cell) && !(typeof meta.points === 'number' && meta.points >= 0)) problems.push(`${where} is graded but has no points.`);
-    if (isAutoTest(cell) && hasRegion(sourceOf(cell), 'solution')) problems.push(`${where} is a test cell with a solution region.`);
+    if (meta.schema_version !== undefined && meta.schema_version !== 3)
+      problems.push(`${where} has nbgrader schema_version ${meta.schema_version}; genlab reads 3.`);
+    if (isGrade(cell) && !(typeof meta.points === 'number' && meta.points >= 0))
+      problems.push(`${where} is graded but has no points.`);
+    if (isAutoTest(cell) && hasRegion(sourceOf(cell), 'solution'))
+      problems.push(`${where} is a test cell with a solution region.`);
     // A function the student writes that genlab also implements must be withheld, or the library is its answer.
     if (cell.cell_type === 'code' && isSolution(cell) && hasRegion(sourceOf(cell), 'solution')) {
       const asked = solutionName(sourceOf(cell), '');
       if (isAnswerKey(asked) && !withheld.includes(asked)) {
-        problems.push(`${where} asks for \`${asked}\`, which genlab implements (${ANSWER_KEYS[asked]}), but the notebook does not withhold it: add "${asked}" to metadata.genlab.withheld.`);
+        problems.push(
+          `${where} asks for \`${asked}\`, which genlab implements (${ANSWER_KEYS[asked]}), but the notebook does not withhold it: add "${asked}" to metadata.genlab.withheld.`,
+        );
       }
     }
   });
@@ -57,7 +78,10 @@ export function lintSource(nb: Notebook, name: string): string[] {
     problems.push(`${name}: metadata.genlab.withheld must be a list of names, got ${JSON.stringify(declared)}.`);
   }
   for (const n of withheld) {
-    if (!isAnswerKey(n)) problems.push(`${name}: metadata.genlab.withheld names '${n}', which is not one of genlab's answer keys (${Object.keys(ANSWER_KEYS).join(', ')}).`);
+    if (!isAnswerKey(n))
+      problems.push(
+        `${name}: metadata.genlab.withheld names '${n}', which is not one of genlab's answer keys (${Object.keys(ANSWER_KEYS).join(', ')}).`,
+      );
   }
   return problems;
 }
@@ -68,7 +92,9 @@ function releaseCell(cell: Cell): Cell {
   if (isSolution(cell)) {
     source =
       cell.cell_type === 'code'
-        ? replaceRegions(source, 'solution', (indent) => solutionStub(indent, solutionName(source, gradeId(cell) ?? 'this cell')))
+        ? replaceRegions(source, 'solution', (indent) =>
+            solutionStub(indent, solutionName(source, gradeId(cell) ?? 'this cell')),
+          )
         : replaceRegions(source, 'solution', () => ANSWER_PLACEHOLDER);
   }
   source = replaceRegions(source, 'hidden', () => undefined).replace(/\n+$/, '');

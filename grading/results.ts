@@ -30,8 +30,26 @@ export interface Results {
   extra_data: Record<string, unknown>;
 }
 
-export const RESULT_FIELDS = ['score', 'execution_time', 'output', 'output_format', 'visibility', 'stdout_visibility', 'extra_data', 'tests'] as const;
-export const TEST_FIELDS = ['name', 'number', 'score', 'max_score', 'status', 'output', 'output_format', 'visibility'] as const;
+export const RESULT_FIELDS = [
+  'score',
+  'execution_time',
+  'output',
+  'output_format',
+  'visibility',
+  'stdout_visibility',
+  'extra_data',
+  'tests',
+] as const;
+export const TEST_FIELDS = [
+  'name',
+  'number',
+  'score',
+  'max_score',
+  'status',
+  'output',
+  'output_format',
+  'visibility',
+] as const;
 
 /** Checks a results object against the field list above; returns the problems (empty when valid). */
 export function validateResults(r: unknown): string[] {
@@ -45,11 +63,17 @@ export function validateResults(r: unknown): string[] {
   (o.tests as Record<string, unknown>[]).forEach((t, i) => {
     for (const f of TEST_FIELDS) if (!(f in t)) problems.push(`test ${i} is missing '${f}'`);
     if (t.status !== 'passed' && t.status !== 'failed') problems.push(`test ${i} has status '${String(t.status)}'`);
-    if (typeof t.score !== 'number' || typeof t.max_score !== 'number' || (t.score as number) > (t.max_score as number) || (t.score as number) < 0) {
+    if (
+      typeof t.score !== 'number' ||
+      typeof t.max_score !== 'number' ||
+      (t.score as number) > (t.max_score as number) ||
+      (t.score as number) < 0
+    ) {
       problems.push(`test ${i} has score ${String(t.score)} of ${String(t.max_score)}`);
     }
   });
   const sum = (o.tests as { score: number }[]).reduce((s, t) => s + (t.score ?? 0), 0);
-  if (Math.abs(sum - (o.score as number)) > 1e-9) problems.push(`score ${String(o.score)} is not the sum of the tests' scores (${sum})`);
+  if (Math.abs(sum - (o.score as number)) > 1e-9)
+    problems.push(`score ${String(o.score)} is not the sum of the tests' scores (${sum})`);
   return problems;
 }

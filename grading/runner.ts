@@ -50,7 +50,11 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
   const root = projectRoot();
   const python = jupyterPython();
   if (!python) return { cells: [], failure: 'Jupyter is not installed on the grading machine (run `npm run setup`).' };
-  if (!kernelSpecInstalled()) return { cells: [], failure: 'The "TypeScript (genlab)" kernel is not registered on the grading machine (run `npm run setup`).' };
+  if (!kernelSpecInstalled())
+    return {
+      cells: [],
+      failure: 'The "TypeScript (genlab)" kernel is not registered on the grading machine (run `npm run setup`).',
+    };
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-grade-'));
   // The kernel runs in this empty folder; `genlab` (and its types) resolve through this link.
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(workDir, 'node_modules'));
@@ -72,7 +76,15 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
       PYTHONDONTWRITEBYTECODE: '1',
     },
   });
-  const request = JSON.stringify({ notebook, kernel: KERNEL_NAME, cell_timeout: limits.cellTimeoutS, total_timeout: limits.totalTimeoutS, output_cap: limits.outputCapBytes, startup_timeout: limits.startupTimeoutS ?? 120, cwd: workDir });
+  const request = JSON.stringify({
+    notebook,
+    kernel: KERNEL_NAME,
+    cell_timeout: limits.cellTimeoutS,
+    total_timeout: limits.totalTimeoutS,
+    output_cap: limits.outputCapBytes,
+    startup_timeout: limits.startupTimeoutS ?? 120,
+    cwd: workDir,
+  });
   try {
     return await new Promise<RunResult>((resolve) => {
       const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env });
@@ -80,14 +92,17 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
       let stderr = '';
       let killed = false;
       // A hard stop past the whole-notebook limit, for a kernel that ignores interrupts.
-      const timer = setTimeout(() => {
-        killed = true;
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }, (limits.totalTimeoutS + 60) * 1000);
+      const timer = setTimeout(
+        () => {
+          killed = true;
+          try {
+            process.kill(-child.pid!, 'SIGKILL');
+          } catch {
+            /* already gone */
+          }
+        },
+        (limits.totalTimeoutS + 60) * 1000,
+      );
       child.stdout.on('data', (d) => (stdout += d));
       child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-20000)));
       child.stdin.on('error', () => undefined);
@@ -131,12 +146,27 @@ export function probeSandbox(kind: SandboxKind): Promise<string | undefined> {
   let probe = probes.get(kind);
   if (!probe) {
     probe = (async () => {
-      if (kind === 'bubblewrap' && !findProgram('bwrap')) return 'bwrap is not installed (Debian: apt-get install bubblewrap)';
+      if (kind === 'bubblewrap' && !findProgram('bwrap'))
+        return 'bwrap is not installed (Debian: apt-get install bubblewrap)';
       if (kind === 'unshare' && !findProgram('unshare')) return 'unshare is not installed (util-linux)';
-      const cell = { cell_type: 'code' as const, id: 'probe', metadata: {}, source: `console.log(${JSON.stringify(PROBE_MARK)});`, outputs: [], execution_count: null };
+      const cell = {
+        cell_type: 'code' as const,
+        id: 'probe',
+        metadata: {},
+        source: `console.log(${JSON.stringify(PROBE_MARK)});`,
+        outputs: [],
+        execution_count: null,
+      };
       const run = await runGraded(
         { cells: [cell], metadata: { kernelspec: { name: 'genlab' } }, nbformat: 4, nbformat_minor: 5 },
-        { cellTimeoutS: 60, totalTimeoutS: 120, startupTimeoutS: 60, memoryMiB: 2048, outputCapBytes: 10_000, profile: 'smoke' },
+        {
+          cellTimeoutS: 60,
+          totalTimeoutS: 120,
+          startupTimeoutS: 60,
+          memoryMiB: 2048,
+          outputCapBytes: 10_000,
+          profile: 'smoke',
+        },
         kind,
       );
       if (run.failure) return run.failure;
@@ -171,5 +201,7 @@ export async function chooseSandbox(forced?: SandboxKind): Promise<SandboxChoice
     if (!reason) return { kind, passedOver };
     passedOver.push({ kind, reason });
   }
-  throw new GenlabError(`no sandbox, not even none, could run a kernel here: ${passedOver.map((p) => `${p.kind}: ${p.reason}`).join('; ')}. Run \`npm run setup\`.`);
+  throw new GenlabError(
+    `no sandbox, not even none, could run a kernel here: ${passedOver.map((p) => `${p.kind}: ${p.reason}`).join('; ')}. Run \`npm run setup\`.`,
+  );
 }

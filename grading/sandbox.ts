@@ -54,7 +54,10 @@ export function containment(kind: SandboxKind): { contained: string[]; notContai
   const everything = [network, processes, files];
   return {
     contained: memory ? [...all, memory] : all,
-    notContained: [...everything.filter((c) => !all.includes(c)), ...(memory ? [] : ['memory beyond the JS heap limit (prlimit is missing)'])],
+    notContained: [
+      ...everything.filter((c) => !all.includes(c)),
+      ...(memory ? [] : ['memory beyond the JS heap limit (prlimit is missing)']),
+    ],
   };
 }
 
@@ -78,7 +81,8 @@ function systemMounts(): string[] {
     else args.push('--ro-bind', dir, dir);
   }
   // Name lookups for the current user and locale data; nothing secret lives there.
-  for (const file of ['/etc/passwd', '/etc/group', '/etc/nsswitch.conf', '/etc/localtime']) if (fs.existsSync(file)) args.push('--ro-bind', file, file);
+  for (const file of ['/etc/passwd', '/etc/group', '/etc/nsswitch.conf', '/etc/localtime'])
+    if (fs.existsSync(file)) args.push('--ro-bind', file, file);
   return args;
 }
 
@@ -87,14 +91,31 @@ const isRoot = () => process.getuid?.() === 0;
 /** The command line that runs `command` in a sandbox of `kind`, with only `spec.env` as its environment. */
 export function sandboxed(kind: SandboxKind, command: string[], spec: SandboxSpec): SandboxCommand {
   // The programs the kernel runs are named by absolute path; PATH is for anything they start.
-  const pathDirs = [...new Set([path.dirname(command[0]), path.dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'])];
+  const pathDirs = [
+    ...new Set([path.dirname(command[0]), path.dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin']),
+  ];
   const env: Record<string, string> = { ...spec.env, HOME: spec.workDir, PATH: pathDirs.join(':'), LANG: 'C.UTF-8' };
   // The runner brings the loopback up itself in a bare network namespace (bubblewrap does it for us).
   if (kind === 'unshare') env.GENLAB_LOOPBACK_UP = '1';
   const prlimit = findProgram('prlimit');
-  const limited = (args: string[]): SandboxCommand => (prlimit ? { file: prlimit, args: [`--data=${spec.memoryBytes}`, '--', ...args], env } : { file: args[0], args: args.slice(1), env });
+  const limited = (args: string[]): SandboxCommand =>
+    prlimit
+      ? { file: prlimit, args: [`--data=${spec.memoryBytes}`, '--', ...args], env }
+      : { file: args[0], args: args.slice(1), env };
   if (kind === 'bubblewrap') {
-    const args = ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv', ...systemMounts(), '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp'];
+    const args = [
+      '--unshare-all',
+      '--die-with-parent',
+      '--new-session',
+      '--clearenv',
+      ...systemMounts(),
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      '--tmpfs',
+      '/tmp',
+    ];
     for (const p of spec.readOnly) args.push('--ro-bind', p, p);
     args.push('--bind', spec.workDir, spec.workDir, '--chdir', spec.workDir);
     for (const [k, v] of Object.entries(env)) args.push('--setenv', k, v);
@@ -103,12 +124,22 @@ export function sandboxed(kind: SandboxKind, command: string[], spec: SandboxSpe
   if (kind === 'unshare') {
     // Without root, a user namespace (mapped to root inside) is what lets us own the new network namespace.
     const user = isRoot() ? [] : ['--user', '--map-root-user'];
-    return limited([findProgram('unshare') ?? 'unshare', ...user, '--net', '--pid', '--fork', '--kill-child', ...command]);
+    return limited([
+      findProgram('unshare') ?? 'unshare',
+      ...user,
+      '--net',
+      '--pid',
+      '--fork',
+      '--kill-child',
+      ...command,
+    ]);
   }
   return limited(command);
 }
 
 /** Paths of the project the kernel needs to see (read-only). */
 export function projectMounts(root: string): string[] {
-  return ['package.json', 'dist', 'node_modules', '.jupyter', path.join('grading', 'run_graded.py')].map((p) => path.join(root, p));
+  return ['package.json', 'dist', 'node_modules', '.jupyter', path.join('grading', 'run_graded.py')].map((p) =>
+    path.join(root, p),
+  );
 }

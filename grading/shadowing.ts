@@ -11,8 +11,28 @@ import * as ts from 'typescript';
 
 /** Globals the tests rely on; redeclaring one at top level would shadow it for later cells. */
 export const PROTECTED_GLOBALS = [
-  'Object', 'Function', 'Array', 'Number', 'String', 'Boolean', 'Symbol', 'Math', 'JSON', 'Reflect', 'Promise', 'Error',
-  'Float32Array', 'Int32Array', 'Uint8Array', 'console', 'globalThis', 'process', 'require', 'eval', 'isFinite', 'isNaN',
+  'Object',
+  'Function',
+  'Array',
+  'Number',
+  'String',
+  'Boolean',
+  'Symbol',
+  'Math',
+  'JSON',
+  'Reflect',
+  'Promise',
+  'Error',
+  'Float32Array',
+  'Int32Array',
+  'Uint8Array',
+  'console',
+  'globalThis',
+  'process',
+  'require',
+  'eval',
+  'isFinite',
+  'isNaN',
   '__genlab_grader',
 ];
 
@@ -26,7 +46,14 @@ export function topLevelDeclarations(source: string): string[] {
   };
   for (const stmt of file.statements) {
     if (ts.isVariableStatement(stmt)) for (const d of stmt.declarationList.declarations) bindingNames(d.name);
-    else if ((ts.isFunctionDeclaration(stmt) || ts.isClassDeclaration(stmt) || ts.isEnumDeclaration(stmt) || ts.isModuleDeclaration(stmt)) && stmt.name && ts.isIdentifier(stmt.name)) {
+    else if (
+      (ts.isFunctionDeclaration(stmt) ||
+        ts.isClassDeclaration(stmt) ||
+        ts.isEnumDeclaration(stmt) ||
+        ts.isModuleDeclaration(stmt)) &&
+      stmt.name &&
+      ts.isIdentifier(stmt.name)
+    ) {
       names.push(stmt.name.text);
     } else if (ts.isImportDeclaration(stmt) && stmt.importClause) {
       const clause = stmt.importClause;

@@ -30,7 +30,11 @@ function compileErrors(executedPath: string): string[] {
   const found: string[] = [];
   const lost = new Set<string>();
   nb.cells.forEach((cell, i) => {
-    const stderr = (cell.outputs ?? []).map((o) => (o as { name?: string; text?: string | string[] })).filter((o) => o.name === 'stderr').map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? ''))).join('');
+    const stderr = (cell.outputs ?? [])
+      .map((o) => o as { name?: string; text?: string | string[] })
+      .filter((o) => o.name === 'stderr')
+      .map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? '')))
+      .join('');
     const e = summarizeError(stderr);
     if (!e) return;
     if (e.ename === 'TypeScriptError') {
@@ -47,7 +51,12 @@ export async function validate(sourcePath: string, options: Partial<GradeOptions
   const name = path.basename(sourcePath);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-validate-'));
   try {
-    const asSource = await autograde(sourcePath, { ...options, source: sourcePath, out: path.join(work, 'source'), feedback: false });
+    const asSource = await autograde(sourcePath, {
+      ...options,
+      source: sourcePath,
+      out: path.join(work, 'source'),
+      feedback: false,
+    });
     const failed = asSource.tests.filter((t) => t.status !== 'passed');
     if (asSource.tests.length === 0) messages.push(`${name} has no graded tests.`);
     for (const t of failed) messages.push(`${name}: with the solutions, test '${t.name}' fails: ${t.output}`);
@@ -55,13 +64,23 @@ export async function validate(sourcePath: string, options: Partial<GradeOptions
     for (const f of (asSource.extra_data.flags as string[]) ?? []) messages.push(`${name}: with the solutions, ${f}`);
     // Every cell the grader runs must work with the lab's answer keys withheld: a lab
     // cell before a test that needs one would fail in every submission.
-    for (const e of (asSource.extra_data.failed_cells as string[]) ?? []) messages.push(`${name}: with the solutions, a cell the grader runs fails: ${e}`);
+    for (const e of (asSource.extra_data.failed_cells as string[]) ?? [])
+      messages.push(`${name}: with the solutions, a cell the grader runs fails: ${e}`);
 
     const releasePath = path.join(work, name);
     writeNotebook(releasePath, releaseNotebook(readNotebook(sourcePath), name));
-    const asRelease = await autograde(releasePath, { ...options, source: sourcePath, out: path.join(work, 'release'), feedback: false });
-    for (const t of asRelease.tests.filter((t) => t.status === 'passed')) messages.push(`${name}: the student version passes test '${t.name}' without any work; the test checks nothing the student writes.`);
-    for (const e of compileErrors(path.join(work, 'release', 'executed.ipynb'))) messages.push(`${name}: the student version does not compile: ${e}`);
+    const asRelease = await autograde(releasePath, {
+      ...options,
+      source: sourcePath,
+      out: path.join(work, 'release'),
+      feedback: false,
+    });
+    for (const t of asRelease.tests.filter((t) => t.status === 'passed'))
+      messages.push(
+        `${name}: the student version passes test '${t.name}' without any work; the test checks nothing the student writes.`,
+      );
+    for (const e of compileErrors(path.join(work, 'release', 'executed.ipynb')))
+      messages.push(`${name}: the student version does not compile: ${e}`);
     const summary = `${name}: solutions pass ${asSource.tests.length - failed.length}/${asSource.tests.length} tests; the release fails ${asRelease.tests.filter((t) => t.status === 'failed').length}/${asRelease.tests.length} (${asSource.execution_time} s + ${asRelease.execution_time} s).`;
     return { ok: messages.length === 0, messages: [summary, ...messages] };
   } finally {

@@ -20,7 +20,9 @@ export function stripAnsi(text: string): string {
 }
 
 export function summarizeError(stderr: string): CellError | undefined {
-  const lines = stripAnsi(stderr).split('\n').map((l) => l.trimEnd());
+  const lines = stripAnsi(stderr)
+    .split('\n')
+    .map((l) => l.trimEnd());
   const compile = lines.map((l) => COMPILE.exec(l)).filter((m): m is RegExpExecArray => m !== null);
   if (compile.length > 0) {
     return { ename: 'TypeScriptError', evalue: compile.map((m) => `line ${m[1]}: ${m[3]}`).join('; ') };

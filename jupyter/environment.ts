@@ -33,13 +33,18 @@ export function kernelSpecPath(): string {
 /** The environment for Jupyter processes: the project's data folder first on JUPYTER_PATH. */
 export function jupyterEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const existing = process.env.JUPYTER_PATH;
-  return { ...process.env, JUPYTER_PATH: existing ? `${jupyterDataDir()}${path.delimiter}${existing}` : jupyterDataDir(), ...extra };
+  return {
+    ...process.env,
+    JUPYTER_PATH: existing ? `${jupyterDataDir()}${path.delimiter}${existing}` : jupyterDataDir(),
+    ...extra,
+  };
 }
 
 /** The `jupyter` command; /usr/bin first, since a pyenv or venv shim may shadow Debian's without its modules. */
 export function findJupyter(): string | undefined {
   // An explicit GENLAB_JUPYTER wins, and names no Jupyter at all if it does not exist.
-  if (process.env.GENLAB_JUPYTER) return fs.existsSync(process.env.GENLAB_JUPYTER) ? process.env.GENLAB_JUPYTER : undefined;
+  if (process.env.GENLAB_JUPYTER)
+    return fs.existsSync(process.env.GENLAB_JUPYTER) ? process.env.GENLAB_JUPYTER : undefined;
   return which('jupyter') ?? (fs.existsSync('/usr/bin/jupyter') ? '/usr/bin/jupyter' : undefined);
 }
 

@@ -48,7 +48,8 @@ export function describeFailure(notebook: string, r: RunResult): string {
   const what = r.ename ? `${r.ename}: ${r.evalue}` : (r.kind ?? 'error');
   const lines = [`${path.basename(notebook)} failed${where}: ${what}`];
   if (r.source) lines.push('--- cell source ---', r.source.trimEnd());
-  if (r.traceback && r.traceback.trim() !== `${r.ename}: ${r.evalue}`) lines.push('--- error ---', r.traceback.trimEnd().slice(-3000));
+  if (r.traceback && r.traceback.trim() !== `${r.ename}: ${r.evalue}`)
+    lines.push('--- error ---', r.traceback.trimEnd().slice(-3000));
   else if (!r.ename && r.message) lines.push('--- error ---', r.message.trimEnd().slice(-3000));
   lines.push(`(executed notebook: ${r.output})`);
   return lines.join('\n');
@@ -59,29 +60,41 @@ export async function runNotebook(notebook: string, options: RunOptions = {}): P
   const jupyter = findJupyter();
   const python = jupyterPython(jupyter);
   if (!jupyter || !python) throw new Error('Jupyter is not installed: run `npm run setup`.');
-  if (!kernelSpecInstalled()) throw new Error('The "TypeScript (genlab)" kernel is not registered: run `npm run setup`.');
+  if (!kernelSpecInstalled())
+    throw new Error('The "TypeScript (genlab)" kernel is not registered: run `npm run setup`.');
   const output = options.output ?? notebook.replace(/\.ipynb$/, '.executed.ipynb');
   fs.mkdirSync(path.dirname(output), { recursive: true });
   const script = path.join(projectRoot(), 'jupyter', 'run_notebook.py');
   const env = jupyterEnv({ GENLAB_PROFILE: options.profile ?? 'smoke', ...options.env });
   const start = Date.now();
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(python, [script, notebook, output, KERNEL_NAME, String(options.cellTimeoutS ?? 600)], { env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
-  });
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+    (resolve) => {
+      const child = spawn(python, [script, notebook, output, KERNEL_NAME, String(options.cellTimeoutS ?? 600)], {
+        env,
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
+    },
+  );
   const seconds = (Date.now() - start) / 1000;
   const last = stdout.trim().split('\n').pop() ?? '';
   let result: RunResult;
   try {
     result = { ...JSON.parse(last), output, seconds } as RunResult;
   } catch {
-    return { ok: false, output, seconds, kind: `runner exited with ${code}`, message: `${stdout}\n${stderr}`.trim().slice(-4000) };
+    return {
+      ok: false,
+      output,
+      seconds,
+      kind: `runner exited with ${code}`,
+      message: `${stdout}\n${stderr}`.trim().slice(-4000),
+    };
   }
-  if (!result.ok && !result.ename && result.traceback !== undefined) Object.assign(result, summarizeError(result.traceback));
+  if (!result.ok && !result.ename && result.traceback !== undefined)
+    Object.assign(result, summarizeError(result.traceback));
   return result;
 }
 

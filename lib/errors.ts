@@ -12,7 +12,12 @@ export class GenlabError extends Error {
     super(message);
     this.name = 'GenlabError';
     const sentence = `${this.name}: ${message}`;
-    Object.defineProperty(this, 'stack', { get: () => sentence, set: () => undefined, configurable: true, enumerable: false });
+    Object.defineProperty(this, 'stack', {
+      get: () => sentence,
+      set: () => undefined,
+      configurable: true,
+      enumerable: false,
+    });
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {

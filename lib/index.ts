@@ -72,13 +72,27 @@ export {
   bitsPerDim,
 } from './losses';
 export type { ElboTerms } from './losses';
-export { accuracy, confusionMatrix, clusterPurity, modeCoverage, frechetDistance, frechetDistanceFromMoments } from './metrics';
+export {
+  accuracy,
+  confusionMatrix,
+  clusterPurity,
+  modeCoverage,
+  frechetDistance,
+  frechetDistanceFromMoments,
+} from './metrics';
 export { createMask, MaskedConv2D, maskedConv2d } from './layers/masked_conv';
 export type { MaskType, MaskedConv2DArgs } from './layers/masked_conv';
 export { symmetricEigen } from './linalg';
 
 // The classical unsupervised methods of lab 1.
-export { kmeans, kmeansPlusPlus, assignClusters, updateCentroids, squaredDistances, inertia } from './unsupervised/kmeans';
+export {
+  kmeans,
+  kmeansPlusPlus,
+  assignClusters,
+  updateCentroids,
+  squaredDistances,
+  inertia,
+} from './unsupervised/kmeans';
 export type { KMeansOptions, KMeansResult } from './unsupervised/kmeans';
 export { fitPca, projectPca, reconstructPca } from './unsupervised/pca';
 export type { Pca, PcaOptions } from './unsupervised/pca';

@@ -31,7 +31,9 @@ export function folderHandler(target: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       fs.mkdirSync(dir, { recursive: true });
-      const weights = artifacts.weightData ? Buffer.from(tf.io.CompositeArrayBuffer.join(artifacts.weightData)) : Buffer.alloc(0);
+      const weights = artifacts.weightData
+        ? Buffer.from(tf.io.CompositeArrayBuffer.join(artifacts.weightData))
+        : Buffer.alloc(0);
       const json = {
         modelTopology: artifacts.modelTopology,
         format: artifacts.format,
@@ -51,13 +53,17 @@ export function folderHandler(target: string): tf.io.IOHandler {
     },
     async load(): Promise<tf.io.ModelArtifacts> {
       if (!fs.existsSync(modelJson)) {
-        throw new GenlabError(`There is no saved model at '${modelJson}': check the folder, or save one first with saveModel(model, '${dir}').`);
+        throw new GenlabError(
+          `There is no saved model at '${modelJson}': check the folder, or save one first with saveModel(model, '${dir}').`,
+        );
       }
       let json: tf.io.ModelJSON;
       try {
         json = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
       } catch (err) {
-        throw new GenlabError(`'${modelJson}' is not valid JSON (${(err as Error).message}): the save was interrupted or the file was edited; save the model again.`);
+        throw new GenlabError(
+          `'${modelJson}' is not valid JSON (${(err as Error).message}): the save was interrupted or the file was edited; save the model again.`,
+        );
       }
       const specs: tf.io.WeightsManifestEntry[] = [];
       const buffers: Buffer[] = [];
@@ -65,7 +71,10 @@ export function folderHandler(target: string): tf.io.IOHandler {
         specs.push(...group.weights);
         for (const p of group.paths) {
           const file = path.join(dir, p);
-          if (!fs.existsSync(file)) throw new GenlabError(`'${modelJson}' refers to weights file '${file}', which is missing: copy the whole folder.`);
+          if (!fs.existsSync(file))
+            throw new GenlabError(
+              `'${modelJson}' refers to weights file '${file}', which is missing: copy the whole folder.`,
+            );
           buffers.push(fs.readFileSync(file));
         }
       }
@@ -94,7 +103,9 @@ const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 function checkWeightsLength(specs: tf.io.WeightsManifestEntry[], actual: number, where: string): void {
   const expected = specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[s.dtype] ?? 4), 0);
   if (specs.every((s) => !s.quantization) && expected !== actual) {
-    throw new GenlabError(`The weights for '${where}' are ${actual} bytes but the manifest describes ${expected}: the files are from different saves or truncated; save again.`);
+    throw new GenlabError(
+      `The weights for '${where}' are ${actual} bytes but the manifest describes ${expected}: the files are from different saves or truncated; save again.`,
+    );
   }
 }
 
@@ -126,22 +137,33 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
 /** Saves named tensors (variables, e.g. a hand-built model's parameters) to `dir`. */
 export async function saveVariables(variables: Record<string, tf.Tensor>, dir: string): Promise<void> {
   const { data, specs } = await tf.io.encodeWeights(variables);
-  await folderHandler(dir).save!({ modelTopology: {}, format: 'genlab-variables', weightSpecs: specs, weightData: data });
+  await folderHandler(dir).save!({
+    modelTopology: {},
+    format: 'genlab-variables',
+    weightSpecs: specs,
+    weightData: data,
+  });
 }
 
 /**
  * Loads tensors saved by `saveVariables`. With `into`, assigns each to the variable
  * of the same name (shapes must match) and returns them; otherwise returns new tensors.
  */
-export async function loadVariables(dir: string, into?: Record<string, tf.Variable>): Promise<Record<string, tf.Tensor>> {
+export async function loadVariables(
+  dir: string,
+  into?: Record<string, tf.Variable>,
+): Promise<Record<string, tf.Tensor>> {
   const artifacts = await folderHandler(dir).load!();
   const tensors = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs!);
   if (!into) return tensors;
   for (const [name, variable] of Object.entries(into)) {
     const saved = tensors[name];
-    if (!saved) throw new GenlabError(`'${dir}' has no saved variable '${name}'; it has ${Object.keys(tensors).join(', ')}.`);
+    if (!saved)
+      throw new GenlabError(`'${dir}' has no saved variable '${name}'; it has ${Object.keys(tensors).join(', ')}.`);
     if (!tf.util.arraysEqual(saved.shape, variable.shape)) {
-      throw new GenlabError(`Saved variable '${name}' has shape [${saved.shape}] but the variable to load it into has shape [${variable.shape}].`);
+      throw new GenlabError(
+        `Saved variable '${name}' has shape [${saved.shape}] but the variable to load it into has shape [${variable.shape}].`,
+      );
     }
     variable.assign(saved);
   }

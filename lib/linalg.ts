@@ -12,7 +12,8 @@ import { GenlabError } from './errors';
  * eigenvectors as the columns of `vectors` (row-major n × n).
  */
 export function symmetricEigen(matrix: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array } {
-  if (matrix.length !== n * n) throw new GenlabError(`symmetricEigen expects ${n}×${n} = ${n * n} numbers, got ${matrix.length}.`);
+  if (matrix.length !== n * n)
+    throw new GenlabError(`symmetricEigen expects ${n}×${n} = ${n * n} numbers, got ${matrix.length}.`);
   const a = Float64Array.from(matrix);
   const u = new Float64Array(n * n);
   for (let i = 0; i < n; i++) u[i * n + i] = 1;
@@ -83,9 +84,10 @@ export function orthonormalizeColumns(m: Float64Array, d: number, p: number): vo
 /** (d × p) · (p × q), row-major float64. */
 export function multiply(a: Float64Array, b: Float64Array, d: number, p: number, q: number): Float64Array {
   const out = new Float64Array(d * q);
-  for (let r = 0; r < d; r++) for (let i = 0; i < p; i++) {
-    const v = a[r * p + i];
-    if (v !== 0) for (let c = 0; c < q; c++) out[r * q + c] += v * b[i * q + c];
-  }
+  for (let r = 0; r < d; r++)
+    for (let i = 0; i < p; i++) {
+      const v = a[r * p + i];
+      if (v !== 0) for (let c = 0; c < q; c++) out[r * q + c] += v * b[i * q + c];
+    }
   return out;
 }

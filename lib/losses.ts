@@ -41,11 +41,14 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
  * (no gradient flows to it), which is what moves the randomness out of the path
  * from the loss to the encoder.
  */
-export const reparameterize = answerKey('reparameterize', function reparameterize(mu: tf.Tensor, logvar: tf.Tensor, eps: tf.Tensor): tf.Tensor {
-  sameShape(mu, logvar, 'reparameterize(mu, logvar, eps)');
-  sameShape(mu, eps, 'reparameterize(mu, logvar, eps)');
-  return tf.tidy(() => mu.add(tf.exp(logvar.mul(0.5)).mul(stopGradient(eps))));
-});
+export const reparameterize = answerKey(
+  'reparameterize',
+  function reparameterize(mu: tf.Tensor, logvar: tf.Tensor, eps: tf.Tensor): tf.Tensor {
+    sameShape(mu, logvar, 'reparameterize(mu, logvar, eps)');
+    sameShape(mu, eps, 'reparameterize(mu, logvar, eps)');
+    return tf.tidy(() => mu.add(tf.exp(logvar.mul(0.5)).mul(stopGradient(eps))));
+  },
+);
 
 /**
  * KL divergence from a diagonal Gaussian to the standard normal, per example:
@@ -56,7 +59,9 @@ export const reparameterize = answerKey('reparameterize', function reparameteriz
  */
 export const klNormal = answerKey('klNormal', function klNormal(mu: tf.Tensor, logvar: tf.Tensor): tf.Tensor1D {
   sameShape(mu, logvar, 'klNormal(mu, logvar)');
-  return tf.tidy(() => sumPerExample(tf.scalar(1).add(logvar).sub(mu.square()).sub(logvar.exp())).mul(-0.5) as tf.Tensor1D);
+  return tf.tidy(
+    () => sumPerExample(tf.scalar(1).add(logvar).sub(mu.square()).sub(logvar.exp())).mul(-0.5) as tf.Tensor1D,
+  );
 });
 
 /**
@@ -66,10 +71,13 @@ export const klNormal = answerKey('klNormal', function klNormal(mu: tf.Tensor, l
  *
  * The right-hand form never takes log(0), so it is stable for any logit.
  */
-export const bernoulliLogLikelihood = answerKey('bernoulliLogLikelihood', function bernoulliLogLikelihood(x: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
-  sameShape(x, logits, 'bernoulliLogLikelihood(x, logits)');
-  return tf.tidy(() => sumPerExample(x.mul(logits).sub(tf.softplus(logits))) as tf.Tensor1D);
-});
+export const bernoulliLogLikelihood = answerKey(
+  'bernoulliLogLikelihood',
+  function bernoulliLogLikelihood(x: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
+    sameShape(x, logits, 'bernoulliLogLikelihood(x, logits)');
+    return tf.tidy(() => sumPerExample(x.mul(logits).sub(tf.softplus(logits))) as tf.Tensor1D);
+  },
+);
 
 /**
  * Softmax cross-entropy on logits, per example:
@@ -80,16 +88,23 @@ export const bernoulliLogLikelihood = answerKey('bernoulliLogLikelihood', functi
  * indices [N] (int32), or rows of class probabilities [N, K] (one-hot or soft), for
  * which it is −Σ_k y_k log softmax(ℓ)_k.
  */
-export const softmaxCrossEntropy = answerKey('softmaxCrossEntropy', function softmaxCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
-  if (logits.rank !== 2) throw new GenlabError(`softmaxCrossEntropy expects logits shaped [N, K], got [${logits.shape}].`);
-  const [n, k] = logits.shape;
-  if (labels.rank === 1) {
-    if (labels.shape[0] !== n) throw new GenlabError(`softmaxCrossEntropy: ${labels.shape[0]} labels for ${n} rows of logits; they must match.`);
-    return tf.tidy(() => softmaxCrossEntropy(tf.oneHot(labels.toInt(), k).toFloat(), logits));
-  }
-  sameShape(labels, logits, 'softmaxCrossEntropy(labels, logits)');
-  return tf.tidy(() => tf.logSoftmax(logits).mul(labels).sum(1).neg() as tf.Tensor1D);
-});
+export const softmaxCrossEntropy = answerKey(
+  'softmaxCrossEntropy',
+  function softmaxCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor1D {
+    if (logits.rank !== 2)
+      throw new GenlabError(`softmaxCrossEntropy expects logits shaped [N, K], got [${logits.shape}].`);
+    const [n, k] = logits.shape;
+    if (labels.rank === 1) {
+      if (labels.shape[0] !== n)
+        throw new GenlabError(
+          `softmaxCrossEntropy: ${labels.shape[0]} labels for ${n} rows of logits; they must match.`,
+        );
+      return tf.tidy(() => softmaxCrossEntropy(tf.oneHot(labels.toInt(), k).toFloat(), logits));
+    }
+    sameShape(labels, logits, 'softmaxCrossEntropy(labels, logits)');
+    return tf.tidy(() => tf.logSoftmax(logits).mul(labels).sum(1).neg() as tf.Tensor1D);
+  },
+);
 
 /**
  * Mean squared error per example, the autoencoder's L2 reconstruction loss:
@@ -102,14 +117,21 @@ export const softmaxCrossEntropy = answerKey('softmaxCrossEntropy', function sof
 export const mse = answerKey('mse', function mse(x: tf.Tensor, reconstruction: tf.Tensor): tf.Tensor1D {
   sameShape(x, reconstruction, 'mse(x, reconstruction)');
   if (x.rank === 0) throw new GenlabError('mse expects a batch of values (rank ≥ 1), got a scalar.');
-  return tf.tidy(() => (x.rank === 1 ? x.sub(reconstruction).square() : x.sub(reconstruction).square().reshape([x.shape[0], -1]).mean(1)) as tf.Tensor1D);
+  return tf.tidy(
+    () =>
+      (x.rank === 1
+        ? x.sub(reconstruction).square()
+        : x.sub(reconstruction).square().reshape([x.shape[0], -1]).mean(1)) as tf.Tensor1D,
+  );
 });
 
 /** log N(z; μ, diag σ²) per example = −½ Σ_j (log 2π + log σ_j² + (z_j − μ_j)² / σ_j²). */
 export function gaussianLogDensity(z: tf.Tensor, mu: tf.Tensor, logvar: tf.Tensor): tf.Tensor1D {
   sameShape(z, mu, 'gaussianLogDensity(z, mu, logvar)');
   sameShape(z, logvar, 'gaussianLogDensity(z, mu, logvar)');
-  return tf.tidy(() => sumPerExample(logvar.add(LOG_2PI).add(z.sub(mu).square().div(logvar.exp()))).mul(-0.5) as tf.Tensor1D);
+  return tf.tidy(
+    () => sumPerExample(logvar.add(LOG_2PI).add(z.sub(mu).square().div(logvar.exp()))).mul(-0.5) as tf.Tensor1D,
+  );
 }
 
 /** log N(z; 0, I) per example = −½ Σ_j (log 2π + z_j²). */
@@ -133,12 +155,15 @@ export interface ElboTerms {
  *
  * `logits` are the decoder's Bernoulli logits for that z.
  */
-export const negativeElbo = answerKey('negativeElbo', function negativeElbo(x: tf.Tensor, logits: tf.Tensor, mu: tf.Tensor, logvar: tf.Tensor, beta = 1): ElboTerms {
-  const reconstruction = tf.tidy(() => bernoulliLogLikelihood(x, logits).neg() as tf.Tensor1D);
-  const kl = klNormal(mu, logvar);
-  const loss = tf.tidy(() => reconstruction.add(kl.mul(beta)) as tf.Tensor1D);
-  return { reconstruction, kl, loss };
-});
+export const negativeElbo = answerKey(
+  'negativeElbo',
+  function negativeElbo(x: tf.Tensor, logits: tf.Tensor, mu: tf.Tensor, logvar: tf.Tensor, beta = 1): ElboTerms {
+    const reconstruction = tf.tidy(() => bernoulliLogLikelihood(x, logits).neg() as tf.Tensor1D);
+    const kl = klNormal(mu, logvar);
+    const loss = tf.tidy(() => reconstruction.add(kl.mul(beta)) as tf.Tensor1D);
+    return { reconstruction, kl, loss };
+  },
+);
 
 /**
  * The importance-weighted bound (Burda et al. 2015) from log-weights
@@ -149,7 +174,8 @@ export const negativeElbo = answerKey('negativeElbo', function negativeElbo(x: t
  * Computed with log-sum-exp for stability; returns [N].
  */
 export function iwaeBound(logWeights: tf.Tensor2D): tf.Tensor1D {
-  if (logWeights.rank !== 2) throw new GenlabError(`iwaeBound expects log-weights shaped [K, N], got [${logWeights.shape}].`);
+  if (logWeights.rank !== 2)
+    throw new GenlabError(`iwaeBound expects log-weights shaped [K, N], got [${logWeights.shape}].`);
   const k = logWeights.shape[0];
   return tf.tidy(() => tf.logSumExp(logWeights, 0).sub(Math.log(k)) as tf.Tensor1D);
 }
@@ -173,9 +199,12 @@ export function bitsPerDim(nllNats: number, dims: number): number {
  * log σ(ℓ) = −softplus(−ℓ) and log(1 − σ(ℓ)) = −softplus(ℓ), it never takes log(0).
  * Returns a scalar.
  */
-export const discriminatorLoss = answerKey('discriminatorLoss', function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.softplus(realLogits.neg()).mean().add(tf.softplus(fakeLogits).mean()) as tf.Scalar);
-});
+export const discriminatorLoss = answerKey(
+  'discriminatorLoss',
+  function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar {
+    return tf.tidy(() => tf.softplus(realLogits.neg()).mean().add(tf.softplus(fakeLogits).mean()) as tf.Scalar);
+  },
+);
 
 /**
  * The generator's loss in the original minimax game: it minimises
@@ -185,9 +214,12 @@ export const discriminatorLoss = answerKey('discriminatorLoss', function discrim
  * which saturates: when D confidently rejects the fakes (ℓ_fake ≪ 0, early in
  * training), its gradient vanishes. Returns a scalar.
  */
-export const minimaxGeneratorLoss = answerKey('minimaxGeneratorLoss', function minimaxGeneratorLoss(fakeLogits: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.softplus(fakeLogits).mean().neg() as tf.Scalar);
-});
+export const minimaxGeneratorLoss = answerKey(
+  'minimaxGeneratorLoss',
+  function minimaxGeneratorLoss(fakeLogits: tf.Tensor): tf.Scalar {
+    return tf.tidy(() => tf.softplus(fakeLogits).mean().neg() as tf.Scalar);
+  },
+);
 
 /**
  * The non-saturating generator loss (Goodfellow et al. 2014), used in practice:
@@ -197,6 +229,9 @@ export const minimaxGeneratorLoss = answerKey('minimaxGeneratorLoss', function m
  * Same fixed point as the minimax loss, but a strong gradient exactly where the
  * generator is losing. Returns a scalar.
  */
-export const nonSaturatingGeneratorLoss = answerKey('nonSaturatingGeneratorLoss', function nonSaturatingGeneratorLoss(fakeLogits: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.softplus(fakeLogits.neg()).mean() as tf.Scalar);
-});
+export const nonSaturatingGeneratorLoss = answerKey(
+  'nonSaturatingGeneratorLoss',
+  function nonSaturatingGeneratorLoss(fakeLogits: tf.Tensor): tf.Scalar {
+    return tf.tidy(() => tf.softplus(fakeLogits.neg()).mean() as tf.Scalar);
+  },
+);

@@ -13,7 +13,8 @@ function read(values: Labels, what: string): Int32Array {
   const data = values instanceof tf.Tensor ? values.dataSync() : values;
   const out = Int32Array.from(data as ArrayLike<number>);
   for (let i = 0; i < out.length; i++) {
-    if (out[i] !== data[i] || out[i] < 0) throw new GenlabError(`${what} must be class indices (whole numbers ≥ 0), but entry ${i} is ${data[i]}.`);
+    if (out[i] !== data[i] || out[i] < 0)
+      throw new GenlabError(`${what} must be class indices (whole numbers ≥ 0), but entry ${i} is ${data[i]}.`);
   }
   return out;
 }
@@ -21,7 +22,8 @@ function read(values: Labels, what: string): Int32Array {
 function pair(labels: Labels, predictions: Labels, what: string): [Int32Array, Int32Array] {
   const a = read(labels, `${what}: labels`);
   const b = read(predictions, `${what}: predictions`);
-  if (a.length !== b.length) throw new GenlabError(`${what}: ${a.length} labels but ${b.length} predictions; they must match one to one.`);
+  if (a.length !== b.length)
+    throw new GenlabError(`${what}: ${a.length} labels but ${b.length} predictions; they must match one to one.`);
   if (a.length === 0) throw new GenlabError(`${what}: there are no examples to measure.`);
   return [a, b];
 }
@@ -42,7 +44,10 @@ export function confusionMatrix(labels: Labels, predictions: Labels, classes: nu
   const [y, p] = pair(labels, predictions, 'confusionMatrix');
   const matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   for (let i = 0; i < y.length; i++) {
-    if (y[i] >= classes || p[i] >= classes) throw new GenlabError(`confusionMatrix: class ${Math.max(y[i], p[i])} at entry ${i} is outside 0..${classes - 1}; pass the right number of classes.`);
+    if (y[i] >= classes || p[i] >= classes)
+      throw new GenlabError(
+        `confusionMatrix: class ${Math.max(y[i], p[i])} at entry ${i} is outside 0..${classes - 1}; pass the right number of classes.`,
+      );
     matrix[y[i]][p[i]]++;
   }
   return matrix;
@@ -57,7 +62,10 @@ export function confusionMatrix(labels: Labels, predictions: Labels, classes: nu
  * 1 when every cluster holds one class; about the largest class's share for random clusters.
  * Also returns each cluster's majority label and size.
  */
-export function clusterPurity(clusters: Labels, labels: Labels): { purity: number; majority: number[]; sizes: number[] } {
+export function clusterPurity(
+  clusters: Labels,
+  labels: Labels,
+): { purity: number; majority: number[]; sizes: number[] } {
   const [c, y] = pair(clusters, labels, 'clusterPurity');
   const counts = new Map<number, Map<number, number>>();
   for (let i = 0; i < c.length; i++) {
@@ -87,12 +95,17 @@ export function clusterPurity(clusters: Labels, labels: Labels): { purity: numbe
  * receive at least `minFraction` (default 1%) of the samples' predicted labels —
  * 10 of 10 digits for a generator that has not collapsed. Also the histogram.
  */
-export function modeCoverage(predictions: Labels, classes: number, options: { minFraction?: number } = {}): { covered: number; counts: number[] } {
+export function modeCoverage(
+  predictions: Labels,
+  classes: number,
+  options: { minFraction?: number } = {},
+): { covered: number; counts: number[] } {
   const p = read(predictions, 'modeCoverage: predictions');
   if (p.length === 0) throw new GenlabError('modeCoverage: there are no samples to count.');
   const counts = new Array<number>(classes).fill(0);
   for (const c of p) {
-    if (c >= classes) throw new GenlabError(`modeCoverage: class ${c} is outside 0..${classes - 1}; pass the right number of classes.`);
+    if (c >= classes)
+      throw new GenlabError(`modeCoverage: class ${c} is outside 0..${classes - 1}; pass the right number of classes.`);
     counts[c]++;
   }
   const threshold = (options.minFraction ?? 0.01) * p.length;
@@ -101,7 +114,8 @@ export function modeCoverage(predictions: Labels, classes: number, options: { mi
 
 /** Mean and covariance (1/(N−1)) of the rows of [N, D] features, in float64. */
 export function featureMoments(features: tf.Tensor): { mean: Float64Array; covariance: Float64Array; dims: number } {
-  if (features.rank !== 2 || features.shape[0] < 2) throw new GenlabError(`expected features shaped [N, D] with N ≥ 2, got [${features.shape}].`);
+  if (features.rank !== 2 || features.shape[0] < 2)
+    throw new GenlabError(`expected features shaped [N, D] with N ≥ 2, got [${features.shape}].`);
   const [n, d] = features.shape;
   const x = features.dataSync();
   const mean = new Float64Array(d);
@@ -143,26 +157,36 @@ function symmetricSqrt(a: Float64Array, d: number): Float64Array {
  * (tr (Σ₁Σ₂)^½ equals tr (Σ₁^½ Σ₂ Σ₁^½)^½, whose argument is symmetric, so two
  * symmetric eigen-decompositions compute it exactly.)
  */
-export function frechetDistanceFromMoments(mean1: ArrayLike<number>, cov1: ArrayLike<number>, mean2: ArrayLike<number>, cov2: ArrayLike<number>): number {
+export function frechetDistanceFromMoments(
+  mean1: ArrayLike<number>,
+  cov1: ArrayLike<number>,
+  mean2: ArrayLike<number>,
+  cov2: ArrayLike<number>,
+): number {
   const d = mean1.length;
   if (mean2.length !== d || cov1.length !== d * d || cov2.length !== d * d) {
-    throw new GenlabError(`frechetDistance: the means must both have D numbers and the covariances D×D (D = ${d}); got ${mean2.length}, ${cov1.length} and ${cov2.length}.`);
+    throw new GenlabError(
+      `frechetDistance: the means must both have D numbers and the covariances D×D (D = ${d}); got ${mean2.length}, ${cov1.length} and ${cov2.length}.`,
+    );
   }
   let meanTerm = 0;
   for (let i = 0; i < d; i++) meanTerm += (mean1[i] - mean2[i]) ** 2;
   const root1 = symmetricSqrt(Float64Array.from(cov1), d);
   // M = Σ₁^½ Σ₂ Σ₁^½
   const tmp = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) {
-    const a = root1[i * d + k];
-    if (a !== 0) for (let j = 0; j < d; j++) tmp[i * d + j] += a * cov2[k * d + j];
-  }
+  for (let i = 0; i < d; i++)
+    for (let k = 0; k < d; k++) {
+      const a = root1[i * d + k];
+      if (a !== 0) for (let j = 0; j < d; j++) tmp[i * d + j] += a * cov2[k * d + j];
+    }
   const m = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) {
-    const a = tmp[i * d + k];
-    if (a !== 0) for (let j = 0; j < d; j++) m[i * d + j] += a * root1[k * d + j];
-  }
-  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) m[i * d + j] = m[j * d + i] = 0.5 * (m[i * d + j] + m[j * d + i]);
+  for (let i = 0; i < d; i++)
+    for (let k = 0; k < d; k++) {
+      const a = tmp[i * d + k];
+      if (a !== 0) for (let j = 0; j < d; j++) m[i * d + j] += a * root1[k * d + j];
+    }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < i; j++) m[i * d + j] = m[j * d + i] = 0.5 * (m[i * d + j] + m[j * d + i]);
   const { values } = symmetricEigen(m, d);
   let trace = 0;
   for (let i = 0; i < d; i++) trace += cov1[i * d + i] + cov2[i * d + i];
@@ -174,6 +198,9 @@ export function frechetDistanceFromMoments(mean1: ArrayLike<number>, cov1: Array
 export function frechetDistance(features1: tf.Tensor, features2: tf.Tensor): number {
   const a = featureMoments(features1);
   const b = featureMoments(features2);
-  if (a.dims !== b.dims) throw new GenlabError(`frechetDistance: the features have ${a.dims} and ${b.dims} dimensions; they must come from the same extractor.`);
+  if (a.dims !== b.dims)
+    throw new GenlabError(
+      `frechetDistance: the features have ${a.dims} and ${b.dims} dimensions; they must come from the same extractor.`,
+    );
   return frechetDistanceFromMoments(a.mean, a.covariance, b.mean, b.covariance);
 }

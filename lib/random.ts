@@ -62,7 +62,8 @@ export function defaultSeed(): number {
   const raw = process.env.GENLAB_SEED;
   if (raw === undefined || raw.trim() === '') return 0;
   const seed = Number(raw);
-  if (!Number.isInteger(seed)) throw new GenlabError(`GENLAB_SEED is '${raw}', which is not an integer: set it to a whole number such as 42.`);
+  if (!Number.isInteger(seed))
+    throw new GenlabError(`GENLAB_SEED is '${raw}', which is not an integer: set it to a whole number such as 42.`);
   return seed;
 }
 

@@ -17,7 +17,8 @@ export interface Figure {
 
 /** Prints `name: value unit` (with `digits` decimals, default 4 significant) and records it. */
 export function reportFigure(name: string, value: number, options: { unit?: string; digits?: number } = {}): void {
-  if (typeof value !== 'number' || Number.isNaN(value)) throw new GenlabError(`reportFigure('${name}'): the value must be a number, got ${value}.`);
+  if (typeof value !== 'number' || Number.isNaN(value))
+    throw new GenlabError(`reportFigure('${name}'): the value must be a number, got ${value}.`);
   const shown = options.digits === undefined ? value.toPrecision(4) : value.toFixed(options.digits);
   console.log(`${name}: ${shown}${options.unit ? ` ${options.unit}` : ''}`);
   const file = process.env.GENLAB_FIGURES;
@@ -27,5 +28,9 @@ export function reportFigure(name: string, value: number, options: { unit?: stri
 /** The figures recorded in a `GENLAB_FIGURES` file, in order. */
 export function readFigures(file: string): Figure[] {
   if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Figure);
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Figure);
 }

@@ -43,7 +43,8 @@ export interface History {
  */
 export function cosineSchedule(initial: number, final: number, totalSteps: number): (step: number) => number {
   if (!(totalSteps > 0)) throw new GenlabError(`cosineSchedule needs totalSteps > 0, got ${totalSteps}.`);
-  return (step) => final + 0.5 * (initial - final) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, step / totalSteps))));
+  return (step) =>
+    final + 0.5 * (initial - final) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, step / totalSteps))));
 }
 
 /**
@@ -53,8 +54,12 @@ export function cosineSchedule(initial: number, final: number, totalSteps: numbe
  */
 export function setLearningRate(optimizer: tf.Optimizer, value: number): void {
   const o = optimizer as unknown as { learningRate?: unknown; setLearningRate?: (v: number) => void };
-  if (typeof o.learningRate !== 'number') throw new GenlabError(`setLearningRate: this optimizer (${optimizer.getClassName()}) has no numeric learning rate to change.`);
-  if (!(value > 0) || !Number.isFinite(value)) throw new GenlabError(`setLearningRate: the learning rate must be a positive number, got ${value}.`);
+  if (typeof o.learningRate !== 'number')
+    throw new GenlabError(
+      `setLearningRate: this optimizer (${optimizer.getClassName()}) has no numeric learning rate to change.`,
+    );
+  if (!(value > 0) || !Number.isFinite(value))
+    throw new GenlabError(`setLearningRate: the learning rate must be a positive number, got ${value}.`);
   // SGD and Momentum cache −η as a tensor and have their own setter; the others read the field.
   if (typeof o.setLearningRate === 'function') o.setLearningRate(value);
   else o.learningRate = value;
@@ -64,7 +69,8 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 
 export async function fit(options: FitOptions): Promise<History> {
   const { steps } = options;
-  if (!Number.isInteger(steps) || steps < 0) throw new GenlabError(`fit: steps must be a whole number ≥ 0, got ${steps}.`);
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new GenlabError(`fit: steps must be a whole number ≥ 0, got ${steps}.`);
   const recordEvery = options.recordEvery ?? 1;
   const history: History = { step: [], values: {}, seconds: 0, stepsPerSecond: 0 };
   const bar = progress(steps, { label: options.label, quiet: options.quiet });
@@ -78,7 +84,9 @@ export async function fit(options: FitOptions): Promise<History> {
       if (typeof value !== 'number') value.dispose();
       if (!Number.isFinite(latest[name])) {
         bar.done(latest);
-        throw new GenlabError(`fit: '${name}' became ${latest[name]} at step ${i + 1}: training diverged; lower the learning rate or check the loss for log(0).`);
+        throw new GenlabError(
+          `fit: '${name}' became ${latest[name]} at step ${i + 1}: training diverged; lower the learning rate or check the loss for log(0).`,
+        );
       }
     }
     if ((i + 1) % recordEvery === 0 || i === steps - 1) {
@@ -99,13 +107,19 @@ export async function fit(options: FitOptions): Promise<History> {
  * Plots a history's loss terms against the step. `smooth` (0..1) applies an
  * exponential moving average, v̄_t = smooth·v̄_{t−1} + (1 − smooth)·v_t.
  */
-export function plotHistory(history: History, options: { title?: string; smooth?: number; terms?: string[]; logY?: boolean } = {}): void {
+export function plotHistory(
+  history: History,
+  options: { title?: string; smooth?: number; terms?: string[]; logY?: boolean } = {},
+): void {
   const names = options.terms ?? Object.keys(history.values);
   const a = options.smooth ?? 0;
   const series: Record<string, number[]> = {};
   for (const name of names) {
     const raw = history.values[name];
-    if (!raw) throw new GenlabError(`plotHistory: the history has no term '${name}'; it has ${Object.keys(history.values).join(', ')}.`);
+    if (!raw)
+      throw new GenlabError(
+        `plotHistory: the history has no term '${name}'; it has ${Object.keys(history.values).join(', ')}.`,
+      );
     let avg = raw[0];
     series[name] = raw.map((v) => (avg = a * avg + (1 - a) * v));
   }

@@ -12,7 +12,16 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { findJupyter, jupyterEnv, jupyterPython, KERNEL_DISPLAY_NAME, KERNEL_NAME, kernelSpecPath, missingPythonModules, projectRoot } from '../jupyter/environment';
+import {
+  findJupyter,
+  jupyterEnv,
+  jupyterPython,
+  KERNEL_DISPLAY_NAME,
+  KERNEL_NAME,
+  kernelSpecPath,
+  missingPythonModules,
+  projectRoot,
+} from '../jupyter/environment';
 import { debianPackages, howToInstall, Need, prerequisitesFor, which } from '../jupyter/prerequisites';
 
 function log(message: string): void {
@@ -20,7 +29,12 @@ function log(message: string): void {
 }
 
 function isDebianRoot(): boolean {
-  return fs.existsSync('/etc/debian_version') && typeof process.getuid === 'function' && process.getuid() === 0 && Boolean(which('apt-get'));
+  return (
+    fs.existsSync('/etc/debian_version') &&
+    typeof process.getuid === 'function' &&
+    process.getuid() === 0 &&
+    Boolean(which('apt-get'))
+  );
 }
 
 function dpkgInstalled(pkg: string): boolean {
@@ -38,7 +52,10 @@ function aptInstall(packages: string[]): boolean {
     spawnSync('apt-get', ['update', '-q'], { stdio: ['ignore', 'ignore', 'inherit'], env });
     aptUpdated = true;
   }
-  const result = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  const result = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env,
+  });
   return result.status === 0;
 }
 
@@ -54,11 +71,14 @@ function ensurePrerequisites(needs: Need[]): boolean {
     }
   }
   for (const p of prerequisitesFor(needs)) {
-    if (p.kind === 'program' && !which(p.name) && p.need !== 'course') log(`${p.name} is missing (${p.why}): ${howToInstall(p)}.`);
+    if (p.kind === 'program' && !which(p.name) && p.need !== 'course')
+      log(`${p.name} is missing (${p.why}): ${howToInstall(p)}.`);
   }
   const jupyter = findJupyter();
   const python = jupyterPython(jupyter);
-  const modules = prerequisitesFor(['course']).filter((p) => p.kind === 'python-module').map((p) => p.name);
+  const modules = prerequisitesFor(['course'])
+    .filter((p) => p.kind === 'python-module')
+    .map((p) => p.name);
   const missing = python ? missingPythonModules(python, modules) : modules;
   if (!jupyter || missing.length > 0) {
     const what = !jupyter ? 'Jupyter is not installed' : `Jupyter's Python (${python}) lacks ${missing.join(', ')}`;
@@ -91,10 +111,14 @@ function installKernelSpec(): void {
 
 function verifyKernelVisible(python: string): void {
   // Ask jupyter_client itself (the `jupyter kernelspec` command is not always installed).
-  const probe = 'import json; from jupyter_client.kernelspec import KernelSpecManager; print(json.dumps(sorted(KernelSpecManager().find_kernel_specs())))';
+  const probe =
+    'import json; from jupyter_client.kernelspec import KernelSpecManager; print(json.dumps(sorted(KernelSpecManager().find_kernel_specs())))';
   try {
-    const names = JSON.parse(execFileSync(python, ['-c', probe], { env: jupyterEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as string[];
-    if (!names.includes(KERNEL_NAME)) log(`warning: Jupyter does not list the '${KERNEL_NAME}' kernel (it lists ${names.join(', ')}).`);
+    const names = JSON.parse(
+      execFileSync(python, ['-c', probe], { env: jupyterEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+    ) as string[];
+    if (!names.includes(KERNEL_NAME))
+      log(`warning: Jupyter does not list the '${KERNEL_NAME}' kernel (it lists ${names.join(', ')}).`);
   } catch {
     log('warning: could not ask jupyter_client for its kernels; the kernel may not be visible.');
   }

@@ -21,7 +21,10 @@ function main(): void {
   if (!jupyter) fail('Jupyter is not installed: run `npm run setup` (Debian, as root) or `pip install jupyterlab`.');
   if (!kernelSpecInstalled()) fail('the "TypeScript (genlab)" kernel is not registered: run `npm run setup`.');
   const app = hasSubcommand(jupyter, 'lab') ? 'lab' : hasSubcommand(jupyter, 'notebook') ? 'notebook' : undefined;
-  if (!app) fail('neither JupyterLab nor the classic Notebook is installed: `pip install jupyterlab` or `apt-get install jupyter-notebook`.');
+  if (!app)
+    fail(
+      'neither JupyterLab nor the classic Notebook is installed: `pip install jupyterlab` or `apt-get install jupyter-notebook`.',
+    );
   const args = [app, `--notebook-dir=${path.join(projectRoot(), 'notebooks')}`];
   if (process.getuid?.() === 0) args.push('--allow-root');
   args.push(...process.argv.slice(2));

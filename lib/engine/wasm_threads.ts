@@ -41,7 +41,9 @@ function patchWorkerForBlobUrls(): void {
   patched = true;
   const dir = wasmOutDir();
   // The worker script, as the browser build makes its Blob (escaped newlines inside its strings).
-  const workerSource = (require(path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string }).wasmWorkerContents.replace(/\n/g, '\\n');
+  const workerSource = (
+    require(path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string }
+  ).wasmWorkerContents.replace(/\n/g, '\\n');
   const glue = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
   const NodeWorker = workerThreads.Worker;
   class TfjsPthreadWorker extends NodeWorker {
@@ -72,7 +74,10 @@ export function wasmThreadsWanted(): number {
   const raw = process.env.GENLAB_WASM_THREADS;
   if (raw !== undefined && raw.trim() !== '') {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new GenlabError(`GENLAB_WASM_THREADS is '${raw}': use a whole number ≥ 1 (1 turns threads off), or leave it unset to use every core.`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new GenlabError(
+        `GENLAB_WASM_THREADS is '${raw}': use a whole number ≥ 1 (1 turns threads off), or leave it unset to use every core.`,
+      );
     return n;
   }
   return Math.min(8, os.availableParallelism?.() ?? os.cpus().length);

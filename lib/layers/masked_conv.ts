@@ -21,23 +21,29 @@ import { nextSeed } from '../random';
 export type MaskType = 'A' | 'B';
 
 /** The mask for a k × k kernel as a [k, k, inChannels, outChannels] tensor of 0s and 1s. */
-export const createMask = answerKey('createMask', function createMask(kernelSize: number, inChannels: number, outChannels: number, type: MaskType): tf.Tensor4D {
-  if (!Number.isInteger(kernelSize) || kernelSize < 1 || kernelSize % 2 === 0) {
-    throw new GenlabError(`createMask: kernelSize must be an odd whole number (the mask is centred on a pixel), got ${kernelSize}.`);
-  }
-  if (type !== 'A' && type !== 'B') throw new GenlabError(`createMask: type must be 'A' (first layer) or 'B' (later layers), got '${type}'.`);
-  const c = (kernelSize - 1) / 2;
-  const values = new Float32Array(kernelSize * kernelSize * inChannels * outChannels);
-  for (let r = 0; r < kernelSize; r++) {
-    for (let col = 0; col < kernelSize; col++) {
-      const visible = r < c || (r === c && (col < c || (col === c && type === 'B')));
-      if (!visible) continue;
-      const base = (r * kernelSize + col) * inChannels * outChannels;
-      values.fill(1, base, base + inChannels * outChannels);
+export const createMask = answerKey(
+  'createMask',
+  function createMask(kernelSize: number, inChannels: number, outChannels: number, type: MaskType): tf.Tensor4D {
+    if (!Number.isInteger(kernelSize) || kernelSize < 1 || kernelSize % 2 === 0) {
+      throw new GenlabError(
+        `createMask: kernelSize must be an odd whole number (the mask is centred on a pixel), got ${kernelSize}.`,
+      );
     }
-  }
-  return tf.tensor4d(values, [kernelSize, kernelSize, inChannels, outChannels]);
-});
+    if (type !== 'A' && type !== 'B')
+      throw new GenlabError(`createMask: type must be 'A' (first layer) or 'B' (later layers), got '${type}'.`);
+    const c = (kernelSize - 1) / 2;
+    const values = new Float32Array(kernelSize * kernelSize * inChannels * outChannels);
+    for (let r = 0; r < kernelSize; r++) {
+      for (let col = 0; col < kernelSize; col++) {
+        const visible = r < c || (r === c && (col < c || (col === c && type === 'B')));
+        if (!visible) continue;
+        const base = (r * kernelSize + col) * inChannels * outChannels;
+        values.fill(1, base, base + inChannels * outChannels);
+      }
+    }
+    return tf.tensor4d(values, [kernelSize, kernelSize, inChannels, outChannels]);
+  },
+);
 
 /**
  * The masked convolution y = conv(x, W ⊙ M) + b ('same' padding, stride 1), computed
@@ -45,13 +51,26 @@ export const createMask = answerKey('createMask', function createMask(kernelSize
  * kernel's top rows, padding c = (k − 1)/2 rows above the image and none below.
  * (Lab 4 asks students to write this convolution as `maskedConv`.)
  */
-const visibleRowsConv = answerKey('maskedConv', function visibleRowsConv(x: tf.Tensor4D, kernel: tf.Tensor4D, visibleMask: tf.Tensor4D, bias?: tf.Tensor1D): tf.Tensor4D {
-  const c = (kernel.shape[0] - 1) / 2;
-  const [rows, cols, inChannels, filters] = visibleMask.shape;
-  const visibleKernel = kernel.slice([0, 0, 0, 0], [rows, cols, inChannels, filters]).mul(visibleMask) as tf.Tensor4D;
-  const y = tf.conv2d(x, visibleKernel, 1, [[0, 0], [c, 0], [c, c], [0, 0]]);
-  return (bias ? y.add(bias) : y) as tf.Tensor4D;
-});
+const visibleRowsConv = answerKey(
+  'maskedConv',
+  function visibleRowsConv(
+    x: tf.Tensor4D,
+    kernel: tf.Tensor4D,
+    visibleMask: tf.Tensor4D,
+    bias?: tf.Tensor1D,
+  ): tf.Tensor4D {
+    const c = (kernel.shape[0] - 1) / 2;
+    const [rows, cols, inChannels, filters] = visibleMask.shape;
+    const visibleKernel = kernel.slice([0, 0, 0, 0], [rows, cols, inChannels, filters]).mul(visibleMask) as tf.Tensor4D;
+    const y = tf.conv2d(x, visibleKernel, 1, [
+      [0, 0],
+      [c, 0],
+      [c, c],
+      [0, 0],
+    ]);
+    return (bias ? y.add(bias) : y) as tf.Tensor4D;
+  },
+);
 
 export interface MaskedConv2DArgs {
   filters: number;
@@ -92,7 +111,8 @@ export class MaskedConv2D extends tf.layers.Layer {
 
   constructor(args: MaskedConv2DArgs) {
     super(args);
-    if (!Number.isInteger(args.filters) || args.filters < 1) throw new GenlabError(`MaskedConv2D: filters must be a whole number ≥ 1, got ${args.filters}.`);
+    if (!Number.isInteger(args.filters) || args.filters < 1)
+      throw new GenlabError(`MaskedConv2D: filters must be a whole number ≥ 1, got ${args.filters}.`);
     this.filters = args.filters;
     this.kernelSize = args.kernelSize;
     // tfjs's config (de)serialisation camel-cases string values ('A' comes back as 'a').
@@ -107,7 +127,12 @@ export class MaskedConv2D extends tf.layers.Layer {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const inChannels = shape[shape.length - 1] as number;
     const k = this.kernelSize;
-    this.kernel = this.addWeight('kernel', [k, k, inChannels, this.filters], 'float32', tf.initializers.glorotUniform({ seed: this.seed }));
+    this.kernel = this.addWeight(
+      'kernel',
+      [k, k, inChannels, this.filters],
+      'float32',
+      tf.initializers.glorotUniform({ seed: this.seed }),
+    );
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', tf.initializers.zeros());
     this.mask = tf.keep(createMask(k, inChannels, this.filters, this.maskType));
     this.visibleMask = tf.keep(this.mask.slice([0, 0, 0, 0], [(k + 1) / 2, k, inChannels, this.filters]));
@@ -121,7 +146,12 @@ export class MaskedConv2D extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      const y = visibleRowsConv(x, this.kernel.read() as tf.Tensor4D, this.visibleMask!, this.bias?.read() as tf.Tensor1D | undefined);
+      const y = visibleRowsConv(
+        x,
+        this.kernel.read() as tf.Tensor4D,
+        this.visibleMask!,
+        this.bias?.read() as tf.Tensor1D | undefined,
+      );
       return this.activation === 'relu' ? tf.relu(y) : y;
     });
   }
@@ -132,7 +162,15 @@ export class MaskedConv2D extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, maskType: this.maskType, activation: this.activation, useBias: this.useBias, seed: this.seed };
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      maskType: this.maskType,
+      activation: this.activation,
+      useBias: this.useBias,
+      seed: this.seed,
+    };
   }
 
   override dispose(): ReturnType<tf.layers.Layer['dispose']> {

@@ -30,7 +30,19 @@ import { GenlabError } from '../errors';
 import { mse } from '../losses';
 import { Random, rngFor } from '../random';
 import { History } from '../train';
-import { checkImageBatch, concatOverBatches, IMAGE_PIXELS, IMAGE_SHAPE, imagesOf, initializers, positiveInteger, splitSeed, sumOverBatches, TrainOptions, trainWithAdam } from './kit';
+import {
+  checkImageBatch,
+  concatOverBatches,
+  IMAGE_PIXELS,
+  IMAGE_SHAPE,
+  imagesOf,
+  initializers,
+  positiveInteger,
+  splitSeed,
+  sumOverBatches,
+  TrainOptions,
+  trainWithAdam,
+} from './kit';
 
 export type AutoencoderArchitecture = 'mlp' | 'conv';
 
@@ -70,12 +82,14 @@ export const CONV_DECODER_LAYERS: readonly (readonly [number, number])[] = [
 
 /** Mean pixel intensity of the MNIST training images. */
 const MNIST_MEAN_INTENSITY = 0.1307;
-const outputBias = () => tf.initializers.constant({ value: Math.log(MNIST_MEAN_INTENSITY / (1 - MNIST_MEAN_INTENSITY)) });
+const outputBias = () =>
+  tf.initializers.constant({ value: Math.log(MNIST_MEAN_INTENSITY / (1 - MNIST_MEAN_INTENSITY)) });
 
 function resolve(config: AutoencoderConfig) {
   const architecture = config.architecture ?? 'conv';
   const bottleneck = config.bottleneck ?? 32;
-  if (architecture !== 'mlp' && architecture !== 'conv') throw new GenlabError(`architecture must be 'mlp' or 'conv', got '${architecture}'.`);
+  if (architecture !== 'mlp' && architecture !== 'conv')
+    throw new GenlabError(`architecture must be 'mlp' or 'conv', got '${architecture}'.`);
   positiveInteger(bottleneck, 'bottleneck');
   return { architecture, bottleneck, hiddenUnits: config.hiddenUnits ?? [256], rng: rngFor(config.seed) };
 }
@@ -86,22 +100,28 @@ export function createEncoder(config: AutoencoderConfig = {}): tf.LayersModel {
   if (architecture === 'conv') return convEncoder(bottleneck, rng);
   const input = tf.input({ shape: [...IMAGE_SHAPE] });
   let h = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
-  for (const units of hiddenUnits) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
+  for (const units of hiddenUnits)
+    h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
   const z = tf.layers.dense({ units: bottleneck, ...initializers(rng), name: 'code' }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: z, name: 'mlp_encoder' });
 }
 
 /** The lecture's conv encoder (CONV_ENCODER_LAYERS, then flatten and a linear code); lab 2 asks students to build it. */
-const convEncoder = answerKey('buildConvEncoder', function convEncoder(bottleneck: number, rng: Random): tf.LayersModel {
-  const input = tf.input({ shape: [...IMAGE_SHAPE] });
-  let h: tf.SymbolicTensor = input;
-  for (const [filters, strides] of CONV_ENCODER_LAYERS) {
-    h = tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
-  }
-  h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
-  const z = tf.layers.dense({ units: bottleneck, ...initializers(rng), name: 'code' }).apply(h) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: z, name: 'conv_encoder' });
-});
+const convEncoder = answerKey(
+  'buildConvEncoder',
+  function convEncoder(bottleneck: number, rng: Random): tf.LayersModel {
+    const input = tf.input({ shape: [...IMAGE_SHAPE] });
+    let h: tf.SymbolicTensor = input;
+    for (const [filters, strides] of CONV_ENCODER_LAYERS) {
+      h = tf.layers
+        .conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', ...initializers(rng, 'relu') })
+        .apply(h) as tf.SymbolicTensor;
+    }
+    h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
+    const z = tf.layers.dense({ units: bottleneck, ...initializers(rng), name: 'code' }).apply(h) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: z, name: 'conv_encoder' });
+  },
+);
 
 /** The decoder z → x̂. */
 export function createDecoder(config: AutoencoderConfig = {}): tf.LayersModel {
@@ -109,17 +129,31 @@ export function createDecoder(config: AutoencoderConfig = {}): tf.LayersModel {
   const input = tf.input({ shape: [bottleneck] });
   let h: tf.SymbolicTensor = input;
   if (architecture === 'mlp') {
-    for (const units of [...hiddenUnits].reverse()) h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
-    h = tf.layers.dense({ units: IMAGE_PIXELS, activation: 'sigmoid', ...initializers(rng), biasInitializer: outputBias() }).apply(h) as tf.SymbolicTensor;
+    for (const units of [...hiddenUnits].reverse())
+      h = tf.layers.dense({ units, activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers
+      .dense({ units: IMAGE_PIXELS, activation: 'sigmoid', ...initializers(rng), biasInitializer: outputBias() })
+      .apply(h) as tf.SymbolicTensor;
     h = tf.layers.reshape({ targetShape: [...IMAGE_SHAPE] }).apply(h) as tf.SymbolicTensor;
   } else {
     const channels = CONV_ENCODER_LAYERS[CONV_ENCODER_LAYERS.length - 1][0];
-    h = tf.layers.dense({ units: 7 * 7 * channels, activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers
+      .dense({ units: 7 * 7 * channels, activation: 'relu', ...initializers(rng, 'relu') })
+      .apply(h) as tf.SymbolicTensor;
     h = tf.layers.reshape({ targetShape: [7, 7, channels] }).apply(h) as tf.SymbolicTensor;
     CONV_DECODER_LAYERS.forEach(([filters, strides], i) => {
       const last = i === CONV_DECODER_LAYERS.length - 1;
       const init = last ? { ...initializers(rng), biasInitializer: outputBias() } : initializers(rng, 'relu');
-      h = tf.layers.conv2dTranspose({ filters, kernelSize: 3, strides, padding: 'same', activation: last ? 'sigmoid' : 'relu', ...init }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers
+        .conv2dTranspose({
+          filters,
+          kernelSize: 3,
+          strides,
+          padding: 'same',
+          activation: last ? 'sigmoid' : 'relu',
+          ...init,
+        })
+        .apply(h) as tf.SymbolicTensor;
     });
   }
   return tf.model({ inputs: input, outputs: h, name: `${architecture}_decoder` });
@@ -173,20 +207,36 @@ export interface AutoencoderStepOptions {
 }
 
 /** One Adam step on a batch of images: encoder and decoder together, on the mean reconstruction loss. */
-export function trainStep(ae: Autoencoder, optimizer: tf.Optimizer, batch: Batch | tf.Tensor, options: AutoencoderStepOptions = {}): { loss: tf.Scalar } {
+export function trainStep(
+  ae: Autoencoder,
+  optimizer: tf.Optimizer,
+  batch: Batch | tf.Tensor,
+  options: AutoencoderStepOptions = {},
+): { loss: tf.Scalar } {
   const x = imagesOf(batch);
   const loss = options.loss ?? mse;
   const input = options.corrupt ? options.corrupt(x, options.step ?? 0) : x;
-  return { loss: optimizer.minimize(() => loss(x, ae.decoder.apply(ae.encoder.apply(input)) as tf.Tensor).mean() as tf.Scalar, true)! };
+  return {
+    loss: optimizer.minimize(
+      () => loss(x, ae.decoder.apply(ae.encoder.apply(input)) as tf.Tensor).mean() as tf.Scalar,
+      true,
+    )!,
+  };
 }
 
 export interface TrainAutoencoderOptions extends TrainOptions, Omit<AutoencoderStepOptions, 'step'> {}
 
 /** Trains encoder and decoder together with Adam on the mean reconstruction loss. */
-export async function trainAutoencoder(ae: Autoencoder, images: tf.Tensor, options: TrainAutoencoderOptions): Promise<History> {
+export async function trainAutoencoder(
+  ae: Autoencoder,
+  images: tf.Tensor,
+  options: TrainAutoencoderOptions,
+): Promise<History> {
   checkImageBatch(images, 'trainAutoencoder');
   const label = `${ae.architecture} autoencoder (z: ${ae.bottleneck})`;
-  return trainWithAdam(images, options, { batchSize: 64, learningRate: 1e-3, label }, (optimizer, batch, step) => trainStep(ae, optimizer, batch, { ...options, step }));
+  return trainWithAdam(images, options, { batchSize: 64, learningRate: 1e-3, label }, (optimizer, batch, step) =>
+    trainStep(ae, optimizer, batch, { ...options, step }),
+  );
 }
 
 export interface AutoencoderEvaluation {

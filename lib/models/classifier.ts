@@ -22,7 +22,15 @@ import { GenlabError } from '../errors';
 import { softmaxCrossEntropy } from '../losses';
 import { rngFor } from '../random';
 import { History } from '../train';
-import { concatOverBatches, IMAGE_SHAPE, initializers, positiveInteger, sumOverBatches, TrainOptions, trainWithAdam } from './kit';
+import {
+  concatOverBatches,
+  IMAGE_SHAPE,
+  initializers,
+  positiveInteger,
+  sumOverBatches,
+  TrainOptions,
+  trainWithAdam,
+} from './kit';
 
 export type ClassifierArchitecture = 'softmax' | 'mlp' | 'cnn';
 
@@ -52,18 +60,37 @@ export function createClassifier(config: ClassifierConfig = {}): tf.LayersModel 
   if (architecture === 'softmax' || architecture === 'mlp') {
     h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
     const hidden = architecture === 'mlp' ? (config.hiddenUnits ?? [256]) : [];
-    for (const units of hidden) h = tf.layers.dense({ units: positiveInteger(units, 'hiddenUnits'), activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
+    for (const units of hidden)
+      h = tf.layers
+        .dense({ units: positiveInteger(units, 'hiddenUnits'), activation: 'relu', ...initializers(rng, 'relu') })
+        .apply(h) as tf.SymbolicTensor;
   } else if (architecture === 'cnn') {
     for (const filters of config.filters ?? [16, 32]) {
-      h = tf.layers.conv2d({ filters: positiveInteger(filters, 'filters'), kernelSize: 5, padding: 'same', activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers
+        .conv2d({
+          filters: positiveInteger(filters, 'filters'),
+          kernelSize: 5,
+          padding: 'same',
+          activation: 'relu',
+          ...initializers(rng, 'relu'),
+        })
+        .apply(h) as tf.SymbolicTensor;
       h = tf.layers.maxPooling2d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
     }
     h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
-    h = tf.layers.dense({ units: positiveInteger(config.denseUnits ?? 128, 'denseUnits'), activation: 'relu', ...initializers(rng, 'relu') }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers
+      .dense({
+        units: positiveInteger(config.denseUnits ?? 128, 'denseUnits'),
+        activation: 'relu',
+        ...initializers(rng, 'relu'),
+      })
+      .apply(h) as tf.SymbolicTensor;
   } else {
     throw new GenlabError(`architecture must be 'softmax', 'mlp' or 'cnn', got '${architecture}'.`);
   }
-  const logits = tf.layers.dense({ units: classes, ...initializers(rng), name: 'logits' }).apply(h) as tf.SymbolicTensor;
+  const logits = tf.layers
+    .dense({ units: classes, ...initializers(rng), name: 'logits' })
+    .apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: `${architecture}_classifier` });
 }
 
@@ -72,13 +99,21 @@ export function createClassifier(config: ClassifierConfig = {}): tf.LayersModel 
  * The encoder is reused, not copied: its (pretrained) weights are the classifier's,
  * and training the classifier fine-tunes them.
  */
-export const classifierFromEncoder = answerKey('createFineTuneClassifier', function classifierFromEncoder(encoder: tf.LayersModel, options: { classes?: number; seed?: number } = {}): tf.LayersModel {
-  const rng = rngFor(options.seed);
-  const input = tf.input({ shape: encoder.inputs[0].shape.slice(1) as number[] });
-  const code = encoder.apply(input) as tf.SymbolicTensor;
-  const logits = tf.layers.dense({ units: positiveInteger(options.classes ?? 10, 'classes'), ...initializers(rng), name: 'logits' }).apply(code) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: logits, name: 'encoder_classifier' });
-});
+export const classifierFromEncoder = answerKey(
+  'createFineTuneClassifier',
+  function classifierFromEncoder(
+    encoder: tf.LayersModel,
+    options: { classes?: number; seed?: number } = {},
+  ): tf.LayersModel {
+    const rng = rngFor(options.seed);
+    const input = tf.input({ shape: encoder.inputs[0].shape.slice(1) as number[] });
+    const code = encoder.apply(input) as tf.SymbolicTensor;
+    const logits = tf.layers
+      .dense({ units: positiveInteger(options.classes ?? 10, 'classes'), ...initializers(rng), name: 'logits' })
+      .apply(code) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: logits, name: 'encoder_classifier' });
+  },
+);
 
 /** Images with their class labels: what the classifier learns from (each split `loadMnist()` returns is one). */
 export interface LabelledImages {
@@ -100,9 +135,17 @@ export interface TrainClassifierOptions extends TrainOptions {
  * One Adam step on a labelled mini-batch ({ x, y }, as `batches(images, labels, …)` yields), minimising the
  * mean loss. Returns the loss and the batch's accuracy.
  */
-export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, batch: Pick<Batch, 'x' | 'y'>, options: { loss?: ClassificationLoss } = {}): { loss: tf.Scalar; accuracy: tf.Scalar } {
+export function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  batch: Pick<Batch, 'x' | 'y'>,
+  options: { loss?: ClassificationLoss } = {},
+): { loss: tf.Scalar; accuracy: tf.Scalar } {
   const { x, y } = batch;
-  if (!y) throw new GenlabError('classifier.trainStep needs labels: pass a batch drawn with them, batches(images, labels, { batchSize }).');
+  if (!y)
+    throw new GenlabError(
+      'classifier.trainStep needs labels: pass a batch drawn with them, batches(images, labels, { batchSize }).',
+    );
   const loss = options.loss ?? softmaxCrossEntropy;
   let logits!: tf.Tensor;
   const value = optimizer.minimize(() => {
@@ -119,13 +162,32 @@ export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, batch:
  * the batch accuracy. Returns the history (`plotHistory` it). The older form
  * `trainClassifier(model, images, labels, options)` still works.
  */
-export async function trainClassifier(model: tf.LayersModel, data: LabelledImages, options: TrainClassifierOptions): Promise<History>;
+export async function trainClassifier(
+  model: tf.LayersModel,
+  data: LabelledImages,
+  options: TrainClassifierOptions,
+): Promise<History>;
 /** @deprecated The form before the model contract: pass `{ images, labels }` as the second argument instead. */
-export async function trainClassifier(model: tf.LayersModel, images: tf.Tensor, labels: tf.Tensor, options: TrainClassifierOptions): Promise<History>;
-export async function trainClassifier(model: tf.LayersModel, data: LabelledImages | tf.Tensor, third: TrainClassifierOptions | tf.Tensor, fourth?: TrainClassifierOptions): Promise<History> {
+export async function trainClassifier(
+  model: tf.LayersModel,
+  images: tf.Tensor,
+  labels: tf.Tensor,
+  options: TrainClassifierOptions,
+): Promise<History>;
+export async function trainClassifier(
+  model: tf.LayersModel,
+  data: LabelledImages | tf.Tensor,
+  third: TrainClassifierOptions | tf.Tensor,
+  fourth?: TrainClassifierOptions,
+): Promise<History> {
   const { images, labels } = data instanceof tf.Tensor ? { images: data, labels: third as tf.Tensor } : data;
   const options = (data instanceof tf.Tensor ? fourth : third) as TrainClassifierOptions;
-  return trainWithAdam(images, options, { batchSize: 64, learningRate: 1e-3, label: model.name, labels }, (optimizer, batch) => trainStep(model, optimizer, batch, options));
+  return trainWithAdam(
+    images,
+    options,
+    { batchSize: 64, learningRate: 1e-3, label: model.name, labels },
+    (optimizer, batch) => trainStep(model, optimizer, batch, options),
+  );
 }
 
 export interface ClassifierEvaluation {
@@ -136,10 +198,15 @@ export interface ClassifierEvaluation {
 }
 
 /** The mean loss and the accuracy over a labelled dataset, in batches (inference mode). */
-export function evaluate(model: tf.LayersModel, data: LabelledImages, options: { batchSize?: number; loss?: ClassificationLoss } = {}): ClassifierEvaluation {
+export function evaluate(
+  model: tf.LayersModel,
+  data: LabelledImages,
+  options: { batchSize?: number; loss?: ClassificationLoss } = {},
+): ClassifierEvaluation {
   const loss = options.loss ?? softmaxCrossEntropy;
   const n = data.images.shape[0];
-  if (data.labels.shape[0] !== n) throw new GenlabError(`classifier.evaluate: ${n} images but ${data.labels.shape[0]} labels; they must match.`);
+  if (data.labels.shape[0] !== n)
+    throw new GenlabError(`classifier.evaluate: ${n} images but ${data.labels.shape[0]} labels; they must match.`);
   const batchSize = options.batchSize ?? 1000;
   const [totalLoss, correct] = sumOverBatches(data.images, batchSize, (x, index) => {
     const y = data.labels.slice(index * batchSize, x.shape[0]);
@@ -163,7 +230,10 @@ export function predictClasses(model: tf.LayersModel, images: tf.Tensor, batchSi
  */
 export function penultimateFeatures(model: tf.LayersModel, images: tf.Tensor, batchSize = 1000): tf.Tensor2D {
   const layers = model.layers;
-  if (layers.length < 3) throw new GenlabError(`penultimateFeatures needs a classifier with a hidden layer before its output; '${model.name}' has none.`);
+  if (layers.length < 3)
+    throw new GenlabError(
+      `penultimateFeatures needs a classifier with a hidden layer before its output; '${model.name}' has none.`,
+    );
   const features = tf.model({ inputs: model.inputs, outputs: layers[layers.length - 2].output as tf.SymbolicTensor });
   return concatOverBatches(images, batchSize, (x) => {
     const out = features.predict(x) as tf.Tensor;
@@ -178,7 +248,9 @@ export function penultimateFeatures(model: tf.LayersModel, images: tf.Tensor, ba
  * folder, genlab-output/models/mnist-cnn-<steps>-steps-<N>-images under the working
  * folder, names the training budget, so a quick (smoke) run never stands in for a full one.
  */
-export async function loadOrTrainMnistClassifier(options: { dir?: string; steps?: number; train?: ImageDataset; quiet?: boolean } = {}): Promise<tf.LayersModel> {
+export async function loadOrTrainMnistClassifier(
+  options: { dir?: string; steps?: number; train?: ImageDataset; quiet?: boolean } = {},
+): Promise<tf.LayersModel> {
   const train = options.train ?? loadMnist().train;
   const steps = options.steps ?? 1500;
   const dir = options.dir ?? path.join(outputDir(), 'models', `mnist-cnn-${steps}-steps-${train.size}-images`);

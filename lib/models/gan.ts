@@ -26,7 +26,16 @@ import { Batch } from '../data/batches';
 import { Random, rngFor } from '../random';
 import { fit, History } from '../train';
 import { penultimateFeatures } from './classifier';
-import { apply, IMAGE_PIXELS, IMAGE_SHAPE, imagesOf, initializers, positiveInteger, splitSeed, TrainOptions } from './kit';
+import {
+  apply,
+  IMAGE_PIXELS,
+  IMAGE_SHAPE,
+  imagesOf,
+  initializers,
+  positiveInteger,
+  splitSeed,
+  TrainOptions,
+} from './kit';
 
 export type GanArchitecture = 'mlp' | 'dcgan' | 'toy';
 export type NoiseDistribution = 'uniform' | 'normal';
@@ -54,9 +63,17 @@ export interface Gan {
 function resolve(config: GanConfig) {
   const architecture = config.architecture ?? 'mlp';
   const noiseDim = config.noiseDim ?? 96;
-  if (architecture !== 'mlp' && architecture !== 'dcgan') throw new GenlabError(`architecture must be 'mlp' or 'dcgan', got '${architecture}' (the 1-D example is createToyGan()).`);
+  if (architecture !== 'mlp' && architecture !== 'dcgan')
+    throw new GenlabError(
+      `architecture must be 'mlp' or 'dcgan', got '${architecture}' (the 1-D example is createToyGan()).`,
+    );
   positiveInteger(noiseDim, 'noiseDim');
-  return { architecture, noiseDim, filters: config.filters ?? ([64, 128] as [number, number]), rng: rngFor(config.seed) };
+  return {
+    architecture,
+    noiseDim,
+    filters: config.filters ?? ([64, 128] as [number, number]),
+    rng: rngFor(config.seed),
+  };
 }
 
 /** G: z → x. */
@@ -74,10 +91,30 @@ export function createGenerator(config: GanConfig = {}): tf.LayersModel {
     h = apply(tf.layers.reshape({ targetShape: [7, 7, 128] }), h);
     h = apply(tf.layers.batchNormalization(), h); // per channel
     h = apply(tf.layers.reLU(), h);
-    h = apply(tf.layers.conv2dTranspose({ filters: filters[0], kernelSize: 4, strides: 2, padding: 'same', useBias: false, ...initializers(rng, 'relu') }), h);
+    h = apply(
+      tf.layers.conv2dTranspose({
+        filters: filters[0],
+        kernelSize: 4,
+        strides: 2,
+        padding: 'same',
+        useBias: false,
+        ...initializers(rng, 'relu'),
+      }),
+      h,
+    );
     h = apply(tf.layers.batchNormalization(), h);
     h = apply(tf.layers.reLU(), h);
-    h = apply(tf.layers.conv2dTranspose({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', activation: 'tanh', ...initializers(rng) }), h);
+    h = apply(
+      tf.layers.conv2dTranspose({
+        filters: 1,
+        kernelSize: 4,
+        strides: 2,
+        padding: 'same',
+        activation: 'tanh',
+        ...initializers(rng),
+      }),
+      h,
+    );
   }
   return tf.model({ inputs: z, outputs: h, name: `${architecture}_generator` });
 }
@@ -94,9 +131,22 @@ export function createDiscriminator(config: GanConfig = {}): tf.LayersModel {
       h = apply(tf.layers.leakyReLU({ alpha: 0.01 }), h);
     }
   } else {
-    h = apply(tf.layers.conv2d({ filters: filters[0], kernelSize: 4, strides: 2, padding: 'same', ...initializers(rng) }), x);
+    h = apply(
+      tf.layers.conv2d({ filters: filters[0], kernelSize: 4, strides: 2, padding: 'same', ...initializers(rng) }),
+      x,
+    );
     h = apply(tf.layers.leakyReLU({ alpha: 0.2 }), h);
-    h = apply(tf.layers.conv2d({ filters: filters[1], kernelSize: 4, strides: 2, padding: 'same', useBias: false, ...initializers(rng) }), h);
+    h = apply(
+      tf.layers.conv2d({
+        filters: filters[1],
+        kernelSize: 4,
+        strides: 2,
+        padding: 'same',
+        useBias: false,
+        ...initializers(rng),
+      }),
+      h,
+    );
     h = apply(tf.layers.batchNormalization(), h);
     h = apply(tf.layers.leakyReLU({ alpha: 0.2 }), h);
     h = apply(tf.layers.flatten(), h);
@@ -129,10 +179,20 @@ export function createToyGan(options: { hidden?: number; seed?: number } = {}): 
   const mlp = (name: string) => {
     const input = tf.input({ shape: [1] });
     let h = input;
-    for (let i = 0; i < 2; i++) h = apply(tf.layers.leakyReLU({ alpha: 0.1 }), apply(tf.layers.dense({ units: hidden, ...initializers(rng, 'relu') }), h));
+    for (let i = 0; i < 2; i++)
+      h = apply(
+        tf.layers.leakyReLU({ alpha: 0.1 }),
+        apply(tf.layers.dense({ units: hidden, ...initializers(rng, 'relu') }), h),
+      );
     return tf.model({ inputs: input, outputs: apply(tf.layers.dense({ units: 1, ...initializers(rng) }), h), name });
   };
-  return { generator: mlp('toy_generator'), discriminator: mlp('toy_discriminator'), noiseDim: 1, noise: 'normal', architecture: 'toy' };
+  return {
+    generator: mlp('toy_generator'),
+    discriminator: mlp('toy_discriminator'),
+    noiseDim: 1,
+    noise: 'normal',
+    architecture: 'toy',
+  };
 }
 
 /** Pixel intensities [0, 1] → the networks' range [−1, 1]: 2x − 1. */
@@ -146,8 +206,17 @@ export function fromGanRange(images: tf.Tensor): tf.Tensor {
 }
 
 /** n noise vectors [n, noiseDim], z ~ U(−1, 1)^d (default) or N(0, I), seeded. */
-export function sampleNoise(n: number, noiseDim: number, seed: number, distribution: NoiseDistribution = 'uniform'): tf.Tensor2D {
-  return (distribution === 'normal' ? tf.randomNormal([n, noiseDim], 0, 1, 'float32', seed) : tf.randomUniform([n, noiseDim], -1, 1, 'float32', seed)) as tf.Tensor2D;
+export function sampleNoise(
+  n: number,
+  noiseDim: number,
+  seed: number,
+  distribution: NoiseDistribution = 'uniform',
+): tf.Tensor2D {
+  return (
+    distribution === 'normal'
+      ? tf.randomNormal([n, noiseDim], 0, 1, 'float32', seed)
+      : tf.randomUniform([n, noiseDim], -1, 1, 'float32', seed)
+  ) as tf.Tensor2D;
 }
 
 /** Noise for this GAN's generator. */
@@ -170,7 +239,10 @@ export interface GanOptimizers {
 
 /** Adam with β₁ = 0.5 for each player (Radford et al.: β₁ = 0.9 oscillates). */
 export function createOptimizers(learningRate = 1e-3, beta1 = 0.5): GanOptimizers {
-  return { discriminator: tf.train.adam(learningRate, beta1, 0.999), generator: tf.train.adam(learningRate, beta1, 0.999) };
+  return {
+    discriminator: tf.train.adam(learningRate, beta1, 0.999),
+    generator: tf.train.adam(learningRate, beta1, 0.999),
+  };
 }
 
 const variablesOf = (model: tf.LayersModel) => model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -180,28 +252,50 @@ const variablesOf = (model: tf.LayersModel) => model.trainableWeights.map((w) =>
  * (in [−1, 1]) and as many fakes, updating D only. Returns the loss and the mean
  * D(x) and D(G(z)).
  */
-export function discriminatorStep(gan: Gan, optimizer: tf.Optimizer, real: tf.Tensor, seed: number, loss = discriminatorLoss): { loss: tf.Scalar; dReal: tf.Scalar; dFake: tf.Scalar } {
+export function discriminatorStep(
+  gan: Gan,
+  optimizer: tf.Optimizer,
+  real: tf.Tensor,
+  seed: number,
+  loss = discriminatorLoss,
+): { loss: tf.Scalar; dReal: tf.Scalar; dFake: tf.Scalar } {
   return tf.tidy(() => {
     const fake = gan.generator.apply(noiseFor(gan, real.shape[0], seed), { training: true }) as tf.Tensor;
     let dReal!: tf.Scalar;
     let dFake!: tf.Scalar;
-    const value = optimizer.minimize(() => {
-      const realLogits = gan.discriminator.apply(real, { training: true }) as tf.Tensor;
-      const fakeLogits = gan.discriminator.apply(fake, { training: true }) as tf.Tensor;
-      dReal = tf.keep(tf.sigmoid(realLogits).mean() as tf.Scalar);
-      dFake = tf.keep(tf.sigmoid(fakeLogits).mean() as tf.Scalar);
-      return loss(realLogits, fakeLogits);
-    }, true, variablesOf(gan.discriminator))!;
+    const value = optimizer.minimize(
+      () => {
+        const realLogits = gan.discriminator.apply(real, { training: true }) as tf.Tensor;
+        const fakeLogits = gan.discriminator.apply(fake, { training: true }) as tf.Tensor;
+        dReal = tf.keep(tf.sigmoid(realLogits).mean() as tf.Scalar);
+        dFake = tf.keep(tf.sigmoid(fakeLogits).mean() as tf.Scalar);
+        return loss(realLogits, fakeLogits);
+      },
+      true,
+      variablesOf(gan.discriminator),
+    )!;
     return { loss: value, dReal, dFake };
   });
 }
 
 /** One generator step on `batchSize` fakes, updating G only with `loss` (default non-saturating). */
-export function generatorStep(gan: Gan, optimizer: tf.Optimizer, batchSize: number, seed: number, loss: (fakeLogits: tf.Tensor) => tf.Scalar = nonSaturatingGeneratorLoss): tf.Scalar {
-  return tf.tidy(() => optimizer.minimize(() => {
-    const fake = gan.generator.apply(noiseFor(gan, batchSize, seed), { training: true }) as tf.Tensor;
-    return loss(gan.discriminator.apply(fake, { training: true }) as tf.Tensor);
-  }, true, variablesOf(gan.generator))!);
+export function generatorStep(
+  gan: Gan,
+  optimizer: tf.Optimizer,
+  batchSize: number,
+  seed: number,
+  loss: (fakeLogits: tf.Tensor) => tf.Scalar = nonSaturatingGeneratorLoss,
+): tf.Scalar {
+  return tf.tidy(() =>
+    optimizer.minimize(
+      () => {
+        const fake = gan.generator.apply(noiseFor(gan, batchSize, seed), { training: true }) as tf.Tensor;
+        return loss(gan.discriminator.apply(fake, { training: true }) as tf.Tensor);
+      },
+      true,
+      variablesOf(gan.generator),
+    )!,
+  );
 }
 
 export interface GanStepOptions {
@@ -219,10 +313,27 @@ export interface GanStepOptions {
  * One round of the game on a real batch (images in [0, 1]): a discriminator step on it and as many fakes,
  * then a generator step on a batch of the same size. Returns both losses and the mean D(x), D(G(z)).
  */
-export function trainStep(gan: Gan, optimizers: GanOptimizers, batch: Batch | tf.Tensor, options: GanStepOptions): Record<'discriminator' | 'generator' | 'D(x)' | 'D(G(z))', tf.Scalar> {
+export function trainStep(
+  gan: Gan,
+  optimizers: GanOptimizers,
+  batch: Batch | tf.Tensor,
+  options: GanStepOptions,
+): Record<'discriminator' | 'generator' | 'D(x)' | 'D(G(z))', tf.Scalar> {
   const x = imagesOf(batch);
-  const d = discriminatorStep(gan, optimizers.discriminator, options.rescale === false ? x : toGanRange(x), options.seed, options.discriminatorLoss);
-  const g = generatorStep(gan, optimizers.generator, x.shape[0], options.generatorSeed ?? options.seed + 1, options.generatorLoss);
+  const d = discriminatorStep(
+    gan,
+    optimizers.discriminator,
+    options.rescale === false ? x : toGanRange(x),
+    options.seed,
+    options.discriminatorLoss,
+  );
+  const g = generatorStep(
+    gan,
+    optimizers.generator,
+    x.shape[0],
+    options.generatorSeed ?? options.seed + 1,
+    options.generatorLoss,
+  );
   return { discriminator: d.loss, generator: g, 'D(x)': d.dReal, 'D(G(z))': d.dFake };
 }
 
@@ -244,7 +355,8 @@ export interface TrainGanOptions extends TrainOptions {
  */
 export async function trainGan(gan: Gan, images: tf.Tensor, options: TrainGanOptions): Promise<History> {
   const k = options.k ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new GenlabError(`trainGan: k (discriminator steps per generator step) must be a whole number ≥ 1, got ${k}.`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new GenlabError(`trainGan: k (discriminator steps per generator step) must be a whole number ≥ 1, got ${k}.`);
   const batchSize = Math.min(options.batchSize ?? 128, images.shape[0]);
   const optimizers = options.optimizers ?? createOptimizers(options.learningRate);
   const rng = rngFor(options.seed ?? 0);
@@ -258,9 +370,23 @@ export async function trainGan(gan: Gan, images: tf.Tensor, options: TrainGanOpt
       // k − 1 extra discriminator steps, then the round trainStep plays (one more for D, one for G).
       for (let i = 1; i < k; i++) {
         const x = stream.next().value.x;
-        tf.dispose(Object.values(discriminatorStep(gan, optimizers.discriminator, options.rescale === false ? x : toGanRange(x), rng.nextSeed(), options.discriminatorLoss)));
+        tf.dispose(
+          Object.values(
+            discriminatorStep(
+              gan,
+              optimizers.discriminator,
+              options.rescale === false ? x : toGanRange(x),
+              rng.nextSeed(),
+              options.discriminatorLoss,
+            ),
+          ),
+        );
       }
-      return trainStep(gan, optimizers, stream.next().value, { ...options, seed: rng.nextSeed(), generatorSeed: rng.nextSeed() });
+      return trainStep(gan, optimizers, stream.next().value, {
+        ...options,
+        seed: rng.nextSeed(),
+        generatorSeed: rng.nextSeed(),
+      });
     },
   });
 }
@@ -280,8 +406,15 @@ export interface SampleQuality {
  * Judges the GAN by `judgeSamples` on `samples` (default 1,000) of its images, seeded, against real
  * `reference` images in [0, 1]; `classifier` is the judge (`classifier.loadOrTrainMnistClassifier()`).
  */
-export function evaluate(gan: Gan, reference: tf.Tensor, options: { classifier: tf.LayersModel; samples?: number; seed?: number }): SampleQuality {
-  if (!options?.classifier) throw new GenlabError('gan.evaluate needs a trained classifier to judge the samples: evaluate(gan, reference, { classifier: await classifier.loadOrTrainMnistClassifier() }).');
+export function evaluate(
+  gan: Gan,
+  reference: tf.Tensor,
+  options: { classifier: tf.LayersModel; samples?: number; seed?: number },
+): SampleQuality {
+  if (!options?.classifier)
+    throw new GenlabError(
+      'gan.evaluate needs a trained classifier to judge the samples: evaluate(gan, reference, { classifier: await classifier.loadOrTrainMnistClassifier() }).',
+    );
   const images = sample(gan, options.samples ?? 1000, options.seed ?? 0);
   try {
     return judgeSamples(options.classifier, images, reference);

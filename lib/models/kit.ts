@@ -59,11 +59,16 @@ export const imageBatchShape = (n: number): [number, number, number, number] => 
  */
 export function initializers(rng: Random, activation?: 'relu') {
   const seed = rng.nextSeed();
-  return { kernelInitializer: activation === 'relu' ? tf.initializers.heNormal({ seed }) : tf.initializers.glorotUniform({ seed }), biasInitializer: 'zeros' as const };
+  return {
+    kernelInitializer:
+      activation === 'relu' ? tf.initializers.heNormal({ seed }) : tf.initializers.glorotUniform({ seed }),
+    biasInitializer: 'zeros' as const,
+  };
 }
 
 /** `layer` applied to a symbolic tensor, typed as the symbolic tensor it returns. */
-export const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.SymbolicTensor => layer.apply(x) as tf.SymbolicTensor;
+export const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.SymbolicTensor =>
+  layer.apply(x) as tf.SymbolicTensor;
 
 /** `value` if it is a whole number ≥ 1; otherwise a GenlabError naming the setting. */
 export function positiveInteger(value: number, what: string): number {
@@ -83,14 +88,19 @@ export function splitSeed(seed: number | undefined, count: number): number[] {
 /** Throws a GenlabError unless `x` is a batch of images shaped [N, 28, 28, 1]; `what` names the caller. */
 export function checkImageBatch(x: tf.Tensor, what: string): void {
   if (x.rank !== 4 || x.shape[1] !== IMAGE_SIDE || x.shape[2] !== IMAGE_SIDE || x.shape[3] !== 1) {
-    throw new GenlabError(`${what} expects images shaped [N, 28, 28, 1], got [${x.shape}]: reshape with x.reshape([-1, 28, 28, 1]).`);
+    throw new GenlabError(
+      `${what} expects images shaped [N, 28, 28, 1], got [${x.shape}]: reshape with x.reshape([-1, 28, 28, 1]).`,
+    );
   }
 }
 
 /** Throws a GenlabError unless every value of `x` is 0 or 1 (any shape); `what` names the caller. */
 export function checkBinary(x: tf.Tensor, what: string): void {
   const nonBinary = tf.tidy(() => x.notEqual(0).logicalAnd(x.notEqual(1)).any().dataSync()[0]);
-  if (nonBinary) throw new GenlabError(`${what} expects binary images (every pixel 0 or 1): binarize them first, e.g. binarize(images) or binarizeStochastic(images, seed).`);
+  if (nonBinary)
+    throw new GenlabError(
+      `${what} expects binary images (every pixel 0 or 1): binarize them first, e.g. binarize(images) or binarizeStochastic(images, seed).`,
+    );
 }
 
 /** Both checks: binary images shaped [N, 28, 28, 1], what the Bernoulli likelihood models take. */
@@ -108,7 +118,11 @@ export const imagesOf = (batch: Batch | tf.Tensor): tf.Tensor => (batch instance
  * `f` returning per-example values, the result divided by N is the dataset's mean. Keeps memory to
  * one batch at a time however large the dataset.
  */
-export function sumOverBatches(x: tf.Tensor, batchSize: number, f: (batch: tf.Tensor, index: number) => tf.Tensor | tf.Tensor[]): number[] {
+export function sumOverBatches(
+  x: tf.Tensor,
+  batchSize: number,
+  f: (batch: tf.Tensor, index: number) => tf.Tensor | tf.Tensor[],
+): number[] {
   positiveInteger(batchSize, 'batchSize');
   const totals: number[] = [];
   for (let start = 0, index = 0; start < x.shape[0]; start += batchSize, index++) {
@@ -122,7 +136,11 @@ export function sumOverBatches(x: tf.Tensor, batchSize: number, f: (batch: tf.Te
 }
 
 /** `f` on consecutive slices of `x` (as in `sumOverBatches`), its outputs joined along the first axis. */
-export function concatOverBatches(x: tf.Tensor, batchSize: number, f: (batch: tf.Tensor, index: number) => tf.Tensor): tf.Tensor {
+export function concatOverBatches(
+  x: tf.Tensor,
+  batchSize: number,
+  f: (batch: tf.Tensor, index: number) => tf.Tensor,
+): tf.Tensor {
   positiveInteger(batchSize, 'batchSize');
   const parts: tf.Tensor[] = [];
   for (let start = 0, index = 0; start < x.shape[0]; start += batchSize, index++) {
@@ -170,7 +188,10 @@ export async function trainWithAdam(
   step: (optimizer: tf.Optimizer, batch: Batch, i: number) => StepResult,
 ): Promise<History> {
   const optimizer = tf.train.adam(options.learningRate ?? defaults.learningRate);
-  const stream = batches(images, defaults.labels, { batchSize: Math.min(options.batchSize ?? defaults.batchSize, images.shape[0]), seed: options.seed ?? 0 });
+  const stream = batches(images, defaults.labels, {
+    batchSize: Math.min(options.batchSize ?? defaults.batchSize, images.shape[0]),
+    seed: options.seed ?? 0,
+  });
   try {
     return await fit({
       steps: options.steps,

@@ -14,7 +14,17 @@ import { MaskedConv2D } from '../layers/masked_conv';
 import { bernoulliLogLikelihood, bitsPerDim } from '../losses';
 import { Random, rngFor } from '../random';
 import { History } from '../train';
-import { checkBinaryImages, IMAGE_PIXELS, IMAGE_SIDE, imageBatchShape, imagesOf, initializers, sumOverBatches, TrainOptions, trainWithAdam } from './kit';
+import {
+  checkBinaryImages,
+  IMAGE_PIXELS,
+  IMAGE_SIDE,
+  imageBatchShape,
+  imagesOf,
+  initializers,
+  sumOverBatches,
+  TrainOptions,
+  trainWithAdam,
+} from './kit';
 
 export interface PixelCnnConfig {
   /** Channels of the hidden layers (default 64). */
@@ -33,12 +43,30 @@ export function createPixelCnn(config: PixelCnnConfig = {}): tf.LayersModel {
   const rng = rngFor(config.seed);
   // Height and width left open: sampling runs the network on a window around the pixel it draws (see `cropRows`).
   const input = tf.input({ shape: [null, null, 1] });
-  let h = new MaskedConv2D({ filters, kernelSize: config.firstKernelSize ?? 7, maskType: 'A', activation: 'relu', seed: rng.nextSeed(), name: 'masked_a' }).apply(input) as tf.SymbolicTensor;
+  let h = new MaskedConv2D({
+    filters,
+    kernelSize: config.firstKernelSize ?? 7,
+    maskType: 'A',
+    activation: 'relu',
+    seed: rng.nextSeed(),
+    name: 'masked_a',
+  }).apply(input) as tf.SymbolicTensor;
   for (let i = 0; i < layers; i++) {
-    h = new MaskedConv2D({ filters, kernelSize: 3, maskType: 'B', activation: 'relu', seed: rng.nextSeed(), name: `masked_b${i + 1}` }).apply(h) as tf.SymbolicTensor;
+    h = new MaskedConv2D({
+      filters,
+      kernelSize: 3,
+      maskType: 'B',
+      activation: 'relu',
+      seed: rng.nextSeed(),
+      name: `masked_b${i + 1}`,
+    }).apply(h) as tf.SymbolicTensor;
   }
-  h = tf.layers.conv2d({ filters, kernelSize: 1, activation: 'relu', ...initializers(rng) }).apply(h) as tf.SymbolicTensor;
-  const logits = tf.layers.conv2d({ filters: 1, kernelSize: 1, ...initializers(rng), name: 'logits' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers
+    .conv2d({ filters, kernelSize: 1, activation: 'relu', ...initializers(rng) })
+    .apply(h) as tf.SymbolicTensor;
+  const logits = tf.layers
+    .conv2d({ filters: 1, kernelSize: 1, ...initializers(rng), name: 'logits' })
+    .apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: 'pixelcnn' });
 }
 
@@ -49,7 +77,11 @@ export function logLikelihood(model: tf.LayersModel, x: tf.Tensor): tf.Tensor1D 
 }
 
 /** One Adam step on a batch of binary images, minimising the mean negative log-likelihood (nats per image). */
-export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, batch: Batch | tf.Tensor): { loss: tf.Scalar } {
+export function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  batch: Batch | tf.Tensor,
+): { loss: tf.Scalar } {
   const x = imagesOf(batch);
   return { loss: optimizer.minimize(() => logLikelihood(model, x).mean().neg() as tf.Scalar, true)! };
 }
@@ -61,10 +93,18 @@ export interface TrainPixelCnnOptions extends TrainOptions {
 }
 
 /** Trains a PixelCNN with Adam on the mean negative log-likelihood of seeded mini-batches. */
-export async function trainPixelCnn(model: tf.LayersModel, images: tf.Tensor, options: TrainPixelCnnOptions): Promise<History> {
+export async function trainPixelCnn(
+  model: tf.LayersModel,
+  images: tf.Tensor,
+  options: TrainPixelCnnOptions,
+): Promise<History> {
   const seed = options.binarizationSeed ?? 1;
-  return trainWithAdam(images, options, { batchSize: 32, learningRate: 1e-3, label: 'PixelCNN' }, (optimizer, batch, i) =>
-    trainStep(model, optimizer, options.dynamicBinarization ? binarizeStochastic(batch.x, seed + i) : batch.x),
+  return trainWithAdam(
+    images,
+    options,
+    { batchSize: 32, learningRate: 1e-3, label: 'PixelCNN' },
+    (optimizer, batch, i) =>
+      trainStep(model, optimizer, options.dynamicBinarization ? binarizeStochastic(batch.x, seed + i) : batch.x),
   );
 }
 
@@ -76,7 +116,11 @@ export interface PixelCnnEvaluation {
 }
 
 /** The mean negative log-likelihood over a dataset of binary images, in batches. */
-export function evaluate(model: tf.LayersModel, x: tf.Tensor, options: { batchSize?: number } = {}): PixelCnnEvaluation {
+export function evaluate(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  options: { batchSize?: number } = {},
+): PixelCnnEvaluation {
   checkBinaryImages(x, 'pixelcnn.evaluate');
   const [total] = sumOverBatches(x, options.batchSize ?? 500, (xb) => logLikelihood(model, xb));
   const nll = -total / x.shape[0];
@@ -113,7 +157,17 @@ export interface SampleOptions {
  * know (any other conv).
  */
 export function receptiveReach(model: tf.LayersModel): number | undefined {
-  const pixelwise = new Set(['InputLayer', 'Activation', 'ReLU', 'LeakyReLU', 'Dropout', 'Add', 'Multiply', 'Concatenate', 'BatchNormalization']);
+  const pixelwise = new Set([
+    'InputLayer',
+    'Activation',
+    'ReLU',
+    'LeakyReLU',
+    'Dropout',
+    'Add',
+    'Multiply',
+    'Concatenate',
+    'BatchNormalization',
+  ]);
   let reach = 0;
   for (const layer of model.layers) {
     const name = layer.getClassName();
@@ -129,7 +183,12 @@ export function receptiveReach(model: tf.LayersModel): number | undefined {
  * image so far and draw x_i ~ Bernoulli(σ(ℓ_i)). Seeded. The model's causality
  * guarantees that pixels not yet drawn do not influence ℓ_i.
  */
-export async function sample(model: tf.LayersModel, n: number, seed: number | Random, options: SampleOptions = {}): Promise<tf.Tensor4D> {
+export async function sample(
+  model: tf.LayersModel,
+  n: number,
+  seed: number | Random,
+  options: SampleOptions = {},
+): Promise<tf.Tensor4D> {
   const rng = rngFor(seed);
   const fromRow = options.fromRow ?? 0;
   if (options.start) checkBinaryImages(options.start, 'sample({ start })');
@@ -148,7 +207,9 @@ export async function sample(model: tf.LayersModel, n: number, seed: number | Ra
       const cols = cropColumns ? Math.min(IMAGE_SIDE, c + reach! + 1) - left : IMAGE_SIDE;
       const probs = tf.tidy(() => {
         const images = tf.tensor4d(pixels, imageBatchShape(count)).slice([0, top, left, 0], [count, rows, cols, 1]);
-        return tf.sigmoid((model.apply(images) as tf.Tensor4D).slice([0, r - top, c - left, 0], [count, 1, 1, 1])).dataSync();
+        return tf
+          .sigmoid((model.apply(images) as tf.Tensor4D).slice([0, r - top, c - left, 0], [count, 1, 1, 1]))
+          .dataSync();
       });
       for (let i = 0; i < count; i++) pixels[i * IMAGE_PIXELS + r * IMAGE_SIDE + c] = rng.next() < probs[i] ? 1 : 0;
     }
@@ -162,8 +223,15 @@ export async function sample(model: tf.LayersModel, n: number, seed: number | Ra
 }
 
 /** Completion: keeps the top `rowsGiven` rows of each image and samples the rest. */
-export function complete(model: tf.LayersModel, x: tf.Tensor4D, rowsGiven: number, seed: number | Random, options: Omit<SampleOptions, 'fromRow' | 'start'> = {}): Promise<tf.Tensor4D> {
-  if (!Number.isInteger(rowsGiven) || rowsGiven < 0 || rowsGiven > IMAGE_SIDE) throw new GenlabError(`complete: rowsGiven must be a whole number from 0 to 28, got ${rowsGiven}.`);
+export function complete(
+  model: tf.LayersModel,
+  x: tf.Tensor4D,
+  rowsGiven: number,
+  seed: number | Random,
+  options: Omit<SampleOptions, 'fromRow' | 'start'> = {},
+): Promise<tf.Tensor4D> {
+  if (!Number.isInteger(rowsGiven) || rowsGiven < 0 || rowsGiven > IMAGE_SIDE)
+    throw new GenlabError(`complete: rowsGiven must be a whole number from 0 to 28, got ${rowsGiven}.`);
   return sample(model, x.shape[0], seed, { ...options, fromRow: rowsGiven, start: x });
 }
 
@@ -172,12 +240,15 @@ export function complete(model: tf.LayersModel, x: tf.Tensor4D, rowsGiven: numbe
  * [28, 28] map. For a correct PixelCNN it is zero at pixel i and at every pixel after it.
  */
 export function receptiveField(model: tf.LayersModel, pixel: number, input?: tf.Tensor4D): Float32Array {
-  if (!Number.isInteger(pixel) || pixel < 0 || pixel >= IMAGE_PIXELS) throw new GenlabError(`receptiveField: pixel must be a raster index in 0…783, got ${pixel}.`);
+  if (!Number.isInteger(pixel) || pixel < 0 || pixel >= IMAGE_PIXELS)
+    throw new GenlabError(`receptiveField: pixel must be a raster index in 0…783, got ${pixel}.`);
   return tf.tidy(() => {
     const x = input ?? tf.randomUniform(imageBatchShape(1), 0, 1, 'float32', 1).round();
     const r = Math.floor(pixel / IMAGE_SIDE);
     const c = pixel % IMAGE_SIDE;
-    const g = tf.grad((xi: tf.Tensor) => (model.apply(xi) as tf.Tensor4D).slice([0, r, c, 0], [1, 1, 1, 1]).sum())(x as tf.Tensor4D);
+    const g = tf.grad((xi: tf.Tensor) => (model.apply(xi) as tf.Tensor4D).slice([0, r, c, 0], [1, 1, 1, 1]).sum())(
+      x as tf.Tensor4D,
+    );
     return g.abs().reshape([IMAGE_PIXELS]).dataSync() as Float32Array;
   });
 }

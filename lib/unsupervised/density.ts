@@ -26,7 +26,12 @@ export function fitPixelBernoulli(images: tf.Tensor, options: { smoothing?: numb
   const alpha = options.smoothing ?? 1;
   if (!(alpha >= 0)) throw new GenlabError(`fitPixelBernoulli: smoothing must be ≥ 0, got ${alpha}.`);
   const n = images.shape[0];
-  const probabilities = tf.tidy(() => images.sum(0).add(alpha).div(n + 2 * alpha));
+  const probabilities = tf.tidy(() =>
+    images
+      .sum(0)
+      .add(alpha)
+      .div(n + 2 * alpha),
+  );
   const logits = tf.tidy(() => probabilities.log().sub(tf.scalar(1).sub(probabilities).log()));
   return { probabilities, logits };
 }
@@ -35,12 +40,24 @@ export function fitPixelBernoulli(images: tf.Tensor, options: { smoothing?: numb
 export function pixelBernoulliLogLikelihood(model: PixelBernoulli, images: tf.Tensor): tf.Tensor1D {
   checkBinary(images, 'pixelBernoulliLogLikelihood');
   if (!tf.util.arraysEqual(images.shape.slice(1), model.logits.shape)) {
-    throw new GenlabError(`pixelBernoulliLogLikelihood: images are [${images.shape}] but the model is for images shaped [${model.logits.shape}].`);
+    throw new GenlabError(
+      `pixelBernoulliLogLikelihood: images are [${images.shape}] but the model is for images shaped [${model.logits.shape}].`,
+    );
   }
-  return tf.tidy(() => bernoulliLogLikelihood(images, model.logits.expandDims(0).tile([images.shape[0], ...model.logits.shape.map(() => 1)])));
+  return tf.tidy(() =>
+    bernoulliLogLikelihood(
+      images,
+      model.logits.expandDims(0).tile([images.shape[0], ...model.logits.shape.map(() => 1)]),
+    ),
+  );
 }
 
 /** n images drawn from the model: each pixel 1 with probability p_i, independently. Seeded. */
 export function samplePixelBernoulli(model: PixelBernoulli, n: number, seed: number): tf.Tensor {
-  return tf.tidy(() => tf.randomUniform([n, ...model.probabilities.shape], 0, 1, 'float32', seed).less(model.probabilities.expandDims(0)).toFloat());
+  return tf.tidy(() =>
+    tf
+      .randomUniform([n, ...model.probabilities.shape], 0, 1, 'float32', seed)
+      .less(model.probabilities.expandDims(0))
+      .toFloat(),
+  );
 }

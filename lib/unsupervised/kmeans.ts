@@ -18,7 +18,8 @@ import { GenlabError } from '../errors';
 import { Random, rngFor } from '../random';
 
 function asMatrix(x: tf.Tensor, what: string): tf.Tensor2D {
-  if (x.rank < 2) throw new GenlabError(`${what} expects data shaped [N, D] (or images [N, 28, 28, 1]), got [${x.shape}].`);
+  if (x.rank < 2)
+    throw new GenlabError(`${what} expects data shaped [N, D] (or images [N, 28, 28, 1]), got [${x.shape}].`);
   return (x.rank === 2 ? x : x.reshape([x.shape[0], -1])) as tf.Tensor2D;
 }
 
@@ -27,34 +28,47 @@ export function squaredDistances(x: tf.Tensor, centroids: tf.Tensor): tf.Tensor2
   return tf.tidy(() => {
     const xs = asMatrix(x, 'squaredDistances');
     const cs = asMatrix(centroids, 'squaredDistances');
-    if (xs.shape[1] !== cs.shape[1]) throw new GenlabError(`squaredDistances: points have ${xs.shape[1]} dimensions but centroids have ${cs.shape[1]}.`);
+    if (xs.shape[1] !== cs.shape[1])
+      throw new GenlabError(
+        `squaredDistances: points have ${xs.shape[1]} dimensions but centroids have ${cs.shape[1]}.`,
+      );
     const xx = xs.square().sum(1, true);
     const cc = cs.square().sum(1).expandDims(0);
-    return xx.sub(tf.matMul(xs, cs, false, true).mul(2)).add(cc).relu() as tf.Tensor2D;
+    return xx
+      .sub(tf.matMul(xs, cs, false, true).mul(2))
+      .add(cc)
+      .relu() as tf.Tensor2D;
   });
 }
 
 /** The assignment step: c_n = argmin_k ‖x_n − μ_k‖², int32 [N]. */
-export const assignClusters = answerKey('assignClusters', function assignClusters(x: tf.Tensor, centroids: tf.Tensor): tf.Tensor1D {
-  return tf.tidy(() => squaredDistances(x, centroids).argMin(1) as tf.Tensor1D);
-});
+export const assignClusters = answerKey(
+  'assignClusters',
+  function assignClusters(x: tf.Tensor, centroids: tf.Tensor): tf.Tensor1D {
+    return tf.tidy(() => squaredDistances(x, centroids).argMin(1) as tf.Tensor1D);
+  },
+);
 
 /**
  * The update step: μ_k = mean of the points assigned to k, [K, D]. A cluster left
  * with no points keeps its previous centroid (or becomes 0 when none is given).
  */
-export const updateCentroids = answerKey('updateCentroids', function updateCentroids(x: tf.Tensor, assignments: tf.Tensor, k: number, previous?: tf.Tensor): tf.Tensor2D {
-  return tf.tidy(() => {
-    const xs = asMatrix(x, 'updateCentroids');
-    if (assignments.shape[0] !== xs.shape[0]) throw new GenlabError(`updateCentroids: ${assignments.shape[0]} assignments for ${xs.shape[0]} points.`);
-    const oneHot = tf.oneHot(assignments.toInt(), k).toFloat(); // [N, K]
-    const sums = tf.matMul(oneHot, xs, true, false); // [K, D]
-    const counts = oneHot.sum(0).expandDims(1); // [K, 1]
-    const means = sums.div(counts.maximum(1));
-    const old = previous ? asMatrix(previous, 'updateCentroids') : tf.zerosLike(means);
-    return tf.where(counts.greater(0).tile([1, xs.shape[1]]), means, old) as tf.Tensor2D;
-  });
-});
+export const updateCentroids = answerKey(
+  'updateCentroids',
+  function updateCentroids(x: tf.Tensor, assignments: tf.Tensor, k: number, previous?: tf.Tensor): tf.Tensor2D {
+    return tf.tidy(() => {
+      const xs = asMatrix(x, 'updateCentroids');
+      if (assignments.shape[0] !== xs.shape[0])
+        throw new GenlabError(`updateCentroids: ${assignments.shape[0]} assignments for ${xs.shape[0]} points.`);
+      const oneHot = tf.oneHot(assignments.toInt(), k).toFloat(); // [N, K]
+      const sums = tf.matMul(oneHot, xs, true, false); // [K, D]
+      const counts = oneHot.sum(0).expandDims(1); // [K, 1]
+      const means = sums.div(counts.maximum(1));
+      const old = previous ? asMatrix(previous, 'updateCentroids') : tf.zerosLike(means);
+      return tf.where(counts.greater(0).tile([1, xs.shape[1]]), means, old) as tf.Tensor2D;
+    });
+  },
+);
 
 /** The inertia J = Σ_n ‖x_n − μ_{c_n}‖². */
 export function inertia(x: tf.Tensor, centroids: tf.Tensor, assignments: tf.Tensor): number {
@@ -68,7 +82,10 @@ export function inertia(x: tf.Tensor, centroids: tf.Tensor, assignments: tf.Tens
 export function kmeansPlusPlus(x: tf.Tensor, k: number, seed?: number | Random): tf.Tensor2D {
   const xs = asMatrix(x, 'kmeansPlusPlus');
   const n = xs.shape[0];
-  if (!Number.isInteger(k) || k < 1 || k > n) throw new GenlabError(`kmeansPlusPlus: k must be a whole number between 1 and the number of points (${n}), got ${k}.`);
+  if (!Number.isInteger(k) || k < 1 || k > n)
+    throw new GenlabError(
+      `kmeansPlusPlus: k must be a whole number between 1 and the number of points (${n}), got ${k}.`,
+    );
   const rng = rngFor(seed);
   const chosen = [rng.int(n)];
   const nearest = new Float64Array(n).fill(Infinity);
@@ -81,7 +98,11 @@ export function kmeansPlusPlus(x: tf.Tensor, k: number, seed?: number | Random):
     let target = rng.next() * total;
     let pick = n - 1;
     if (total > 0) {
-      for (let i = 0; i < n; i++) if ((target -= nearest[i]) < 0) { pick = i; break; }
+      for (let i = 0; i < n; i++)
+        if ((target -= nearest[i]) < 0) {
+          pick = i;
+          break;
+        }
     } else pick = rng.int(n);
     chosen.push(pick);
   }
@@ -121,10 +142,14 @@ export function kmeans(x: tf.Tensor, k: number, options: KMeansOptions = {}): KM
   const assignStep = options.assign ?? assignClusters;
   const updateStep = options.update ?? updateCentroids;
   const assign = (p: tf.Tensor, c: tf.Tensor) => tf.tidy(() => assignStep(p, c));
-  const update = (p: tf.Tensor, a: tf.Tensor, k: number, previous: tf.Tensor) => tf.tidy(() => updateStep(p, a, k, previous));
+  const update = (p: tf.Tensor, a: tf.Tensor, k: number, previous: tf.Tensor) =>
+    tf.tidy(() => updateStep(p, a, k, previous));
   const maxIterations = options.iterations ?? 100;
-  let centroids: tf.Tensor2D = options.initial ? (asMatrix(options.initial, 'kmeans').clone() as tf.Tensor2D) : kmeansPlusPlus(xs, k, options.seed);
-  if (centroids.shape[0] !== k || centroids.shape[1] !== xs.shape[1]) throw new GenlabError(`kmeans: initial centroids are [${centroids.shape}], expected [${k}, ${xs.shape[1]}].`);
+  let centroids: tf.Tensor2D = options.initial
+    ? (asMatrix(options.initial, 'kmeans').clone() as tf.Tensor2D)
+    : kmeansPlusPlus(xs, k, options.seed);
+  if (centroids.shape[0] !== k || centroids.shape[1] !== xs.shape[1])
+    throw new GenlabError(`kmeans: initial centroids are [${centroids.shape}], expected [${k}, ${xs.shape[1]}].`);
   let assignments = assign(xs, centroids) as tf.Tensor1D;
   const history: number[] = [];
   let converged = false;

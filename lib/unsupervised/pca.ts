@@ -50,11 +50,13 @@ export interface PcaOptions {
 
 /** The top-k principal components of data [N, D] (images are flattened). The caller owns `mean` and `components`. */
 export function fitPca(data: tf.Tensor, k: number, options: PcaOptions = {}): Pca {
-  if (data.rank < 2) throw new GenlabError(`fitPca expects data shaped [N, D] (or images [N, 28, 28, 1]), got [${data.shape}].`);
+  if (data.rank < 2)
+    throw new GenlabError(`fitPca expects data shaped [N, D] (or images [N, 28, 28, 1]), got [${data.shape}].`);
   const n = data.shape[0];
   const d = data.size / Math.max(1, n);
   if (n < 2) throw new GenlabError(`fitPca needs at least 2 examples to estimate a covariance, got ${n}.`);
-  if (!Number.isInteger(k) || k < 1 || k > d) throw new GenlabError(`fitPca: k must be a whole number between 1 and the dimension ${d}, got ${k}.`);
+  if (!Number.isInteger(k) || k < 1 || k > d)
+    throw new GenlabError(`fitPca: k must be a whole number between 1 and the dimension ${d}, got ${k}.`);
   const tolerance = options.tolerance ?? 1e-4;
   const maxIterations = options.iterations ?? 300;
   const p = Math.min(d, k + 10);
@@ -83,12 +85,14 @@ export function fitPca(data: tf.Tensor, k: number, options: PcaOptions = {}): Pc
     const w = times(v); // C V, d × p
     // Rayleigh–Ritz: H = Vᵀ C V = U Λ Uᵀ; the Ritz vectors V U are the best estimates in span(V).
     const h = new Float64Array(p * p);
-    for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) {
-      let s = 0;
-      for (let r = 0; r < d; r++) s += v[r * p + i] * w[r * p + j];
-      h[i * p + j] = s;
-    }
-    for (let i = 0; i < p; i++) for (let j = 0; j < i; j++) h[i * p + j] = h[j * p + i] = 0.5 * (h[i * p + j] + h[j * p + i]);
+    for (let i = 0; i < p; i++)
+      for (let j = 0; j < p; j++) {
+        let s = 0;
+        for (let r = 0; r < d; r++) s += v[r * p + i] * w[r * p + j];
+        h[i * p + j] = s;
+      }
+    for (let i = 0; i < p; i++)
+      for (let j = 0; j < i; j++) h[i * p + j] = h[j * p + i] = 0.5 * (h[i * p + j] + h[j * p + i]);
     const eig = symmetricEigen(h, p);
     values = eig.values;
     v = multiply(v, eig.vectors, d, p, p);
@@ -126,7 +130,9 @@ export function fitPca(data: tf.Tensor, k: number, options: PcaOptions = {}): Pc
 
 /** z = (x − x̄) Vₖᵀ: the coordinates of each example along the components, [N, k]. */
 export const projectPca = answerKey('projectPca', function projectPca(pca: Pca, data: tf.Tensor): tf.Tensor2D {
-  return tf.tidy(() => tf.matMul(data.reshape([data.shape[0], -1]).sub(pca.mean), pca.components, false, true) as tf.Tensor2D);
+  return tf.tidy(
+    () => tf.matMul(data.reshape([data.shape[0], -1]).sub(pca.mean), pca.components, false, true) as tf.Tensor2D,
+  );
 });
 
 /** x̂ = x̄ + z Vₖ: back from k coordinates to the data space, [N, D]. */

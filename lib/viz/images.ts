@@ -31,7 +31,9 @@ function asBatch(images: tf.Tensor): { data: Float32Array; n: number; h: number;
     );
   }
   if (c !== 1 && c !== 3) {
-    throw new GenlabError(`showImages expects 1 (gray) or 3 (RGB) channels in the last dimension, but got shape [${shape.join(', ')}] with ${c}.`);
+    throw new GenlabError(
+      `showImages expects 1 (gray) or 3 (RGB) channels in the last dimension, but got shape [${shape.join(', ')}] with ${c}.`,
+    );
   }
   if (n === 0) throw new GenlabError('showImages got an empty batch (0 images): there is nothing to show.');
   return { data: images.dataSync() as Float32Array, n, h, w, c: c as 1 | 3 };
@@ -75,7 +77,10 @@ export function showImages(images: tf.Tensor, options: GridOptions = {}): void {
  * change while code runs — e.g. samples filling in pixel by pixel. Outside a
  * notebook, only `done` shows the final grid (as a file).
  */
-export function liveImageGrid(options: GridOptions = {}): { update(images: tf.Tensor): void; done(images: tf.Tensor): void } {
+export function liveImageGrid(options: GridOptions = {}): {
+  update(images: tf.Tensor): void;
+  done(images: tf.Tensor): void;
+} {
   const live = newLiveOutput();
   return {
     update: (images) => live?.png(imageGridPng(images, options)),

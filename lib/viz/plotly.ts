@@ -77,7 +77,10 @@ function title(text?: string): Layout {
 }
 
 function axes(xLabel?: string, yLabel?: string, extra: { xaxis?: Layout; yaxis?: Layout } = {}): Layout {
-  return { xaxis: { title: { text: xLabel ?? '' }, ...extra.xaxis }, yaxis: { title: { text: yLabel ?? '' }, ...extra.yaxis } };
+  return {
+    xaxis: { title: { text: xLabel ?? '' }, ...extra.xaxis },
+    yaxis: { title: { text: yLabel ?? '' }, ...extra.yaxis },
+  };
 }
 
 export interface LineChartOptions {
@@ -92,14 +95,19 @@ export interface LineChartOptions {
 /** One line per named series: `lineChart({ train: [...], test: [...] }, { xLabel: 'step' })`. */
 export function lineChart(series: Record<string, ArrayLike<number>>, options: LineChartOptions = {}): void {
   const names = Object.keys(series);
-  if (names.length === 0) throw new GenlabError('lineChart needs at least one named series, e.g. lineChart({ loss: [3, 2, 1] }).');
+  if (names.length === 0)
+    throw new GenlabError('lineChart needs at least one named series, e.g. lineChart({ loss: [3, 2, 1] }).');
   const traces = names.map((name) => {
     const y = Array.from(series[name]);
     const x = options.x ? Array.from(options.x) : y.map((_, i) => i);
-    if (x.length !== y.length) throw new GenlabError(`lineChart: series '${name}' has ${y.length} values but x has ${x.length}.`);
+    if (x.length !== y.length)
+      throw new GenlabError(`lineChart: series '${name}' has ${y.length} values but x has ${x.length}.`);
     return { type: 'scatter', mode: 'lines', name, x, y };
   });
-  plot(traces, { ...title(options.title), ...axes(options.xLabel, options.yLabel, { yaxis: options.logY ? { type: 'log' } : {} }) });
+  plot(traces, {
+    ...title(options.title),
+    ...axes(options.xLabel, options.yLabel, { yaxis: options.logY ? { type: 'log' } : {} }),
+  });
 }
 
 export interface ScatterOptions {
@@ -119,7 +127,8 @@ export function scatterChart(x: ArrayLike<number>, y: ArrayLike<number>, options
   const marker = { size: options.markerSize ?? 4, opacity: 0.7 };
   let traces: Trace[];
   if (options.labels) {
-    if (options.labels.length !== x.length) throw new GenlabError(`scatterChart: ${x.length} points but ${options.labels.length} labels.`);
+    if (options.labels.length !== x.length)
+      throw new GenlabError(`scatterChart: ${x.length} points but ${options.labels.length} labels.`);
     const groups = new Map<number, { x: number[]; y: number[] }>();
     for (let i = 0; i < x.length; i++) {
       const label = options.labels[i];
@@ -129,7 +138,14 @@ export function scatterChart(x: ArrayLike<number>, y: ArrayLike<number>, options
     }
     traces = [...groups.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([label, g]) => ({ type: 'scattergl', mode: 'markers', name: options.classNames?.[label] ?? String(label), x: g.x, y: g.y, marker }));
+      .map(([label, g]) => ({
+        type: 'scattergl',
+        mode: 'markers',
+        name: options.classNames?.[label] ?? String(label),
+        x: g.x,
+        y: g.y,
+        marker,
+      }));
   } else {
     traces = [{ type: 'scattergl', mode: 'markers', x: Array.from(x), y: Array.from(y), marker }];
   }
@@ -161,15 +177,23 @@ export function heatmap(z: number[][], options: HeatmapOptions = {}): void {
     trace.text = z.map((row) => row.map((v) => (Number.isInteger(v) ? String(v) : v.toFixed(2))));
     trace.texttemplate = '%{text}';
   }
-  plot([trace], {
-    ...title(options.title),
-    ...axes(options.xLabel, options.yLabel, { xaxis: { type: 'category' }, yaxis: { type: 'category', autorange: 'reversed', ...(options.square ? { scaleanchor: 'x' } : {}) } }),
-  }, options.square ? { height: 560 } : {});
+  plot(
+    [trace],
+    {
+      ...title(options.title),
+      ...axes(options.xLabel, options.yLabel, {
+        xaxis: { type: 'category' },
+        yaxis: { type: 'category', autorange: 'reversed', ...(options.square ? { scaleanchor: 'x' } : {}) },
+      }),
+    },
+    options.square ? { height: 560 } : {},
+  );
 }
 
 /** Plain HTML table, for small results next to charts. */
 export function tableHtml(rows: (string | number)[][], header?: (string | number)[]): string {
-  const cell = (tag: string, v: string | number) => `<${tag} style="padding:2px 10px;text-align:right">${escapeHtml(String(v))}</${tag}>`;
+  const cell = (tag: string, v: string | number) =>
+    `<${tag} style="padding:2px 10px;text-align:right">${escapeHtml(String(v))}</${tag}>`;
   const head = header ? `<tr>${header.map((h) => cell('th', h)).join('')}</tr>` : '';
   return `<table>${head}${rows.map((r) => `<tr>${r.map((v) => cell('td', v)).join('')}</tr>`).join('')}</table>`;
 }
@@ -179,20 +203,50 @@ export function tableHtml(rows: (string | number)[][], header?: (string | number
  * per snapshot, each a set of named series over a shared x. (The lecture's 1-D GAN
  * figure: the data density, the generator's density and D(x) as training goes on.)
  */
-export function animatedLineChart(x: ArrayLike<number>, snapshots: { label: string; series: Record<string, ArrayLike<number>> }[], options: { title?: string; xLabel?: string; yLabel?: string; yRange?: [number, number] } = {}): void {
+export function animatedLineChart(
+  x: ArrayLike<number>,
+  snapshots: { label: string; series: Record<string, ArrayLike<number>> }[],
+  options: { title?: string; xLabel?: string; yLabel?: string; yRange?: [number, number] } = {},
+): void {
   if (snapshots.length === 0) throw new GenlabError('animatedLineChart needs at least one snapshot.');
   const xs = Array.from(x);
-  const traces = (series: Record<string, ArrayLike<number>>) => Object.entries(series).map(([name, y]) => ({ type: 'scatter', mode: 'lines', name, x: xs, y: Array.from(y) }));
+  const traces = (series: Record<string, ArrayLike<number>>) =>
+    Object.entries(series).map(([name, y]) => ({ type: 'scatter', mode: 'lines', name, x: xs, y: Array.from(y) }));
   const frames = snapshots.map((s) => ({ name: s.label, data: traces(s.series) }));
-  const play = { label: '▶ play', method: 'animate', args: [null, { frame: { duration: 300, redraw: false }, transition: { duration: 0 }, fromcurrent: true }] };
-  const pause = { label: '❚❚ pause', method: 'animate', args: [[null], { mode: 'immediate', frame: { duration: 0, redraw: false } }] };
-  plot(traces(snapshots[snapshots.length - 1].series), {
-    ...title(options.title),
-    ...axes(options.xLabel, options.yLabel, { yaxis: options.yRange ? { range: options.yRange } : {} }),
-    updatemenus: [{ type: 'buttons', showactive: false, x: 0, y: -0.18, xanchor: 'left', buttons: [play, pause] }],
-    sliders: [{
-      active: snapshots.length - 1, x: 0.18, len: 0.82, y: -0.08, currentvalue: { prefix: '' },
-      steps: snapshots.map((s) => ({ label: s.label, method: 'animate', args: [[s.label], { mode: 'immediate', frame: { duration: 0, redraw: false }, transition: { duration: 0 } }] })),
-    }],
-  }, { height: 480, frames });
+  const play = {
+    label: '▶ play',
+    method: 'animate',
+    args: [null, { frame: { duration: 300, redraw: false }, transition: { duration: 0 }, fromcurrent: true }],
+  };
+  const pause = {
+    label: '❚❚ pause',
+    method: 'animate',
+    args: [[null], { mode: 'immediate', frame: { duration: 0, redraw: false } }],
+  };
+  plot(
+    traces(snapshots[snapshots.length - 1].series),
+    {
+      ...title(options.title),
+      ...axes(options.xLabel, options.yLabel, { yaxis: options.yRange ? { range: options.yRange } : {} }),
+      updatemenus: [{ type: 'buttons', showactive: false, x: 0, y: -0.18, xanchor: 'left', buttons: [play, pause] }],
+      sliders: [
+        {
+          active: snapshots.length - 1,
+          x: 0.18,
+          len: 0.82,
+          y: -0.08,
+          currentvalue: { prefix: '' },
+          steps: snapshots.map((s) => ({
+            label: s.label,
+            method: 'animate',
+            args: [
+              [s.label],
+              { mode: 'immediate', frame: { duration: 0, redraw: false }, transition: { duration: 0 } },
+            ],
+          })),
+        },
+      ],
+    },
+    { height: 480, frames },
+  );
 }

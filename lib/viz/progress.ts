@@ -53,7 +53,8 @@ export function progress(total: number, options: ProgressOptions = {}): Progress
     const now = Date.now();
     // The first step includes warm-up (kernel compilation, allocation), so the rate
     // is measured from the first reported step on.
-    const rate = rateStart && current > rateStart.step ? ((current - rateStart.step) * 1000) / (now - rateStart.time || 1) : NaN;
+    const rate =
+      rateStart && current > rateStart.step ? ((current - rateStart.step) * 1000) / (now - rateStart.time || 1) : NaN;
     const eta = (total - current) / rate;
     return { rate, eta, elapsed: (now - start) / 1000 };
   };
@@ -85,7 +86,9 @@ export function progress(total: number, options: ProgressOptions = {}): Progress
       const tenth = Math.floor(fraction * 10);
       if (final || tenth > lastLoggedTenth) {
         lastLoggedTenth = tenth;
-        console.log(`${label}: ${current}/${total} ${[terms(), speed, final ? timing : `ETA ${formatDuration(eta)}`].filter(Boolean).join(' · ')}`);
+        console.log(
+          `${label}: ${current}/${total} ${[terms(), speed, final ? timing : `ETA ${formatDuration(eta)}`].filter(Boolean).join(' · ')}`,
+        );
       }
     }
   };

@@ -15,7 +15,16 @@ const HAND_COUNTS: Record<Exclude<WorkloadName, 'pixelcnn-sample' | 'gemm'>, num
   dcgan: 96 * 6272 + 256 + 16 * 64 * 128 + 128 + 16 * 64 + 1 + (16 * 64 + 64) + 16 * 64 * 128 + 256 + 6272 + 1,
   // encoder: conv 9·32 + 32, conv 9·32·64 + 64, dense 3136·128 + 128, dense 128·64 + 64;
   // decoder: dense 32·128 + 128, dense 128·3136 + 3136, up-conv 9·64·64 + 64, up-conv 9·64·32 + 32, conv 9·32 + 1
-  'conv-vae': 320 + 18496 + (3136 * 128 + 128) + (128 * 64 + 64) + (32 * 128 + 128) + (128 * 3136 + 3136) + (9 * 64 * 64 + 64) + (9 * 64 * 32 + 32) + 289,
+  'conv-vae':
+    320 +
+    18496 +
+    (3136 * 128 + 128) +
+    (128 * 64 + 64) +
+    (32 * 128 + 128) +
+    (128 * 3136 + 3136) +
+    (9 * 64 * 64 + 64) +
+    (9 * 64 * 32 + 32) +
+    289,
   // encoder: dense 784·512 + 512, 512·256 + 256, 256·64 + 64; decoder: dense 32·256 + 256, 256·512 + 512, 512·784 + 784
   'mlp-vae': 784 * 512 + 512 + 512 * 256 + 256 + 256 * 64 + 64 + 32 * 256 + 256 + 256 * 512 + 512 + 512 * 784 + 784,
   // 7·7·64 + 64, 5 × (9·64·64 + 64), 64·64 + 64, 64 + 1
@@ -23,7 +32,8 @@ const HAND_COUNTS: Record<Exclude<WorkloadName, 'pixelcnn-sample' | 'gemm'>, num
 };
 
 /** Every variable alive, flattened into one vector (a copy). */
-const allWeights = () => tf.tidy(() => tf.concat(Object.values(tf.engine().state.registeredVariables).map((v) => v.flatten())));
+const allWeights = () =>
+  tf.tidy(() => tf.concat(Object.values(tf.engine().state.registeredVariables).map((v) => v.flatten())));
 
 describe('bench workloads', () => {
   before(() => init({ backend: 'wasm', quiet: true }));
@@ -39,7 +49,10 @@ describe('bench workloads', () => {
       await workload.run();
       assert.strictEqual(tf.memory().numTensors, before, 'a step left tensors behind');
       const weightsAfter = allWeights();
-      assert.ok(tf.tidy(() => weightsAfter.sub(weightsBefore).abs().max().dataSync()[0]) > 0, 'the step changed no weight');
+      assert.ok(
+        tf.tidy(() => weightsAfter.sub(weightsBefore).abs().max().dataSync()[0]) > 0,
+        'the step changed no weight',
+      );
       tf.dispose([weightsBefore, weightsAfter]);
       workload.dispose();
     });

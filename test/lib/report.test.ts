@@ -29,6 +29,9 @@ describe('reportFigure', () => {
   });
 
   it('refuses a value that is not a number', () => {
-    assertGenlabError(() => reportFigure('accuracy', NaN), /reportFigure\('accuracy'\): the value must be a number, got NaN/);
+    assertGenlabError(
+      () => reportFigure('accuracy', NaN),
+      /reportFigure\('accuracy'\): the value must be a number, got NaN/,
+    );
   });
 });

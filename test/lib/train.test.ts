@@ -9,7 +9,14 @@ describe('fit', () => {
 
   it('minimises a least-squares loss to the closed-form solution, recording a history', async () => {
     // y = 2·x1 − 3·x2 + 1 exactly; the least-squares solution is w = (2, −3), b = 1.
-    const X = tf.tensor2d([[0, 0], [1, 0], [0, 1], [1, 1], [2, 1], [1, 3]]);
+    const X = tf.tensor2d([
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+      [2, 1],
+      [1, 3],
+    ]);
     const y = tf.tensor2d([1, 3, -2, 0, 2, -6], [6, 1]);
     const w = tf.variable(tf.zeros([2, 1]));
     const b = tf.variable(tf.zeros([1]));
@@ -29,7 +36,10 @@ describe('fit', () => {
     assert.ok(history.values.half.every((v) => v === 0.5));
     assert.ok(history.values.loss[39] < 1e-4, `final loss ${history.values.loss[39]}`);
     const [w1, w2] = w.dataSync();
-    assert.ok(Math.abs(w1 - 2) < 0.01 && Math.abs(w2 + 3) < 0.01 && Math.abs(b.dataSync()[0] - 1) < 0.01, `w = ${w1}, ${w2}; b = ${b.dataSync()[0]}`);
+    assert.ok(
+      Math.abs(w1 - 2) < 0.01 && Math.abs(w2 + 3) < 0.01 && Math.abs(b.dataSync()[0] - 1) < 0.01,
+      `w = ${w1}, ${w2}; b = ${b.dataSync()[0]}`,
+    );
     assert.ok(history.stepsPerSecond > 0 && history.seconds > 0);
   });
 
@@ -46,7 +56,10 @@ describe('fit', () => {
       },
     });
     // Adam creates its moment variables on the first step; from then on nothing grows.
-    assert.ok(counts.slice(1).every((c) => c === counts[1]), `tensor counts ${counts.join(',')}`);
+    assert.ok(
+      counts.slice(1).every((c) => c === counts[1]),
+      `tensor counts ${counts.join(',')}`,
+    );
   });
 
   it('stops with a sentence when the loss diverges', async () => {

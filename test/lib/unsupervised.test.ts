@@ -8,7 +8,14 @@ import { init } from '../../lib/engine/backend';
 import { clusterPurity } from '../../lib/metrics';
 import { Random } from '../../lib/random';
 import { fitPixelBernoulli, pixelBernoulliLogLikelihood, samplePixelBernoulli } from '../../lib/unsupervised/density';
-import { assignClusters, inertia, kmeans, kmeansPlusPlus, squaredDistances, updateCentroids } from '../../lib/unsupervised/kmeans';
+import {
+  assignClusters,
+  inertia,
+  kmeans,
+  kmeansPlusPlus,
+  squaredDistances,
+  updateCentroids,
+} from '../../lib/unsupervised/kmeans';
 import { symmetricEigen } from '../../lib/linalg';
 import { fitPca, projectPca, reconstructPca } from '../../lib/unsupervised/pca';
 import { assertGenlabError, maxAbsDiff, relError } from '../helpers';
@@ -31,7 +38,11 @@ function randomRotation(d: number, rng: Random): number[][] {
 /** Three well-separated Gaussian blobs in 5-D, 100 points each, with their labels and true centres. */
 function blobs(seed: number) {
   const rng = new Random(seed);
-  const centres = [[10, 0, 0, 0, 0], [0, 10, 0, 0, 0], [0, 0, 0, 0, 10]];
+  const centres = [
+    [10, 0, 0, 0, 0],
+    [0, 10, 0, 0, 0],
+    [0, 0, 0, 0, 10],
+  ];
   const points: number[][] = [];
   const labels: number[] = [];
   centres.forEach((c, label) => {
@@ -54,12 +65,28 @@ describe('k-means', () => {
     const a = assignClusters(x, c);
     assert.deepStrictEqual(Array.from(a.dataSync()), [0, 0, 1, 1, 0]);
     assert.ok(relError(updateCentroids(x, a, 2).dataSync(), [5 / 3, 10.5]) < 1e-7);
-    assert.ok(relError([inertia(x, tf.tensor2d([[5 / 3], [10.5]]), a)], [(5 / 3) ** 2 + (2 / 3) ** 2 + 0.25 + 0.25 + (7 / 3) ** 2]) < 1e-6);
+    assert.ok(
+      relError(
+        [inertia(x, tf.tensor2d([[5 / 3], [10.5]]), a)],
+        [(5 / 3) ** 2 + (2 / 3) ** 2 + 0.25 + 0.25 + (7 / 3) ** 2],
+      ) < 1e-6,
+    );
   });
 
   it('a cluster that loses all its points keeps its previous centroid', () => {
-    const x = tf.tensor2d([[0, 0], [1, 1]]);
-    const updated = updateCentroids(x, tf.tensor1d([0, 0], 'int32'), 2, tf.tensor2d([[5, 5], [7, -7]]));
+    const x = tf.tensor2d([
+      [0, 0],
+      [1, 1],
+    ]);
+    const updated = updateCentroids(
+      x,
+      tf.tensor1d([0, 0], 'int32'),
+      2,
+      tf.tensor2d([
+        [5, 5],
+        [7, -7],
+      ]),
+    );
     assert.deepStrictEqual(Array.from(updated.dataSync()), [0.5, 0.5, 7, -7]);
   });
 
@@ -73,7 +100,8 @@ describe('k-means', () => {
       const nearest = Math.min(...found.map((f) => Math.hypot(...f.map((fi, i) => fi - c[i]))));
       assert.ok(nearest < 0.3, `a centroid within 0.3 of [${c}] (nearest ${nearest})`);
     }
-    for (let i = 1; i < result.inertia.length; i++) assert.ok(result.inertia[i] <= result.inertia[i - 1] + 1e-3, `inertia ${result.inertia}`);
+    for (let i = 1; i < result.inertia.length; i++)
+      assert.ok(result.inertia[i] <= result.inertia[i - 1] + 1e-3, `inertia ${result.inertia}`);
     // At convergence each centroid is the mean of its points (computed here in float64).
     const assigned = result.assignments.dataSync();
     const pts = x.arraySync();
@@ -89,18 +117,33 @@ describe('k-means', () => {
     const init1 = kmeansPlusPlus(x, 3, 11).arraySync();
     const blobOf = (p: number[]) => [p[0], p[1], p[4]].indexOf(Math.max(p[0], p[1], p[4]));
     assert.deepStrictEqual(new Set(init1.map(blobOf)).size, 3);
-    assert.ok(init1.every((c) => points.some((p) => maxAbsDiff(p, c) < 1e-5)), 'centroids are data points');
+    assert.ok(
+      init1.every((c) => points.some((p) => maxAbsDiff(p, c) < 1e-5)),
+      'centroids are data points',
+    );
     assert.deepStrictEqual(kmeansPlusPlus(x, 3, 11).arraySync(), init1);
-    assertGenlabError(() => kmeansPlusPlus(x, 301), /k must be a whole number between 1 and the number of points \(300\), got 301/);
+    assertGenlabError(
+      () => kmeansPlusPlus(x, 301),
+      /k must be a whole number between 1 and the number of points \(300\), got 301/,
+    );
   });
 
-  it('runs a student\'s own steps when given, and frees their temporaries even when they do not', () => {
+  it("runs a student's own steps when given, and frees their temporaries even when they do not", () => {
     const { x, labels } = blobs(3);
     let calls = 0;
     const before = tf.memory().numTensors;
     // Steps written without tf.tidy, as a student would: every intermediate would otherwise leak.
-    const leakyAssign = (p: tf.Tensor, c: tf.Tensor) => (calls++, p.square().sum(1, true).sub(tf.matMul(p, c, false, true).mul(2)).add(c.square().sum(1).expandDims(0)).argMin(1));
-    const leakyUpdate = (p: tf.Tensor, a: tf.Tensor, k: number, previous?: tf.Tensor) => updateCentroids(p, a, k, previous).add(tf.zeros([k, p.shape[1]!]));
+    const leakyAssign = (p: tf.Tensor, c: tf.Tensor) => (
+      calls++,
+      p
+        .square()
+        .sum(1, true)
+        .sub(tf.matMul(p, c, false, true).mul(2))
+        .add(c.square().sum(1).expandDims(0))
+        .argMin(1)
+    );
+    const leakyUpdate = (p: tf.Tensor, a: tf.Tensor, k: number, previous?: tf.Tensor) =>
+      updateCentroids(p, a, k, previous).add(tf.zeros([k, p.shape[1]!]));
     const result = kmeans(x, 3, { seed: 1, assign: leakyAssign, update: leakyUpdate });
     assert.ok(calls >= result.iterations && result.converged);
     assert.strictEqual(clusterPurity(result.assignments, labels).purity, 1);
@@ -116,7 +159,8 @@ describe('PCA', () => {
     const q = randomRotation(d, new Random(4));
     const lambda = Array.from({ length: d }, (_, i) => 20 - 1.5 * i);
     const a = new Float64Array(d * d);
-    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) for (let k = 0; k < d; k++) a[i * d + j] += q[k][i] * lambda[k] * q[k][j];
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++) for (let k = 0; k < d; k++) a[i * d + j] += q[k][i] * lambda[k] * q[k][j];
     const { values, vectors } = symmetricEigen(a, d);
     assert.ok(relError(values, lambda) < 1e-10, `${values}`);
     for (let k = 0; k < d; k++) {
@@ -185,7 +229,10 @@ describe('PCA', () => {
     const z = codes.arraySync();
     for (let j = 0; j < 6; j++) {
       const variance = z.reduce((s, r) => s + r[j] * r[j], 0) / 49;
-      assert.ok(Math.abs(variance - full.variances[j]) < 1e-3 * full.variances[0], `code ${j}: ${variance} vs ${full.variances[j]}`);
+      assert.ok(
+        Math.abs(variance - full.variances[j]) < 1e-3 * full.variances[0],
+        `code ${j}: ${variance} vs ${full.variances[j]}`,
+      );
     }
     assertGenlabError(() => fitPca(data, 7), /k must be a whole number between 1 and the dimension 6, got 7/);
     assertGenlabError(() => fitPca(tf.zeros([1, 6]), 2), /at least 2 examples/);
@@ -202,10 +249,13 @@ describe('the per-pixel Bernoulli density', () => {
     const ll = pixelBernoulliLogLikelihood(model, tf.tensor4d([1, 0, 0, 1], [2, 1, 2, 1])).dataSync();
     assert.ok(relError(ll, [Math.log(0.75) + Math.log(0.5), Math.log(0.25) + Math.log(0.5)]) < 1e-6);
     assertGenlabError(() => fitPixelBernoulli(tf.fill([2, 1, 2, 1], 0.5)), /binary images .* binarize them first/);
-    assertGenlabError(() => pixelBernoulliLogLikelihood(model, tf.zeros([1, 2, 2, 1])), /images are \[1,2,2,1\] but the model is for images shaped \[1,2,1\]/);
+    assertGenlabError(
+      () => pixelBernoulliLogLikelihood(model, tf.zeros([1, 2, 2, 1])),
+      /images are \[1,2,2,1\] but the model is for images shaped \[1,2,1\]/,
+    );
   });
 
-  it('its samples have each pixel\'s probability', () => {
+  it("its samples have each pixel's probability", () => {
     const model = { probabilities: tf.tensor3d([0.1, 0.5, 0.9], [1, 3, 1]), logits: tf.zeros([1, 3, 1]) };
     const mean = samplePixelBernoulli(model, 20000, 4).mean(0).dataSync();
     // Standard error ≤ 0.0036; allow 5σ.

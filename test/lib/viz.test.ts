@@ -13,14 +13,20 @@ import { assertGenlabError, tempDir, withEnv } from '../helpers';
 function decodePng(png: Buffer): { width: number; height: number; channels: number; pixels: Buffer } {
   assert.deepStrictEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   let offset = 8;
-  let width = 0, height = 0, channels = 0;
+  let width = 0,
+    height = 0,
+    channels = 0;
   const idat: Buffer[] = [];
   while (offset < png.length) {
     const length = png.readUInt32BE(offset);
     const type = png.toString('ascii', offset + 4, offset + 8);
     const data = png.subarray(offset + 8, offset + 8 + length);
     const crc = png.readUInt32BE(offset + 8 + length);
-    assert.strictEqual(crc, (zlib as unknown as { crc32(b: Uint8Array): number }).crc32(png.subarray(offset + 4, offset + 8 + length)), `CRC of ${type}`);
+    assert.strictEqual(
+      crc,
+      (zlib as unknown as { crc32(b: Uint8Array): number }).crc32(png.subarray(offset + 4, offset + 8 + length)),
+      `CRC of ${type}`,
+    );
     if (type === 'IHDR') {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
@@ -45,7 +51,9 @@ describe('image grids', () => {
   it('lays images out on a padded, scaled grid in a valid PNG', () => {
     // Two 2×2 images: a black one and a white one with a grey pixel.
     const images = tf.tensor4d([0, 0, 0, 0, 1, 1, 0.5, 1], [2, 2, 2, 1]);
-    const { width, height, channels, pixels } = decodePng(imageGridPng(images, { cols: 2, scale: 2, padding: 1, padValue: 0 }));
+    const { width, height, channels, pixels } = decodePng(
+      imageGridPng(images, { cols: 2, scale: 2, padding: 1, padValue: 0 }),
+    );
     // cols·(w + pad) + pad = 2·3 + 1 = 7 columns of 2 pixels; 1·3 + 1 = 4 rows of 2 pixels.
     assert.deepStrictEqual([width, height, channels], [14, 8, 1]);
     const at = (x: number, y: number) => pixels[y * width + x];
@@ -60,7 +68,12 @@ describe('image grids', () => {
     assert.strictEqual(decodePng(imageGridPng(tf.zeros([3, 4, 4]))).channels, 1);
     assert.strictEqual(decodePng(imageGridPng(tf.zeros([4, 4]))).width, (4 + 2) * 2);
     assert.strictEqual(decodePng(imageGridPng(tf.zeros([1, 4, 4, 3]))).channels, 3);
-    assertGenlabError(() => imageGridPng(tf.zeros([2, 784, 1, 1, 1])), /showImages expects images shaped \[N, H, W, C\]/, /got shape \[2, 784, 1, 1, 1\]/, /reshape/);
+    assertGenlabError(
+      () => imageGridPng(tf.zeros([2, 784, 1, 1, 1])),
+      /showImages expects images shaped \[N, H, W, C\]/,
+      /got shape \[2, 784, 1, 1, 1\]/,
+      /reshape/,
+    );
     assertGenlabError(() => imageGridPng(tf.zeros([2, 4, 4, 2])), /1 \(gray\) or 3 \(RGB\) channels/);
     assertGenlabError(() => imageGridPng(tf.zeros([0, 4, 4, 1])), /empty batch/);
   });
@@ -88,12 +101,24 @@ describe('charts', () => {
     await withEnv({ GENLAB_OUTPUT_DIR: dir }, () => {
       lineChart({ a: [1, 2], b: [2, 1] }, { title: 'lines' });
       scatterChart([0, 1, 2], [1, 0, 1], { labels: [0, 1, 0] });
-      heatmap([[1, 2], [3, 4]], { annotate: true });
+      heatmap(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { annotate: true },
+      );
     });
     const files = fs.readdirSync(dir);
     assert.strictEqual(files.filter((f) => f.endsWith('.html')).length, 3);
     assert.ok(files.includes('plotly.min.js'));
-    const scatter = fs.readFileSync(path.join(dir, files.find((f) => f.startsWith('chart') && fs.readFileSync(path.join(dir, f), 'utf8').includes('scattergl'))!), 'utf8');
+    const scatter = fs.readFileSync(
+      path.join(
+        dir,
+        files.find((f) => f.startsWith('chart') && fs.readFileSync(path.join(dir, f), 'utf8').includes('scattergl'))!,
+      ),
+      'utf8',
+    );
     assert.ok(scatter.includes('"name":"0","x":[0,2]'), 'one trace per label');
   });
 
@@ -106,7 +131,10 @@ describe('charts', () => {
 
 describe('progress', () => {
   it('formats durations', () => {
-    assert.deepStrictEqual([formatDuration(5), formatDuration(75), formatDuration(3720), formatDuration(Infinity)], ['5s', '1m 15s', '1h 02m', '?']);
+    assert.deepStrictEqual(
+      [formatDuration(5), formatDuration(75), formatDuration(3720), formatDuration(Infinity)],
+      ['5s', '1m 15s', '1h 02m', '?'],
+    );
   });
 
   it('logs a line every tenth of the way outside a terminal, with terms, speed and ETA', () => {

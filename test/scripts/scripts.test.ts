@@ -6,7 +6,11 @@ import { kernelSpecPath, projectRoot } from '../../jupyter/environment';
 
 const ROOT = projectRoot();
 const node = (script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, [path.join(ROOT, 'dist', 'scripts', script), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120000 });
+  spawnSync(process.execPath, [path.join(ROOT, 'dist', 'scripts', script), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120000,
+  });
 
 describe('setup and start', () => {
   it('setup is idempotent and registers a kernel that runs this project’s Node and tslab', () => {
@@ -18,7 +22,13 @@ describe('setup and start', () => {
     assert.strictEqual(fs.readFileSync(kernelSpecPath(), 'utf8'), spec);
     const parsed = JSON.parse(spec);
     assert.strictEqual(parsed.display_name, 'TypeScript (genlab)');
-    assert.deepStrictEqual(parsed.argv, [process.execPath, path.join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'), 'kernel', '--config-path', '{connection_file}']);
+    assert.deepStrictEqual(parsed.argv, [
+      process.execPath,
+      path.join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'),
+      'kernel',
+      '--config-path',
+      '{connection_file}',
+    ]);
     assert.match(second.stdout, /kernel "TypeScript \(genlab\)" \(genlab\) registered/);
     assert.doesNotMatch(second.stdout, /installing with apt/, 'nothing is reinstalled the second time');
   });
@@ -26,14 +36,22 @@ describe('setup and start', () => {
   it('setup says what to install when Jupyter is missing', () => {
     const r = node('setup.js', [], { GENLAB_JUPYTER: '/nonexistent/jupyter' });
     assert.strictEqual(r.status, 1);
-    const packages = 'python3 jupyter-core python3-jupyter-client python3-nbformat python3-nbclient python3-nbconvert jupyter-nbconvert jupyter-notebook';
-    assert.ok(r.stdout.includes(`Jupyter is not installed: run \`sudo apt-get install ${packages}\``) || r.stdout.includes('pip install jupyterlab'), r.stdout);
+    const packages =
+      'python3 jupyter-core python3-jupyter-client python3-nbformat python3-nbclient python3-nbconvert jupyter-nbconvert jupyter-notebook';
+    assert.ok(
+      r.stdout.includes(`Jupyter is not installed: run \`sudo apt-get install ${packages}\``) ||
+        r.stdout.includes('pip install jupyterlab'),
+      r.stdout,
+    );
   });
 
   it('start says what to do when Jupyter is missing', () => {
     const r = node('start.js', [], { GENLAB_JUPYTER: '/nonexistent/jupyter' });
     assert.strictEqual(r.status, 1);
-    assert.strictEqual(r.stderr.trim(), 'start: Jupyter is not installed: run `npm run setup` (Debian, as root) or `pip install jupyterlab`.');
+    assert.strictEqual(
+      r.stderr.trim(),
+      'start: Jupyter is not installed: run `npm run setup` (Debian, as root) or `pip install jupyterlab`.',
+    );
   });
 
   it('start opens JupyterLab or the classic Notebook at notebooks/, passing arguments through', () => {

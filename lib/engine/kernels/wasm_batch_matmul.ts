@@ -23,7 +23,11 @@ function batchMatMul(args: KernelArgs): TensorInfo {
     };
     const at = transposeA ? swapLast(a) : a;
     const bt = transposeB ? swapLast(b) : b;
-    return stock({ inputs: { a: at, b: bt }, backend: args.backend, attrs: { ...args.attrs, transposeA: false, transposeB: false } } as never) as TensorInfo;
+    return stock({
+      inputs: { a: at, b: bt },
+      backend: args.backend,
+      attrs: { ...args.attrs, transposeA: false, transposeB: false },
+    } as never) as TensorInfo;
   });
 }
 

@@ -12,7 +12,12 @@ export type TensorInfo = tf.TensorInfo;
 export type WasmBackend = tf.KernelBackend & {
   disposeData(dataId: object): boolean;
   readSync(dataId: object): tf.backend_util.BackendValues;
-  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.backend_util.BackendValues): TensorInfo;
+  makeOutput(
+    shape: number[],
+    dtype: tf.DataType,
+    memoryOffset?: number,
+    values?: tf.backend_util.BackendValues,
+  ): TensorInfo;
 };
 export interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -37,7 +42,11 @@ export class KernelComposer {
   run(name: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
     const config = tf.getKernel(name, 'wasm');
     if (!config) throw new Error(`the wasm backend has no '${name}' kernel`);
-    const out = config.kernelFunc({ inputs, backend: this.backend, attrs: attrs as tf.NamedAttrMap } as never) as TensorInfo;
+    const out = config.kernelFunc({
+      inputs,
+      backend: this.backend,
+      attrs: attrs as tf.NamedAttrMap,
+    } as never) as TensorInfo;
     this.intermediates.push(out);
     return out;
   }
@@ -73,7 +82,11 @@ export class KernelComposer {
       out = this.run('Slice', { x: out }, { begin, size });
     }
     if (amounts.some(([b, a]) => b > 0 || a > 0)) {
-      out = this.run('PadV2', { x: out }, { paddings: amounts.map(([b, a]) => [Math.max(0, b), Math.max(0, a)]), constantValue: 0 });
+      out = this.run(
+        'PadV2',
+        { x: out },
+        { paddings: amounts.map(([b, a]) => [Math.max(0, b), Math.max(0, a)]), constantValue: 0 },
+      );
     }
     return out;
   }

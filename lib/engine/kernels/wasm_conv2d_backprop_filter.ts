@@ -32,17 +32,39 @@ interface Attrs extends ConvGradientAttrs {
 function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const a = attrs as unknown as Attrs;
-  if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports only NHWC data (the layout tfjs layers use).');
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
+  if (a.dataFormat === 'NCHW')
+    throw new Error('Conv2DBackpropFilter on wasm supports only NHWC data (the layout tfjs layers use).');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    a.filterShape,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  );
   return compose(backend, (k) => {
     const { top, bottom, left, right } = info.padInfo;
     const [b, h, w, ci] = x.shape;
     const pixelsThenBatch = k.transpose(k.reshape(x, [b, h * w * ci]), [1, 0]); // [H·W·ci, b]
     const images = k.reshape(k.transpose(k.reshape(pixelsThenBatch, [h * w, ci, b]), [1, 0, 2]), [ci, h, w, b]);
     const taps = k.transpose(dy, [1, 2, 0, 3]); // [OH, OW, b, co]
-    const pad = [[0, 0], [top, bottom], [left, right], [0, 0]];
-    const full = k.run('Conv2D', { x: images, filter: taps }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth] });
-    const cropped = k.padOrCrop(full, [[0, 0], [0, info.filterHeight - full.shape[1]], [0, info.filterWidth - full.shape[2]], [0, 0]]);
+    const pad = [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ];
+    const full = k.run(
+      'Conv2D',
+      { x: images, filter: taps },
+      { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth] },
+    );
+    const cropped = k.padOrCrop(full, [
+      [0, 0],
+      [0, info.filterHeight - full.shape[1]],
+      [0, info.filterWidth - full.shape[2]],
+      [0, 0],
+    ]);
     return k.transpose(cropped, [1, 2, 0, 3]); // [KH, KW, ci, co]
   });
 }
@@ -50,5 +72,9 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInf
 /** Registers the kernel for 'wasm' unless one is registered already (a future tfjs may ship one). */
 export function registerWasmConv2DBackpropFilter(): void {
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
-  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as tf.KernelFunc });
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: conv2DBackpropFilter as tf.KernelFunc,
+  });
 }

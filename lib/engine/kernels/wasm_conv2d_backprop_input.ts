@@ -42,9 +42,19 @@ function spreadOut(k: KernelComposer, dy: TensorInfo, sH: number, sW: number): T
   if (sH === 1 && sW === 1) return dy;
   const [n, oh, ow, c] = dy.shape;
   let t = k.reshape(dy, [n * oh, ow, 1, c]);
-  t = k.padOrCrop(t, [[0, 0], [0, 0], [0, sW - 1], [0, 0]]);
+  t = k.padOrCrop(t, [
+    [0, 0],
+    [0, 0],
+    [0, sW - 1],
+    [0, 0],
+  ]);
   t = k.reshape(t, [n, oh, 1, ow * sW * c]);
-  t = k.padOrCrop(t, [[0, 0], [0, 0], [0, sH - 1], [0, 0]]);
+  t = k.padOrCrop(t, [
+    [0, 0],
+    [0, 0],
+    [0, sH - 1],
+    [0, 0],
+  ]);
   return k.reshape(t, [n, oh * sH, ow * sW, c]);
 }
 
@@ -52,7 +62,11 @@ function spreadOut(k: KernelComposer, dy: TensorInfo, sH: number, sW: number): T
  * The phase-split filter for stride s: F[jh, jw, co, (rh·s + rw)·inC + ci] =
  * W[rh + s·(M − 1 − jh), rw + s·(M − 1 − jw), ci, co], zero past the kernel's edge.
  */
-function phaseFilter(w: Float32Array, [kH, kW, inC, outC]: number[], s: number): { values: Float32Array; shape: number[] } {
+function phaseFilter(
+  w: Float32Array,
+  [kH, kW, inC, outC]: number[],
+  s: number,
+): { values: Float32Array; shape: number[] } {
   const mH = Math.ceil(kH / s);
   const mW = Math.ceil(kW / s);
   const depth = s * s * inC;
@@ -67,7 +81,7 @@ function phaseFilter(w: Float32Array, [kH, kW, inC, outC]: number[], s: number):
           if (kw >= kW) continue;
           for (let ci = 0; ci < inC; ci++) {
             const from = ((kh * kW + kw) * inC + ci) * outC;
-            const to = ((jh * mW + jw) * outC) * depth + (rh * s + rw) * inC + ci;
+            const to = (jh * mW + jw) * outC * depth + (rh * s + rw) * inC + ci;
             for (let co = 0; co < outC; co++) values[to + co * depth] = w[from + co];
           }
         }
@@ -85,23 +99,54 @@ function subPixel(k: KernelComposer, dy: TensorInfo, filter: TensorInfo, info: t
   const [mH, mW] = f.shape;
   const qH = Math.ceil((top + h) / s);
   const qW = Math.ceil((left + w) / s);
-  const padded = k.padOrCrop(dy, [[0, 0], [mH - 1, qH - oh], [mW - 1, qW - ow], [0, 0]]);
-  const phases = k.run('Conv2D', { x: padded, filter: k.constant(f.values, f.shape) }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
+  const padded = k.padOrCrop(dy, [
+    [0, 0],
+    [mH - 1, qH - oh],
+    [mW - 1, qW - ow],
+    [0, 0],
+  ]);
+  const phases = k.run(
+    'Conv2D',
+    { x: padded, filter: k.constant(f.values, f.shape) },
+    { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] },
+  );
   // Interleave the phases: [N, qH, qW, (rh, rw, c)] → [N, qH·s + rh, qW·s + rw, c]. This is
   // DepthToSpace, but wasm's is a slow element loop (68 ms here vs 2 ms for the transpose).
   const n = dy.shape[0];
   const inC = filter.shape[2];
   const rows = k.reshape(phases, [n * qH, qW, s, s * inC]);
   const full = k.reshape(k.transpose(rows, [0, 2, 1, 3]), [n, qH * s, qW * s, inC]);
-  return k.padOrCrop(full, [[0, 0], [-top, h + top - qH * s], [-left, w + left - qW * s], [0, 0]]);
+  return k.padOrCrop(full, [
+    [0, 0],
+    [-top, h + top - qH * s],
+    [-left, w + left - qW * s],
+    [0, 0],
+  ]);
 }
 
 function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const a = attrs as unknown as Attrs;
-  if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropInput on wasm supports only NHWC data (the layout tfjs layers use).');
-  const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode);
-  const { strideHeight: sH, strideWidth: sW, filterHeight: kH, filterWidth: kW, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
+  if (a.dataFormat === 'NCHW')
+    throw new Error('Conv2DBackpropInput on wasm supports only NHWC data (the layout tfjs layers use).');
+  const info = tf.backend_util.computeConv2DInfo(
+    a.inputShape,
+    filter.shape as [number, number, number, number],
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  );
+  const {
+    strideHeight: sH,
+    strideWidth: sW,
+    filterHeight: kH,
+    filterWidth: kW,
+    inHeight: h,
+    inWidth: w,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
   if (sH === sW && sH > 1 && dy.dtype === 'float32') return compose(backend, (k) => subPixel(k, dy, filter, info));
   return compose(backend, (k) => {
     const spread = spreadOut(k, dy, sH, sW); // [N, oh·sH, ow·sW, C]
@@ -110,10 +155,19 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo
     const left = kW - 1 - info.padInfo.left;
     const bottom = h + kH - 1 - ((oh - 1) * sH + 1) - top - (sH - 1);
     const right = w + kW - 1 - ((ow - 1) * sW + 1) - left - (sW - 1);
-    const padded = k.padOrCrop(spread, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+    const padded = k.padOrCrop(spread, [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ]);
     const flipped = k.run('Reverse', { x: filter }, { dims: [0, 1] });
     const swapped = k.transpose(flipped, [0, 1, 3, 2]); // [kH, kW, outC, inC]
-    return k.run('Conv2D', { x: padded, filter: swapped }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
+    return k.run(
+      'Conv2D',
+      { x: padded, filter: swapped },
+      { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] },
+    );
   });
 }
 

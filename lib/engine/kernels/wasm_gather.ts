@@ -14,13 +14,20 @@ import { copyRun, heapView } from './wasm_heap';
 function gatherV2(args: KernelArgs): TensorInfo {
   const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
   const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number };
-  if (!['float32', 'int32', 'bool'].includes(x.dtype)) return stockWasmKernel('GatherV2')!.kernelFunc(args as never) as TensorInfo;
+  if (!['float32', 'int32', 'bool'].includes(x.dtype))
+    return stockWasmKernel('GatherV2')!.kernelFunc(args as never) as TensorInfo;
   const backend = args.backend as WasmBackend;
   const parsedAxis = tf.util.parseAxisParam(axis, x.shape)[0];
-  const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x as tf.Tensor, indices as tf.Tensor, parsedAxis, batchDims);
+  const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
+    x as tf.Tensor,
+    indices as tf.Tensor,
+    parsedAxis,
+    batchDims,
+  );
   const { outerSize, dimSize, sliceSize } = info;
   // The stock kernel's check and words, before anything is allocated: an index outside the axis is the caller's mistake.
-  for (const k of heapView(backend, indices)) if (!(k >= 0 && k < dimSize)) throw new Error(`GatherV2: the index value ${k} is not in [0, ${dimSize - 1}]`);
+  for (const k of heapView(backend, indices))
+    if (!(k >= 0 && k < dimSize)) throw new Error(`GatherV2: the index value ${k} is not in [0, ${dimSize - 1}]`);
   const out = backend.makeOutput(info.outputShape, x.dtype);
   // Views only after makeOutput: an allocation may grow (and so replace) the heap's buffer.
   const from = heapView(backend, x);

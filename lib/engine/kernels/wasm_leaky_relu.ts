@@ -19,7 +19,8 @@ import { compose, KernelArgs, replaceWasmKernel, stockWasmKernel, TensorInfo } f
 function leakyRelu(args: KernelArgs): TensorInfo {
   const { x } = args.inputs as { x: TensorInfo };
   const { alpha } = args.attrs as unknown as { alpha: number };
-  if (x.dtype !== 'float32' || !(alpha >= 0)) return stockWasmKernel('LeakyRelu')!.kernelFunc(args as never) as TensorInfo;
+  if (x.dtype !== 'float32' || !(alpha >= 0))
+    return stockWasmKernel('LeakyRelu')!.kernelFunc(args as never) as TensorInfo;
   return compose(args.backend, (k) => k.run('Multiply', { a: x, b: k.run('Step', { x }, { alpha }) }));
 }
 
@@ -35,7 +36,8 @@ const leakyReluGradient: tf.GradConfig = {
     const [x] = saved;
     const { alpha } = attrs as unknown as { alpha: number };
     const gradient = dy as tf.Tensor;
-    if (x.dtype !== 'float32' || !(alpha >= 0)) return { x: () => tf.where(tf.greater(x, 0), gradient, tf.mul(gradient, alpha)) };
+    if (x.dtype !== 'float32' || !(alpha >= 0))
+      return { x: () => tf.where(tf.greater(x, 0), gradient, tf.mul(gradient, alpha)) };
     return { x: () => tf.mul(gradient, tf.step(x, alpha)) };
   },
 };

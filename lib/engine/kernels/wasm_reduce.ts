@@ -45,11 +45,18 @@ function reduction(name: 'Sum' | 'Mean') {
     const axes = tf.util.parseAxisParam(axis, x.shape);
     const block = x.dtype === 'float32' ? poolBlock(x.shape, axes) : undefined;
     if (!block) return stockWasmKernel(name)!.kernelFunc(args as never) as TensorInfo;
-    const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+    const outShape = keepDims
+      ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+      : x.shape.filter((_, i) => !axes.includes(i));
     return compose(args.backend, (k) => {
       const { outer, reduced, inner } = block;
-      const mean = k.run('AvgPool', { x: k.reshape(x, [outer, reduced, 1, inner]) }, { filterSize: [reduced, 1], strides: [1, 1], pad: 'valid' });
-      const result = name === 'Mean' ? mean : k.run('Multiply', { a: mean, b: k.constant(new Float32Array([reduced]), []) });
+      const mean = k.run(
+        'AvgPool',
+        { x: k.reshape(x, [outer, reduced, 1, inner]) },
+        { filterSize: [reduced, 1], strides: [1, 1], pad: 'valid' },
+      );
+      const result =
+        name === 'Mean' ? mean : k.run('Multiply', { a: mean, b: k.constant(new Float32Array([reduced]), []) });
       return k.reshape(result, outShape);
     });
   };

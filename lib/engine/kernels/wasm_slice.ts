@@ -17,7 +17,11 @@ import { copyRun, HeapArray, heapView } from './wasm_heap';
  * The slice as the fewest axes: an axis merges into the one before it when the
  * slice takes it whole (then both advance through memory together).
  */
-export function mergeAxes(shape: number[], begin: number[], size: number[]): { shape: number[]; begin: number[]; size: number[] } {
+export function mergeAxes(
+  shape: number[],
+  begin: number[],
+  size: number[],
+): { shape: number[]; begin: number[]; size: number[] } {
   const merged = { shape: [shape[0]], begin: [begin[0]], size: [size[0]] };
   for (let axis = 1; axis < shape.length; axis++) {
     const last = merged.shape.length - 1;
@@ -56,7 +60,8 @@ function copySlice(from: HeapArray, to: HeapArray, shape: number[], begin: numbe
 function slice(args: KernelArgs): TensorInfo {
   const { x } = args.inputs as { x: TensorInfo };
   const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
-  if (x.dtype === 'string' || x.dtype === 'complex64') return stockWasmKernel('Slice')!.kernelFunc(args as never) as TensorInfo;
+  if (x.dtype === 'string' || x.dtype === 'complex64')
+    return stockWasmKernel('Slice')!.kernelFunc(args as never) as TensorInfo;
   const backend = args.backend as WasmBackend;
   const [begin_, size_] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
   const out = backend.makeOutput(size_, x.dtype);

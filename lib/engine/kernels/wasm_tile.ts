@@ -15,7 +15,9 @@ function tile(args: KernelArgs): TensorInfo {
   const broadcastOnly = x.shape.every((d, i) => reps[i] === 1 || d === 1);
   if (!broadcastOnly || x.dtype !== 'float32') return stockWasmKernel('Tile')!.kernelFunc(args as never) as TensorInfo;
   const shape = x.shape.map((d, i) => d * reps[i]);
-  return compose(args.backend, (k) => k.run('Add', { a: k.run('Fill', {}, { shape, value: 0, dtype: 'float32' }), b: x }));
+  return compose(args.backend, (k) =>
+    k.run('Add', { a: k.run('Fill', {}, { shape, value: 0, dtype: 'float32' }), b: x }),
+  );
 }
 
 /** Replaces wasm's Tile with one that broadcasts where it can (once). */

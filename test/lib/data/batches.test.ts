@@ -16,12 +16,20 @@ describe('batches and binarization', () => {
     for (let i = 0; i < 4; i++) {
       const b = it.next().value;
       const xv = Array.from(b.x.dataSync());
-      assert.deepStrictEqual(Array.from(b.y!.dataSync()), xv.map((v) => v + 100), 'x and y stay aligned');
+      assert.deepStrictEqual(
+        Array.from(b.y!.dataSync()),
+        xv.map((v) => v + 100),
+        'x and y stay aligned',
+      );
       assert.deepStrictEqual(xv, Array.from(b.indices));
       epochs[b.epoch].push(...xv);
       tf.dispose([b.x, b.y!]);
     }
-    for (const e of epochs) assert.deepStrictEqual([...e].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const e of epochs)
+      assert.deepStrictEqual(
+        [...e].sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      );
     assert.notDeepStrictEqual(epochs[0], epochs[1]);
   });
 
@@ -59,7 +67,15 @@ describe('batches and binarization', () => {
     // half the intensities are the uniforms themselves (a tie must give 0) or one float32 step away.
     const n = 4000;
     const u = Array.from(tf.randomUniform([n], 0, 1, 'float32', 9).dataSync());
-    const x = u.map((ui, i) => (i % 4 === 0 ? ui : i % 4 === 1 ? ui * (1 + 2 ** -23) : i % 4 === 2 ? Math.fround(Math.abs(Math.sin(i))) : ui * (1 - 2 ** -24)));
+    const x = u.map((ui, i) =>
+      i % 4 === 0
+        ? ui
+        : i % 4 === 1
+          ? ui * (1 + 2 ** -23)
+          : i % 4 === 2
+            ? Math.fround(Math.abs(Math.sin(i)))
+            : ui * (1 - 2 ** -24),
+    );
     const expected = u.map((ui, i) => (ui < Math.fround(x[i]) ? 1 : 0));
     assert.deepStrictEqual(Array.from(binarizeStochastic(tf.tensor1d(x), 9).dataSync()), expected);
   });

@@ -38,12 +38,26 @@ describe('readIdx', () => {
 
   it('names the file and the problem for bad input', () => {
     assertGenlabError(() => readIdx(path.join(dir, 'nope')), /'.*nope' does not exist/);
-    assertGenlabError(() => readIdx(write('magic', Buffer.from([1, 0, 8, 1, 0, 0, 0, 0]))), /'.*magic' is not an IDX file/, /0x01 0x00/);
+    assertGenlabError(
+      () => readIdx(write('magic', Buffer.from([1, 0, 8, 1, 0, 0, 0, 0]))),
+      /'.*magic' is not an IDX file/,
+      /0x01 0x00/,
+    );
     assertGenlabError(() => readIdx(write('type', Buffer.from([0, 0, 0x07, 1, 0, 0, 0, 0]))), /data type byte 0x07/);
-    assertGenlabError(() => readIdx(write('short', UINT8_2x3.subarray(0, 15))), /'.*short' should be 18 bytes/, /truncated/);
-    assertGenlabError(() => readIdx(write('long', Buffer.concat([UINT8_2x3, Buffer.from([9])]))), /followed by extra data/);
+    assertGenlabError(
+      () => readIdx(write('short', UINT8_2x3.subarray(0, 15))),
+      /'.*short' should be 18 bytes/,
+      /truncated/,
+    );
+    assertGenlabError(
+      () => readIdx(write('long', Buffer.concat([UINT8_2x3, Buffer.from([9])]))),
+      /followed by extra data/,
+    );
     assertGenlabError(() => readIdx(write('header', Buffer.from([0, 0, 8, 3, 0, 0]))), /shorter than its header/);
     assertGenlabError(() => readIdx(write('bad.gz', Buffer.from([0x1f, 0x8b, 1, 2, 3]))), /does not decompress/);
-    assertGenlabError(() => parseIdx(UINT8_2x3, 'x.idx', { md5: '00000000000000000000000000000000' }), /'x.idx' has MD5 [0-9a-f]{32}, not the expected/);
+    assertGenlabError(
+      () => parseIdx(UINT8_2x3, 'x.idx', { md5: '00000000000000000000000000000000' }),
+      /'x.idx' has MD5 [0-9a-f]{32}, not the expected/,
+    );
   });
 });

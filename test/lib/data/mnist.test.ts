@@ -43,14 +43,22 @@ describe('MNIST and Fashion-MNIST', () => {
 
   it('names a corrupt or missing file and says how to fix it', () => {
     const dir = tempDir();
-    for (const f of fs.readdirSync(mnistPackageDir())) fs.copyFileSync(path.join(mnistPackageDir(), f), path.join(dir, f));
+    for (const f of fs.readdirSync(mnistPackageDir()))
+      fs.copyFileSync(path.join(mnistPackageDir(), f), path.join(dir, f));
     const labels = path.join(dir, 't10k-labels-idx1-ubyte');
     const bytes = fs.readFileSync(labels);
     bytes[100] ^= 0xff; // same length, one label flipped
     fs.writeFileSync(labels, bytes);
-    assertGenlabError(() => loadMnist({ dir }), /t10k-labels-idx1-ubyte' has MD5 .* not the expected 27ae3e4e09519cfbb04c329615203637/, /reinstall/);
+    assertGenlabError(
+      () => loadMnist({ dir }),
+      /t10k-labels-idx1-ubyte' has MD5 .* not the expected 27ae3e4e09519cfbb04c329615203637/,
+      /reinstall/,
+    );
     fs.unlinkSync(labels);
-    assertGenlabError(() => loadMnist({ dir }), /file 't10k-labels-idx1-ubyte' \(or 't10k-labels-idx1-ubyte.gz'\) is missing/);
+    assertGenlabError(
+      () => loadMnist({ dir }),
+      /file 't10k-labels-idx1-ubyte' \(or 't10k-labels-idx1-ubyte.gz'\) is missing/,
+    );
   });
 
   it('loads Fashion-MNIST from Debian (6,000 / 1,000 per class) when installed', function () {
@@ -64,6 +72,9 @@ describe('MNIST and Fashion-MNIST', () => {
   });
 
   it('says how to get Fashion-MNIST when the folder is absent', () => {
-    assertGenlabError(() => loadFashionMnist({ dir: '/nonexistent/fashion' }), /'\/nonexistent\/fashion' does not exist/);
+    assertGenlabError(
+      () => loadFashionMnist({ dir: '/nonexistent/fashion' }),
+      /'\/nonexistent\/fashion' does not exist/,
+    );
   });
 });

@@ -22,7 +22,13 @@ describe('init(): backend selection', () => {
     assert.strictEqual(tf.getBackend(), info.backend);
     assert.strictEqual(lines.length, 1, `expected one line, got ${JSON.stringify(lines)}`);
     const line = lines[0];
-    for (const part of [`backend ${info.backend}`, `tfjs ${tf.version.tfjs}`, `node ${process.version}`, 'profile ', 'seed 0']) {
+    for (const part of [
+      `backend ${info.backend}`,
+      `tfjs ${tf.version.tfjs}`,
+      `node ${process.version}`,
+      'profile ',
+      'seed 0',
+    ]) {
       assert.ok(line.includes(part), `'${line}' should mention '${part}'`);
     }
     const threads = wasmThreadsWanted();
@@ -40,17 +46,29 @@ describe('init(): backend selection', () => {
 
   it('rejects an unknown backend name with the list of valid ones', async () => {
     await withEnv({ GENLAB_BACKEND: 'webgl2' }, () =>
-      assertGenlabErrorAsync(() => init({ quiet: true }), /GENLAB_BACKEND is 'webgl2'/, /tensorflow-gpu, tensorflow-cpu, tensorflow, wasm, cpu/),
+      assertGenlabErrorAsync(
+        () => init({ quiet: true }),
+        /GENLAB_BACKEND is 'webgl2'/,
+        /tensorflow-gpu, tensorflow-cpu, tensorflow, wasm, cpu/,
+      ),
     );
   });
 
   it('says how to install a forced native backend that is absent', async function () {
     if (hasPackage('@tensorflow/tfjs-node')) this.skip();
-    await assertGenlabErrorAsync(() => init({ backend: 'tensorflow-cpu', quiet: true }), /not available/, /npm install @tensorflow\/tfjs-node/);
+    await assertGenlabErrorAsync(
+      () => init({ backend: 'tensorflow-cpu', quiet: true }),
+      /not available/,
+      /npm install @tensorflow\/tfjs-node/,
+    );
   });
 
   it('rejects a malformed GENLAB_SEED and GENLAB_PROFILE', async () => {
-    await withEnv({ GENLAB_SEED: 'abc' }, () => assertGenlabErrorAsync(() => init({ quiet: true }), /GENLAB_SEED is 'abc'/));
-    await withEnv({ GENLAB_PROFILE: 'fast' }, () => assertGenlabErrorAsync(() => init({ quiet: true }), /GENLAB_PROFILE is 'fast'/, /'full'.*'smoke'/));
+    await withEnv({ GENLAB_SEED: 'abc' }, () =>
+      assertGenlabErrorAsync(() => init({ quiet: true }), /GENLAB_SEED is 'abc'/),
+    );
+    await withEnv({ GENLAB_PROFILE: 'fast' }, () =>
+      assertGenlabErrorAsync(() => init({ quiet: true }), /GENLAB_PROFILE is 'fast'/, /'full'.*'smoke'/),
+    );
   });
 });

@@ -37,11 +37,25 @@ const { init, tf } = require(${JSON.stringify(LIB)});
 })();
 `;
 
-function runChild(threads: string): { status: number | null; ms: number; out?: { threads: number; line: string; worst: number }; stderr: string } {
+function runChild(threads: string): {
+  status: number | null;
+  ms: number;
+  out?: { threads: number; line: string; worst: number };
+  stderr: string;
+} {
   const start = Date.now();
-  const child = spawnSync(process.execPath, ['-e', CHILD], { encoding: 'utf8', timeout: 60000, env: { ...process.env, GENLAB_WASM_THREADS: threads } });
+  const child = spawnSync(process.execPath, ['-e', CHILD], {
+    encoding: 'utf8',
+    timeout: 60000,
+    env: { ...process.env, GENLAB_WASM_THREADS: threads },
+  });
   const last = child.stdout.trim().split('\n').pop();
-  return { status: child.status, ms: Date.now() - start, out: last ? JSON.parse(last) : undefined, stderr: child.stderr };
+  return {
+    status: child.status,
+    ms: Date.now() - start,
+    out: last ? JSON.parse(last) : undefined,
+    stderr: child.stderr,
+  };
 }
 
 describe('wasm threads in Node', () => {
@@ -65,7 +79,13 @@ describe('wasm threads in Node', () => {
 
   it('rejects a GENLAB_WASM_THREADS that is not a whole number ≥ 1 in a sentence', async () => {
     for (const bad of ['two', '0', '1.5']) {
-      await withEnv({ GENLAB_WASM_THREADS: bad }, () => assertGenlabErrorAsync(() => init({ backend: 'wasm', quiet: true }), new RegExp(`GENLAB_WASM_THREADS is '${bad.replace('.', '\\.')}'`), /whole number/));
+      await withEnv({ GENLAB_WASM_THREADS: bad }, () =>
+        assertGenlabErrorAsync(
+          () => init({ backend: 'wasm', quiet: true }),
+          new RegExp(`GENLAB_WASM_THREADS is '${bad.replace('.', '\\.')}'`),
+          /whole number/,
+        ),
+      );
     }
   });
 });

@@ -4,11 +4,26 @@ import * as tf from '@tensorflow/tfjs';
 import { init } from '../../../lib/engine/backend';
 import { loadMnist } from '../../../lib/data/mnist';
 import { createClassifier } from '../../../lib/models/classifier';
-import { createGan, createOptimizers, discriminatorStep, evaluate, fromGanRange, generate, generatorStep, judgeSamples, sample, sampleNoise, toGanRange, trainGan, trainStep } from '../../../lib/models/gan';
+import {
+  createGan,
+  createOptimizers,
+  discriminatorStep,
+  evaluate,
+  fromGanRange,
+  generate,
+  generatorStep,
+  judgeSamples,
+  sample,
+  sampleNoise,
+  toGanRange,
+  trainGan,
+  trainStep,
+} from '../../../lib/models/gan';
 import { assertGenlabError, maxAbsDiff } from '../../helpers';
 
 const snapshot = (model: tf.LayersModel) => model.trainableWeights.map((w) => Array.from(w.read().dataSync()));
-const changed = (before: number[][], model: tf.LayersModel) => snapshot(model).some((w, i) => maxAbsDiff(w, before[i]) > 0);
+const changed = (before: number[][], model: tf.LayersModel) =>
+  snapshot(model).some((w, i) => maxAbsDiff(w, before[i]) > 0);
 
 describe('GAN models', function () {
   this.timeout(120000);
@@ -27,10 +42,16 @@ describe('GAN models', function () {
     // D: conv 4·4·1·64 + 64, conv 4·4·64·128 (no bias), BN(128), dense 7·7·128 + 1.
     assert.strictEqual(gan.discriminator.countParams(), 1088 + 4 * 4 * 64 * 128 + 4 * 128 + 6272 + 1);
     const images = sample(gan, 3, 7);
-    assert.strictEqual(generate, sample, 'generate is lab 5\'s name for sample');
+    assert.strictEqual(generate, sample, "generate is lab 5's name for sample");
     assert.deepStrictEqual(images.shape, [3, 28, 28, 1]);
-    assert.ok(images.dataSync().every((v) => v >= 0 && v <= 1), 'generated images are in [0, 1]');
-    assertGenlabError(() => createGan({ architecture: 'vae' as 'mlp' }), /architecture must be 'mlp' or 'dcgan', got 'vae'/);
+    assert.ok(
+      images.dataSync().every((v) => v >= 0 && v <= 1),
+      'generated images are in [0, 1]',
+    );
+    assertGenlabError(
+      () => createGan({ architecture: 'vae' as 'mlp' }),
+      /architecture must be 'mlp' or 'dcgan', got 'vae'/,
+    );
   });
 
   it('noise is U(−1, 1) and seeded; the [0, 1] ↔ [−1, 1] maps invert each other', () => {
@@ -38,19 +59,23 @@ describe('GAN models', function () {
     assert.ok(z.every((v) => v >= -1 && v < 1));
     const mean = z.reduce((s, v) => s + v, 0) / z.length;
     const variance = z.reduce((s, v) => s + (v - mean) ** 2, 0) / z.length;
-    assert.ok(Math.abs(mean) < 0.03 && Math.abs(variance - 1 / 3) < 0.02, `mean ${mean}, variance ${variance} (U(−1,1): 0, 1/3)`);
+    assert.ok(
+      Math.abs(mean) < 0.03 && Math.abs(variance - 1 / 3) < 0.02,
+      `mean ${mean}, variance ${variance} (U(−1,1): 0, 1/3)`,
+    );
     assert.deepStrictEqual(Array.from(sampleNoise(3, 4, 3).dataSync()), Array.from(sampleNoise(3, 4, 3).dataSync()));
     const x = tf.tensor1d([0, 0.25, 1]);
     assert.deepStrictEqual(Array.from(toGanRange(x).dataSync()), [-1, -0.5, 1]);
     assert.ok(maxAbsDiff(fromGanRange(toGanRange(x)).dataSync(), x.dataSync()) < 1e-7);
   });
 
-  it("a discriminator step changes only D and learns to tell real from fake; a generator step changes only G", () => {
+  it('a discriminator step changes only D and learns to tell real from fake; a generator step changes only G', () => {
     const { train } = loadMnist({ limit: { train: 256, test: 1 } });
     const gan = createGan({ architecture: 'mlp', seed: 2 });
     const opt = createOptimizers(1e-3);
     const real = toGanRange(train.images.slice(0, 64));
-    const g0 = snapshot(gan.generator), d0 = snapshot(gan.discriminator);
+    const g0 = snapshot(gan.generator),
+      d0 = snapshot(gan.discriminator);
     let first: { dReal: number; dFake: number } | undefined;
     let last = { dReal: 0, dFake: 0 };
     for (let i = 0; i < 20; i++) {
@@ -60,7 +85,10 @@ describe('GAN models', function () {
       Object.values(r).forEach((t) => t.dispose());
     }
     assert.ok(changed(d0, gan.discriminator) && !changed(g0, gan.generator), 'D steps update D only');
-    assert.ok(last.dReal - last.dFake > first!.dReal - first!.dFake + 0.3, `D(x) − D(G(z)): ${first!.dReal - first!.dFake} → ${last.dReal - last.dFake}`);
+    assert.ok(
+      last.dReal - last.dFake > first!.dReal - first!.dFake + 0.3,
+      `D(x) − D(G(z)): ${first!.dReal - first!.dFake} → ${last.dReal - last.dFake}`,
+    );
     const d1 = snapshot(gan.discriminator);
     generatorStep(gan, opt.generator, 64, 5).dispose();
     assert.ok(changed(g0, gan.generator) && !changed(d1, gan.discriminator), 'G steps update G only');
@@ -72,18 +100,37 @@ describe('GAN models', function () {
     const optimizers = createOptimizers();
     const calls = { d: 0, g: 0 };
     const counting = {
-      discriminator: new Proxy(optimizers.discriminator, { get: (t, p) => (p === 'minimize' ? (...a: unknown[]) => (calls.d++, (t.minimize as (...x: unknown[]) => unknown).apply(t, a)) : Reflect.get(t, p)) }),
-      generator: new Proxy(optimizers.generator, { get: (t, p) => (p === 'minimize' ? (...a: unknown[]) => (calls.g++, (t.minimize as (...x: unknown[]) => unknown).apply(t, a)) : Reflect.get(t, p)) }),
+      discriminator: new Proxy(optimizers.discriminator, {
+        get: (t, p) =>
+          p === 'minimize'
+            ? (...a: unknown[]) => (calls.d++, (t.minimize as (...x: unknown[]) => unknown).apply(t, a))
+            : Reflect.get(t, p),
+      }),
+      generator: new Proxy(optimizers.generator, {
+        get: (t, p) =>
+          p === 'minimize'
+            ? (...a: unknown[]) => (calls.g++, (t.minimize as (...x: unknown[]) => unknown).apply(t, a))
+            : Reflect.get(t, p),
+      }),
     };
     await trainGan(gan, train.images, { steps: 1, batchSize: 32, quiet: true, optimizers: counting }); // creates Adam's slots
     calls.d = calls.g = 0;
     const before = tf.memory().numTensors;
-    const history = await trainGan(gan, train.images, { steps: 4, k: 3, batchSize: 32, quiet: true, optimizers: counting });
+    const history = await trainGan(gan, train.images, {
+      steps: 4,
+      k: 3,
+      batchSize: 32,
+      quiet: true,
+      optimizers: counting,
+    });
     assert.deepStrictEqual(calls, { d: 12, g: 4 });
     assert.strictEqual(tf.memory().numTensors, before, 'no tensor outlives a step');
     assert.deepStrictEqual(Object.keys(history.values).sort(), ['D(G(z))', 'D(x)', 'discriminator', 'generator']);
     assert.strictEqual(history.values.generator.length, 4);
-    await assert.rejects(trainGan(gan, train.images, { steps: 1, k: 0 }), /k \(discriminator steps per generator step\) must be a whole number ≥ 1, got 0/);
+    await assert.rejects(
+      trainGan(gan, train.images, { steps: 1, k: 0 }),
+      /k \(discriminator steps per generator step\) must be a whole number ≥ 1, got 0/,
+    );
   });
 
   it('trainStep plays one round: a D step on the real batch, then a G step on as many fakes, each player updated by its optimizer', () => {
@@ -93,7 +140,13 @@ describe('GAN models', function () {
     const snapshot = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
     const [d0, g0] = [snapshot(gan.discriminator), snapshot(gan.generator)];
     // D(x) before the update, from the discriminator on the rescaled batch: what the step reports.
-    const dReal = tf.tidy(() => tf.sigmoid(gan.discriminator.apply(toGanRange(real), { training: true }) as tf.Tensor).mean().dataSync()[0]);
+    const dReal = tf.tidy(
+      () =>
+        tf
+          .sigmoid(gan.discriminator.apply(toGanRange(real), { training: true }) as tf.Tensor)
+          .mean()
+          .dataSync()[0],
+    );
     const out = trainStep(gan, optimizers, real, { seed: 3 });
     assert.deepStrictEqual(Object.keys(out), ['discriminator', 'generator', 'D(x)', 'D(G(z))']);
     assert.ok(Math.abs(out['D(x)'].dataSync()[0] - dReal) < 1e-5);
@@ -107,6 +160,9 @@ describe('GAN models', function () {
     const reference = tf.randomUniform([30, 28, 28, 1], 0, 1, 'float32', 9);
     const quality = evaluate(gan, reference, { classifier: judge, samples: 40, seed: 5 });
     assert.deepStrictEqual(quality, judgeSamples(judge, sample(gan, 40, 5), reference));
-    assertGenlabError(() => evaluate(gan, reference, undefined as unknown as { classifier: tf.LayersModel }), /needs a trained classifier/);
+    assertGenlabError(
+      () => evaluate(gan, reference, undefined as unknown as { classifier: tf.LayersModel }),
+      /needs a trained classifier/,
+    );
   });
 });

@@ -12,10 +12,30 @@ import { assertGenlabError, maxAbsDiff, tempDir } from '../../helpers';
 
 /** Masks written out by hand (rows top to bottom), for one channel pair. */
 const HAND = {
-  '3A': [[1, 1, 1], [1, 0, 0], [0, 0, 0]],
-  '3B': [[1, 1, 1], [1, 1, 0], [0, 0, 0]],
-  '5A': [[1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]],
-  '5B': [[1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]],
+  '3A': [
+    [1, 1, 1],
+    [1, 0, 0],
+    [0, 0, 0],
+  ],
+  '3B': [
+    [1, 1, 1],
+    [1, 1, 0],
+    [0, 0, 0],
+  ],
+  '5A': [
+    [1, 1, 1, 1, 1],
+    [1, 1, 1, 1, 1],
+    [1, 1, 0, 0, 0],
+    [0, 0, 0, 0, 0],
+    [0, 0, 0, 0, 0],
+  ],
+  '5B': [
+    [1, 1, 1, 1, 1],
+    [1, 1, 1, 1, 1],
+    [1, 1, 1, 0, 0],
+    [0, 0, 0, 0, 0],
+    [0, 0, 0, 0, 0],
+  ],
   '7A': [
     [1, 1, 1, 1, 1, 1, 1],
     [1, 1, 1, 1, 1, 1, 1],
@@ -40,12 +60,24 @@ describe('masked convolutions', () => {
   before(() => init({ quiet: true }));
 
   for (const [key, expected] of Object.entries(HAND)) {
-    for (const [inC, outC] of [[1, 1], [2, 3], [4, 1]]) {
+    for (const [inC, outC] of [
+      [1, 1],
+      [2, 3],
+      [4, 1],
+    ]) {
       it(`createMask(${key[0]}, ${inC}, ${outC}, '${key[1]}') matches the hand-written mask for every channel pair`, () => {
         const k = Number(key[0]);
         const mask = createMask(k, inC, outC, key[1] as 'A' | 'B').arraySync() as number[][][][];
-        assert.deepStrictEqual([mask.length, mask[0].length, mask[0][0].length, mask[0][0][0].length], [k, k, inC, outC]);
-        for (let i = 0; i < inC; i++) for (let o = 0; o < outC; o++) assert.deepStrictEqual(mask.map((row) => row.map((tap) => tap[i][o])), expected);
+        assert.deepStrictEqual(
+          [mask.length, mask[0].length, mask[0][0].length, mask[0][0][0].length],
+          [k, k, inC, outC],
+        );
+        for (let i = 0; i < inC; i++)
+          for (let o = 0; o < outC; o++)
+            assert.deepStrictEqual(
+              mask.map((row) => row.map((tap) => tap[i][o])),
+              expected,
+            );
       });
     }
   }
@@ -79,7 +111,10 @@ describe('PixelCNN', () => {
 
   it('has the lecture’s parameter count for 64 channels: 7×7 A, 5 × 3×3 B, 1×1, 1×1 → 192,065', () => {
     // 7·7·1·64 + 64 + 5·(3·3·64·64 + 64) + (64·64 + 64) + (64 + 1)
-    assert.strictEqual(pixelcnn.createPixelCnn({ seed: 1 }).countParams(), 7 * 7 * 64 + 64 + 5 * (9 * 64 * 64 + 64) + (64 * 64 + 64) + 65);
+    assert.strictEqual(
+      pixelcnn.createPixelCnn({ seed: 1 }).countParams(),
+      7 * 7 * 64 + 64 + 5 * (9 * 64 * 64 + 64) + (64 * 64 + 64) + 65,
+    );
   });
 
   it('is causal: ∂ℓ_i/∂x is zero at pixel i and after it, for pixels across the image', () => {
@@ -93,11 +128,30 @@ describe('PixelCNN', () => {
 
   it('the causality check catches an unmasked network and a mask-B first layer', () => {
     const input = tf.input({ shape: [28, 28, 1] });
-    const unmasked = tf.model({ inputs: input, outputs: tf.layers.conv2d({ filters: 1, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(input) as tf.SymbolicTensor });
+    const unmasked = tf.model({
+      inputs: input,
+      outputs: tf.layers
+        .conv2d({
+          filters: 1,
+          kernelSize: 3,
+          padding: 'same',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+        })
+        .apply(input) as tf.SymbolicTensor,
+    });
     assert.ok(pixelcnn.causalityViolations(unmasked, 100).includes(101), 'sees the pixel to its right');
     assert.ok(pixelcnn.causalityViolations(unmasked, 100).includes(128), 'sees the pixel below');
-    const bFirst = tf.model({ inputs: input, outputs: new MaskedConv2D({ filters: 1, kernelSize: 3, maskType: 'B', seed: 2 }).apply(input) as tf.SymbolicTensor });
-    assert.deepStrictEqual(pixelcnn.causalityViolations(bFirst, 100), [100], 'mask B in the first layer sees x_i itself');
+    const bFirst = tf.model({
+      inputs: input,
+      outputs: new MaskedConv2D({ filters: 1, kernelSize: 3, maskType: 'B', seed: 2 }).apply(
+        input,
+      ) as tf.SymbolicTensor,
+    });
+    assert.deepStrictEqual(
+      pixelcnn.causalityViolations(bFirst, 100),
+      [100],
+      'mask B in the first layer sees x_i itself',
+    );
   });
 
   it('logLikelihood is the sum of Bernoulli log-probabilities of its logits', () => {
@@ -116,11 +170,15 @@ describe('PixelCNN', () => {
     const evaluation = pixelcnn.evaluate(model, x, { batchSize: 1 });
     assert.ok(Math.abs(evaluation.negativeLogLikelihood + (byHand[0] + byHand[1]) / 2) < 1e-2);
     assert.ok(Math.abs(evaluation.bitsPerDim - evaluation.negativeLogLikelihood / 784 / Math.LN2) < 1e-9);
-    assert.strictEqual(pixelcnn.negativeLogLikelihood(model, x, 1), evaluation.negativeLogLikelihood, 'the lab-4 name gives the same number');
+    assert.strictEqual(
+      pixelcnn.negativeLogLikelihood(model, x, 1),
+      evaluation.negativeLogLikelihood,
+      'the lab-4 name gives the same number',
+    );
     assertGenlabError(() => pixelcnn.logLikelihood(model, x.mul(0.5)), /expects binary images/, /binarize/);
   });
 
-  it('trainPixelCnn takes the steps of lab 4\'s hand-written loop: Adam 1e-3, batches of 32, each binarized afresh', async () => {
+  it("trainPixelCnn takes the steps of lab 4's hand-written loop: Adam 1e-3, batches of 32, each binarized afresh", async () => {
     const images = tf.randomUniform([64, 28, 28, 1], 0, 1, 'float32', 2);
     const small = () => pixelcnn.createPixelCnn({ filters: 4, layers: 1, seed: 6 });
     const hand = small();
@@ -135,9 +193,17 @@ describe('PixelCNN', () => {
       },
     });
     const trained = small();
-    const history = await pixelcnn.trainPixelCnn(trained, images, { steps: 3, seed: 1, dynamicBinarization: true, quiet: true });
+    const history = await pixelcnn.trainPixelCnn(trained, images, {
+      steps: 3,
+      seed: 1,
+      dynamicBinarization: true,
+      quiet: true,
+    });
     assert.deepStrictEqual(history.values, byHand.values);
-    assert.deepStrictEqual(trained.getWeights().map((w) => Array.from(w.dataSync())), hand.getWeights().map((w) => Array.from(w.dataSync())));
+    assert.deepStrictEqual(
+      trained.getWeights().map((w) => Array.from(w.dataSync())),
+      hand.getWeights().map((w) => Array.from(w.dataSync())),
+    );
   });
 
   it('bitsPerDim converts nats per image: 81.3 nats on 784 pixels ≈ 0.1496 bits/dim', () => {
@@ -149,7 +215,10 @@ describe('PixelCNN', () => {
     const rows: number[] = [];
     const a = await pixelcnn.sample(model, 2, 7, { onRow: (r) => void rows.push(r) });
     const b = await pixelcnn.sample(model, 2, 7);
-    assert.deepStrictEqual(rows, Array.from({ length: 28 }, (_, i) => i));
+    assert.deepStrictEqual(
+      rows,
+      Array.from({ length: 28 }, (_, i) => i),
+    );
     assert.deepStrictEqual(Array.from(a.dataSync()), Array.from(b.dataSync()));
     assert.ok(Array.from(a.dataSync()).every((v) => v === 0 || v === 1));
     const top = tf.ones([1, 28, 28, 1]) as tf.Tensor4D;
@@ -203,7 +272,10 @@ describe('PixelCNN sampling speed-up', () => {
   it('falls back to rows 0…r when a layer mixes rows in a way it cannot bound', () => {
     const input = tf.input({ shape: [null, 28, 1] });
     const h = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }).apply(input) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: tf.layers.conv2d({ filters: 1, kernelSize: 1 }).apply(h) as tf.SymbolicTensor });
+    const model = tf.model({
+      inputs: input,
+      outputs: tf.layers.conv2d({ filters: 1, kernelSize: 1 }).apply(h) as tf.SymbolicTensor,
+    });
     assert.strictEqual(pixelcnn.receptiveReach(model), undefined);
     model.dispose();
   });

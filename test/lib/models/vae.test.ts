@@ -21,7 +21,13 @@ describe('VAE model', () => {
       const a = vae.createVae({ latentDim: 3, architecture, seed: 5 });
       const b = vae.createVae({ latentDim: 3, architecture, seed: 5 });
       const { mu, logvar } = vae.encode(a, x.slice(0, 4));
-      assert.deepStrictEqual([mu.shape, logvar.shape], [[4, 3], [4, 3]]);
+      assert.deepStrictEqual(
+        [mu.shape, logvar.shape],
+        [
+          [4, 3],
+          [4, 3],
+        ],
+      );
       assert.deepStrictEqual(vae.decode(a, mu).shape, [4, 28, 28, 1]);
       assert.deepStrictEqual(Array.from(vae.encode(b, x.slice(0, 4)).mu.dataSync()), Array.from(mu.dataSync()));
     });
@@ -40,7 +46,10 @@ describe('VAE model', () => {
       step: (i) => vae.trainStep(model, optimizer, x.slice((i * 50) % 950, 50), { seed: i }),
       onStep: () => void counts.push(tf.memory().numTensors),
     });
-    assert.ok(counts.slice(1).every((c) => c === counts[1]), 'no tensors leak across steps');
+    assert.ok(
+      counts.slice(1).every((c) => c === counts[1]),
+      'no tensors leak across steps',
+    );
     const after = vae.evaluate(model, x, { seed: 1 });
     assert.ok(after.negativeElbo < 220, `−ELBO after training ${after.negativeElbo}`);
     assert.ok(Math.abs(after.negativeElbo - after.reconstruction - after.kl) < 1e-3);
@@ -57,9 +66,20 @@ describe('VAE model', () => {
     const path = vae.interpolate(model, x.slice(0, 1), x.slice(1, 1), 7);
     assert.deepStrictEqual(path.shape, [7, 28, 28, 1]);
     // The ends of the path are the reconstructions of the two images.
-    assert.ok(path.slice(0, 1).sub(vae.reconstruct(model, x.slice(0, 1))).abs().max().dataSync()[0] < 1e-5);
+    assert.ok(
+      path
+        .slice(0, 1)
+        .sub(vae.reconstruct(model, x.slice(0, 1)))
+        .abs()
+        .max()
+        .dataSync()[0] < 1e-5,
+    );
     assert.deepStrictEqual(vae.latentGrid(model, 4).shape, [16, 28, 28, 1]);
-    assertGenlabError(() => vae.latentGrid(vae.createVae({ latentDim: 3, seed: 1 })), /latentDim 3/, /createVae\(\{ latentDim: 2 \}\)/);
+    assertGenlabError(
+      () => vae.latentGrid(vae.createVae({ latentDim: 3, seed: 1 })),
+      /latentDim 3/,
+      /createVae\(\{ latentDim: 2 \}\)/,
+    );
     assertGenlabError(() => vae.encode(model, tf.zeros([2, 784])), /\[N, 28, 28, 1\], got \[2,784\]/);
   });
 
@@ -73,7 +93,7 @@ describe('VAE model', () => {
     assert.strictEqual(vae.klWeight(0, 30), 1, 'no warm-up: the ELBO from the start');
   });
 
-  it('trainVae with lab 3\'s recipe takes the very steps of the loop the lab wrote out by hand', async () => {
+  it("trainVae with lab 3's recipe takes the very steps of the loop the lab wrote out by hand", async () => {
     const steps = 12;
     const hand = vae.createVae({ latentDim: 4, hiddenUnits: [32], seed: 8 });
     const byRecipe = vae.createVae({ latentDim: 4, hiddenUnits: [32], seed: 8 });
@@ -89,16 +109,20 @@ describe('VAE model', () => {
       step: (i) => {
         setLearningRate(optimizer, learningRate(i));
         const beta = Math.min(1, i / Math.max(1, warmupSteps));
-        return vae.trainStep(hand, optimizer, binarizeStochastic(stream.next().value.x, i + 1), { seed: 1_000_000 + i, beta });
+        return vae.trainStep(hand, optimizer, binarizeStochastic(stream.next().value.x, i + 1), {
+          seed: 1_000_000 + i,
+          beta,
+        });
       },
     });
     const recipe = await vae.trainVae(byRecipe, x, { ...VAE_RECIPE.training, steps, quiet: true });
     assert.deepStrictEqual(recipe.values, byHand.values);
-    const weights = (m: vae.Vae) => [...m.encoder.getWeights(), ...m.decoder.getWeights()].map((w) => Array.from(w.dataSync()));
+    const weights = (m: vae.Vae) =>
+      [...m.encoder.getWeights(), ...m.decoder.getWeights()].map((w) => Array.from(w.dataSync()));
     assert.deepStrictEqual(weights(byRecipe), weights(hand));
   });
 
-  it('trainVae runs a lab\'s own step with each step\'s noise seed and KL weight', async () => {
+  it("trainVae runs a lab's own step with each step's noise seed and KL weight", async () => {
     const model = vae.createVae({ latentDim: 2, hiddenUnits: [8], seed: 1 });
     const calls: [number, number][] = [];
     await vae.trainVae(model, x, {
@@ -111,7 +135,14 @@ describe('VAE model', () => {
         return vae.trainStep(m, optimizer, batch, step);
       },
     });
-    assert.deepStrictEqual(calls, [[50, 0], [51, 1 / 3], [52, 2 / 3], [53, 1], [54, 1], [55, 1]]);
+    assert.deepStrictEqual(calls, [
+      [50, 0],
+      [51, 1 / 3],
+      [52, 2 / 3],
+      [53, 1],
+      [54, 1],
+      [55, 1],
+    ]);
   });
 
   it('the recipe is frozen: a notebook cannot change what the benchmark measures', () => {

@@ -9,7 +9,14 @@ import { init } from '../../../../lib/engine/backend';
 import { maxAbsDiff, relError } from '../../../helpers';
 
 type Explicit = [[number, number], [number, number], [number, number], [number, number]];
-type Case = { name: string; x: number[]; w: number[]; stride: number | [number, number]; pad: 'same' | 'valid' | Explicit; transposeToo?: boolean };
+type Case = {
+  name: string;
+  x: number[];
+  w: number[];
+  stride: number | [number, number];
+  pad: 'same' | 'valid' | Explicit;
+  transposeToo?: boolean;
+};
 
 // Strides 1 (one conv over the spread-out gradient), 2 and 3 (the sub-pixel path,
 // whose phases split unevenly when the kernel is not a multiple of the stride), and
@@ -18,20 +25,69 @@ const CASES: Case[] = [];
 for (const stride of [1, 2, 3, [2, 1]] as (number | [number, number])[]) {
   for (const pad of ['same', 'valid'] as const) {
     const s = Array.isArray(stride) ? stride.join('×') : stride;
-    CASES.push({ name: `3x3, 9x9x3 → 4 channels, batch 2, stride ${s}, ${pad}`, x: [2, 9, 9, 3], w: [3, 3, 3, 4], stride, pad, transposeToo: true });
-    CASES.push({ name: `4x4, 10x10x2 → 5 channels, batch 3, stride ${s}, ${pad}`, x: [3, 10, 10, 2], w: [4, 4, 2, 5], stride, pad, transposeToo: true });
-    CASES.push({ name: `5x3 kernel, 7x12 input, batch 1, stride ${s}, ${pad}`, x: [1, 7, 12, 1], w: [5, 3, 1, 3], stride, pad, transposeToo: true });
+    CASES.push({
+      name: `3x3, 9x9x3 → 4 channels, batch 2, stride ${s}, ${pad}`,
+      x: [2, 9, 9, 3],
+      w: [3, 3, 3, 4],
+      stride,
+      pad,
+      transposeToo: true,
+    });
+    CASES.push({
+      name: `4x4, 10x10x2 → 5 channels, batch 3, stride ${s}, ${pad}`,
+      x: [3, 10, 10, 2],
+      w: [4, 4, 2, 5],
+      stride,
+      pad,
+      transposeToo: true,
+    });
+    CASES.push({
+      name: `5x3 kernel, 7x12 input, batch 1, stride ${s}, ${pad}`,
+      x: [1, 7, 12, 1],
+      w: [5, 3, 1, 3],
+      stride,
+      pad,
+      transposeToo: true,
+    });
   }
 }
 // Explicit, asymmetric padding (conv2d only: its input gradient sees the pads).
-CASES.push({ name: '4x4, 11x9x2 → 3 channels, stride 2, pads (2, 1) × (0, 3)', x: [2, 11, 9, 2], w: [4, 4, 2, 3], stride: 2, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] });
-CASES.push({ name: '7x7 → 4 channels, stride 3, pads (3, 0) × (3, 3)', x: [2, 13, 13, 1], w: [7, 7, 1, 4], stride: 3, pad: [[0, 0], [3, 0], [3, 3], [0, 0]] });
+CASES.push({
+  name: '4x4, 11x9x2 → 3 channels, stride 2, pads (2, 1) × (0, 3)',
+  x: [2, 11, 9, 2],
+  w: [4, 4, 2, 3],
+  stride: 2,
+  pad: [
+    [0, 0],
+    [2, 1],
+    [0, 3],
+    [0, 0],
+  ],
+});
+CASES.push({
+  name: '7x7 → 4 channels, stride 3, pads (3, 0) × (3, 3)',
+  x: [2, 13, 13, 1],
+  w: [7, 7, 1, 4],
+  stride: 3,
+  pad: [
+    [0, 0],
+    [3, 0],
+    [3, 3],
+    [0, 0],
+  ],
+});
 
 /**
  * The value of the convolution and the gradients of sum(conv(x, w) ⊙ r) with respect to
  * w and x, for a fixed random r (so every output element matters differently).
  */
-function convValueAndGradients(kind: 'conv2d' | 'conv2dTranspose', c: Case, xs: Float32Array, ws: Float32Array, seed: number) {
+function convValueAndGradients(
+  kind: 'conv2d' | 'conv2dTranspose',
+  c: Case,
+  xs: Float32Array,
+  ws: Float32Array,
+  seed: number,
+) {
   const conv = (x: tf.Tensor, w: tf.Tensor): tf.Tensor4D => {
     if (kind === 'conv2d') return tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad);
     // conv2dTranspose maps x's channels (w[3]) to w[2] channels.
@@ -39,7 +95,13 @@ function convValueAndGradients(kind: 'conv2d' | 'conv2dTranspose', c: Case, xs: 
     const [sH, sW] = Array.isArray(c.stride) ? c.stride : [c.stride, c.stride];
     const outH = c.pad === 'same' ? h * sH : (h - 1) * sH + c.w[0];
     const outW = c.pad === 'same' ? wd * sW : (wd - 1) * sW + c.w[1];
-    return tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [n, outH, outW, c.w[2]], c.stride, c.pad as 'same' | 'valid');
+    return tf.conv2dTranspose(
+      x as tf.Tensor4D,
+      w as tf.Tensor4D,
+      [n, outH, outW, c.w[2]],
+      c.stride,
+      c.pad as 'same' | 'valid',
+    );
   };
   const x = tf.tensor(xs, c.x);
   const w = tf.tensor(ws, c.w);
@@ -84,7 +146,11 @@ describe('wasm convolution kernels (Conv2DBackpropFilter, Conv2DBackpropInput)',
   it('agrees with a finite-difference gradient on a tiny case (stride 2, same)', () => {
     const x = tf.tensor4d([1, -2, 0.5, 3, 1.5, -1, 2, 0, -0.5, 1, 2.5, -3, 0.25, 1, -1, 2], [1, 4, 4, 1]);
     const w0 = [0.3, -0.2, 0.1, 0.4];
-    const loss = (w: tf.Tensor) => tf.conv2d(x, w.reshape([2, 2, 1, 1]) as tf.Tensor4D, 2, 'same').square().sum() as tf.Scalar;
+    const loss = (w: tf.Tensor) =>
+      tf
+        .conv2d(x, w.reshape([2, 2, 1, 1]) as tf.Tensor4D, 2, 'same')
+        .square()
+        .sum() as tf.Scalar;
     const analytic = tf.grad(loss)(tf.tensor1d(w0)).dataSync();
     const h = 1e-2;
     const numeric = w0.map((_, i) => {
@@ -99,7 +165,13 @@ describe('wasm convolution kernels (Conv2DBackpropFilter, Conv2DBackpropInput)',
   });
 
   it('trains a conv layer on wasm without leaking tensors', async () => {
-    const model = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, strides: 2, padding: 'same' }), tf.layers.flatten(), tf.layers.dense({ units: 1 })] });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, strides: 2, padding: 'same' }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 1 }),
+      ],
+    });
     model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
     const xs = tf.randomNormal([4, 8, 8, 1], 0, 1, 'float32', 1);
     const ys = tf.randomNormal([4, 1], 0, 1, 'float32', 2);

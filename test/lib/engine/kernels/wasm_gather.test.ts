@@ -7,7 +7,14 @@ import { init } from '../../../../lib/engine/backend';
  * tf.gather the slow obvious way, from its definition: for batch dims B, outer dims O,
  * the gathered axis and inner dims I, out[b, o, j, i] = x[b, o, indices[b, j], i].
  */
-function reference(values: number[], shape: number[], indices: number[], indicesShape: number[], axis: number, batchDims: number) {
+function reference(
+  values: number[],
+  shape: number[],
+  indices: number[],
+  indicesShape: number[],
+  axis: number,
+  batchDims: number,
+) {
   const prod = (a: number[]) => a.reduce((p, d) => p * d, 1);
   const batch = prod(shape.slice(0, batchDims));
   const outer = prod(shape.slice(batchDims, axis));
@@ -18,7 +25,8 @@ function reference(values: number[], shape: number[], indices: number[], indices
   for (let b = 0; b < batch; b++)
     for (let o = 0; o < outer; o++)
       for (let j = 0; j < perBatch; j++)
-        for (let i = 0; i < inner; i++) out.push(values[((b * outer + o) * dim + indices[b * perBatch + j]) * inner + i]);
+        for (let i = 0; i < inner; i++)
+          out.push(values[((b * outer + o) * dim + indices[b * perBatch + j]) * inner + i]);
   return { shape: [...shape.slice(0, axis), ...indicesShape.slice(batchDims), ...shape.slice(axis + 1)], values: out };
 }
 
@@ -26,7 +34,14 @@ describe('wasm GatherV2', () => {
   before(() => init({ backend: 'wasm', quiet: true }));
   after(() => init({ quiet: true }));
 
-  const cases: { shape: number[]; indices: number[]; indicesShape?: number[]; axis?: number; batchDims?: number; dtype?: 'float32' | 'int32' | 'bool' }[] = [
+  const cases: {
+    shape: number[];
+    indices: number[];
+    indicesShape?: number[];
+    axis?: number;
+    batchDims?: number;
+    dtype?: 'float32' | 'int32' | 'bool';
+  }[] = [
     { shape: [50, 28, 28, 1], indices: [3, 41, 0, 49, 3, 17] }, // a mini-batch of images, long runs, a repeat
     { shape: [6, 5], indices: [4, 0, 2], axis: 1 }, // columns: runs of one number
     { shape: [4, 6, 3], indices: [5, 1], axis: 1 }, // a middle axis
@@ -43,11 +58,25 @@ describe('wasm GatherV2', () => {
     const indicesShape = c.indicesShape ?? [c.indices.length];
     it(`[${c.shape}] at [${c.indices}] along axis ${axis}${batchDims ? `, batchDims ${batchDims}` : ''} (${c.dtype ?? 'float32'}) matches the definition and the cpu backend`, async () => {
       const n = c.shape.reduce((a, b) => a * b, 1);
-      const values = Array.from({ length: n }, (_, i) => (c.dtype === 'bool' ? ((i * 7) % 3 === 0 ? 1 : 0) : c.dtype === 'int32' ? i * 3 - 50 : Math.fround(Math.sin(i) * 100)));
-      const run = () => tf.tidy(() => {
-        const out = tf.gather(tf.tensor(values, c.shape, c.dtype ?? 'float32'), tf.tensor(c.indices, indicesShape, 'int32'), axis, batchDims);
-        return { shape: out.shape, dtype: out.dtype, values: Array.from(out.dataSync()) };
-      });
+      const values = Array.from({ length: n }, (_, i) =>
+        c.dtype === 'bool'
+          ? (i * 7) % 3 === 0
+            ? 1
+            : 0
+          : c.dtype === 'int32'
+            ? i * 3 - 50
+            : Math.fround(Math.sin(i) * 100),
+      );
+      const run = () =>
+        tf.tidy(() => {
+          const out = tf.gather(
+            tf.tensor(values, c.shape, c.dtype ?? 'float32'),
+            tf.tensor(c.indices, indicesShape, 'int32'),
+            axis,
+            batchDims,
+          );
+          return { shape: out.shape, dtype: out.dtype, values: Array.from(out.dataSync()) };
+        });
       const onWasm = run();
       const expected = reference(values, c.shape, c.indices, indicesShape, axis, batchDims);
       assert.deepStrictEqual(onWasm.shape, expected.shape);
@@ -63,10 +92,12 @@ describe('wasm GatherV2', () => {
     const x = tf.ones([4, 3]);
     const before = tf.memory().numTensors;
     for (const bad of [4, -1]) {
-      assert.throws(() => tf.tidy(() => tf.gather(x, tf.tensor1d([0, bad], 'int32'))), new RegExp(`index value ${bad} is not in \\[0, 3\\]`));
+      assert.throws(
+        () => tf.tidy(() => tf.gather(x, tf.tensor1d([0, bad], 'int32'))),
+        new RegExp(`index value ${bad} is not in \\[0, 3\\]`),
+      );
     }
     assert.strictEqual(tf.memory().numTensors, before);
     x.dispose();
   });
-
 });

@@ -22,7 +22,12 @@ describe('wasm leaky ReLU', () => {
         got = tf.tidy(() => Array.from(tf.leakyRelu(tf.tensor1d(values), alpha).dataSync()));
       });
       assert.strictEqual(calls, 1);
-      got.forEach((g, i) => assert.ok(Object.is(g, expectedValue(values[i], alpha)), `leakyRelu(${values[i]}) = ${g}, expected ${expectedValue(values[i], alpha)}`));
+      got.forEach((g, i) =>
+        assert.ok(
+          Object.is(g, expectedValue(values[i], alpha)),
+          `leakyRelu(${values[i]}) = ${g}, expected ${expectedValue(values[i], alpha)}`,
+        ),
+      );
     });
 
     it(`α = ${alpha}: the gradient is dy where x > 0 and α·dy elsewhere, through Step`, () => {
@@ -44,17 +49,19 @@ describe('wasm leaky ReLU', () => {
     const x = tf.randomNormal([4, 5, 5, 3], 0, 1, 'float32', 7);
     const dy = tf.randomNormal([4, 5, 5, 3], 0, 1, 'float32', 8);
     const layer = tf.layers.leakyReLU({ alpha: 0.2 });
-    const run = () => tf.tidy(() => {
-      const value = layer.apply(x) as tf.Tensor;
-      const gradient = tf.grad((v: tf.Tensor) => (layer.apply(v) as tf.Tensor).mul(dy).sum())(x);
-      return { value: Array.from(value.dataSync()), gradient: Array.from(gradient.dataSync()) };
-    });
+    const run = () =>
+      tf.tidy(() => {
+        const value = layer.apply(x) as tf.Tensor;
+        const gradient = tf.grad((v: tf.Tensor) => (layer.apply(v) as tf.Tensor).mul(dy).sum())(x);
+        return { value: Array.from(value.dataSync()), gradient: Array.from(gradient.dataSync()) };
+      });
     const onWasm = run();
     await tf.setBackend('cpu');
     const onCpu = run();
     await tf.setBackend('wasm');
     // The cpu backend multiplies by α in float64 before rounding, so the two may differ in the last bit.
-    const close = (a: number[], b: number[]) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= 1e-6 * Math.abs(b[i]), `${v} vs ${b[i]}`));
+    const close = (a: number[], b: number[]) =>
+      a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= 1e-6 * Math.abs(b[i]), `${v} vs ${b[i]}`));
     close(onWasm.value, onCpu.value);
     close(onWasm.gradient, onCpu.gradient);
     tf.dispose([x, dy]);
@@ -63,7 +70,10 @@ describe('wasm leaky ReLU', () => {
   it('a negative slope or int32 input keeps the stock kernel', () => {
     let got: number[] = [];
     const calls = wasmKernelCalls('Step', () => {
-      got = tf.tidy(() => [...tf.leakyRelu(tf.tensor1d([-2, 3]), -0.5).dataSync(), ...tf.leakyRelu(tf.tensor1d([-2, 3], 'int32'), 0.5).dataSync()]);
+      got = tf.tidy(() => [
+        ...tf.leakyRelu(tf.tensor1d([-2, 3]), -0.5).dataSync(),
+        ...tf.leakyRelu(tf.tensor1d([-2, 3], 'int32'), 0.5).dataSync(),
+      ]);
     });
     assert.strictEqual(calls, 0);
     assert.deepStrictEqual(got, [1, 3, -1, 3]);

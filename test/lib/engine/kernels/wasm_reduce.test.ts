@@ -61,12 +61,16 @@ describe('wasm Sum and Mean', () => {
         });
         assert.strictEqual(calls, c.pools ? 1 : 0);
         const axes = tf.util.parseAxisParam(c.axis, c.shape);
-        const expectedShape = c.keepDims ? c.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : c.shape.filter((_, i) => !axes.includes(i));
+        const expectedShape = c.keepDims
+          ? c.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+          : c.shape.filter((_, i) => !axes.includes(i));
         assert.deepStrictEqual(result!.shape, expectedShape);
         const expected = reference(values, c.shape, axes, op === 'mean');
         const got = Array.from(result!.dataSync());
         const scale = Math.max(...expected.map(Math.abs));
-        got.forEach((g, i) => assert.ok(Math.abs(g - expected[i]) <= 1e-5 * scale, `entry ${i}: ${g} vs ${expected[i]}`));
+        got.forEach((g, i) =>
+          assert.ok(Math.abs(g - expected[i]) <= 1e-5 * scale, `entry ${i}: ${g} vs ${expected[i]}`),
+        );
         result!.dispose();
       });
     }
@@ -75,7 +79,24 @@ describe('wasm Sum and Mean', () => {
   it('int32 sums go to the stock kernel and stay exact', () => {
     let out: number[] = [];
     const calls = wasmKernelCalls('AvgPool', () => {
-      out = tf.tidy(() => Array.from(tf.sum(tf.tensor2d([[1, 2], [30, 40], [500, 600]], [3, 2], 'int32'), 0).dataSync()));
+      out = tf.tidy(() =>
+        Array.from(
+          tf
+            .sum(
+              tf.tensor2d(
+                [
+                  [1, 2],
+                  [30, 40],
+                  [500, 600],
+                ],
+                [3, 2],
+                'int32',
+              ),
+              0,
+            )
+            .dataSync(),
+        ),
+      );
     });
     assert.strictEqual(calls, 0);
     assert.deepStrictEqual(out, [531, 642]);
@@ -83,7 +104,12 @@ describe('wasm Sum and Mean', () => {
 
   it('the bias gradient of a conv layer is the pooled sum', () => {
     const dy = tf.randomNormal([4, 5, 5, 3], 0, 1, 'float32', 3);
-    const grad = tf.grad((b: tf.Tensor) => tf.add(tf.zeros([4, 5, 5, 3]), b).mul(dy).sum());
+    const grad = tf.grad((b: tf.Tensor) =>
+      tf
+        .add(tf.zeros([4, 5, 5, 3]), b)
+        .mul(dy)
+        .sum(),
+    );
     let g: number[] = [];
     const calls = wasmKernelCalls('AvgPool', () => {
       g = tf.tidy(() => Array.from(grad(tf.zeros([3])).dataSync()));

@@ -22,9 +22,17 @@ describe('wasm Slice', () => {
 
   it('mergeAxes joins each axis the slice takes whole to the axis before it', () => {
     // An up-conv crop: rows and columns cut, the single channel taken whole.
-    assert.deepStrictEqual(mergeAxes([64, 30, 30, 1], [0, 1, 1, 0], [64, 28, 28, 1]), { shape: [64, 30, 30], begin: [0, 1, 1], size: [64, 28, 28] });
+    assert.deepStrictEqual(mergeAxes([64, 30, 30, 1], [0, 1, 1, 0], [64, 28, 28, 1]), {
+      shape: [64, 30, 30],
+      begin: [0, 1, 1],
+      size: [64, 28, 28],
+    });
     // Rows cut, columns and channels whole: one run per image.
-    assert.deepStrictEqual(mergeAxes([8, 16, 16, 4], [0, 2, 0, 0], [8, 12, 16, 4]), { shape: [8, 1024], begin: [0, 128], size: [8, 768] });
+    assert.deepStrictEqual(mergeAxes([8, 16, 16, 4], [0, 2, 0, 0], [8, 12, 16, 4]), {
+      shape: [8, 1024],
+      begin: [0, 128],
+      size: [8, 768],
+    });
     assert.deepStrictEqual(mergeAxes([5, 6], [1, 2], [3, 3]), { shape: [5, 6], begin: [1, 2], size: [3, 3] });
     assert.deepStrictEqual(mergeAxes([5, 6], [0, 0], [5, 6]), { shape: [30], begin: [0], size: [30] });
   });
@@ -44,11 +52,20 @@ describe('wasm Slice', () => {
   for (const c of cases) {
     it(`[${c.shape}] from [${c.begin}] size [${c.size}] (${c.dtype ?? 'float32'}) matches the indices and the cpu backend`, async () => {
       const n = c.shape.reduce((a, b) => a * b, 1);
-      const values = Array.from({ length: n }, (_, i) => (c.dtype === 'bool' ? (i * 7) % 3 === 0 ? 1 : 0 : c.dtype === 'int32' ? i * 3 - 50 : Math.fround(Math.sin(i) * 100)));
-      const run = () => tf.tidy(() => {
-        const out = tf.slice(tf.tensor(values, c.shape, c.dtype ?? 'float32'), c.begin, c.size);
-        return { shape: out.shape, dtype: out.dtype, values: Array.from(out.dataSync()) };
-      });
+      const values = Array.from({ length: n }, (_, i) =>
+        c.dtype === 'bool'
+          ? (i * 7) % 3 === 0
+            ? 1
+            : 0
+          : c.dtype === 'int32'
+            ? i * 3 - 50
+            : Math.fround(Math.sin(i) * 100),
+      );
+      const run = () =>
+        tf.tidy(() => {
+          const out = tf.slice(tf.tensor(values, c.shape, c.dtype ?? 'float32'), c.begin, c.size);
+          return { shape: out.shape, dtype: out.dtype, values: Array.from(out.dataSync()) };
+        });
       const onWasm = run();
       const size = c.size.map((d, i) => (d === -1 ? c.shape[i] - c.begin[i] : d));
       assert.deepStrictEqual(onWasm.shape, size);
@@ -61,7 +78,13 @@ describe('wasm Slice', () => {
   }
 
   it('its gradient (a pad) still flows: d/dx of the sum of a crop is 1 inside, 0 outside', () => {
-    const g = tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => tf.slice(x, [1, 1], [2, 3]).sum())(tf.zeros([4, 5])).dataSync()));
+    const g = tf.tidy(() =>
+      Array.from(
+        tf
+          .grad((x: tf.Tensor) => tf.slice(x, [1, 1], [2, 3]).sum())(tf.zeros([4, 5]))
+          .dataSync(),
+      ),
+    );
     assert.deepStrictEqual(g, [0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
   });
 

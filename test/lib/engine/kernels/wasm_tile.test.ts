@@ -19,15 +19,19 @@ describe('wasm Tile', () => {
     it(`[${c.shape}] × reps [${c.reps}] (${c.dtype}) matches cpu, value for value`, async () => {
       const n = c.shape.reduce((a, b) => a * b, 1);
       const values = Array.from({ length: n }, (_, i) => (c.dtype === 'int32' ? i * 7 - 3 : Math.sin(i + 1) * 10));
-      const run = () => tf.tidy(() => {
-        const out = tf.tile(tf.tensor(values, c.shape, c.dtype), c.reps);
-        return { shape: out.shape, values: Array.from(out.dataSync()) };
-      });
+      const run = () =>
+        tf.tidy(() => {
+          const out = tf.tile(tf.tensor(values, c.shape, c.dtype), c.reps);
+          return { shape: out.shape, values: Array.from(out.dataSync()) };
+        });
       const onWasm = run();
       await tf.setBackend('cpu');
       const onCpu = run();
       await tf.setBackend('wasm');
-      assert.deepStrictEqual(onWasm.shape, c.shape.map((d, i) => d * c.reps[i]));
+      assert.deepStrictEqual(
+        onWasm.shape,
+        c.shape.map((d, i) => d * c.reps[i]),
+      );
       assert.deepStrictEqual(onWasm, onCpu); // a copy, so exact
     });
   }
