@@ -22,21 +22,22 @@ import { GenlabError } from './errors';
 
 /** Every answer key, by the name the labs give the student's function, and where genlab implements it. */
 export const ANSWER_KEYS = {
-  softmaxCrossEntropy: 'losses.softmaxCrossEntropy (and trainClassifier, whose default loss it is)',
-  mse: 'losses.mse (and the autoencoder functions whose default loss it is)',
-  reparameterize: 'losses.reparameterize (and the vae functions that sample z)',
-  klNormal: 'losses.klNormal (and losses.negativeElbo, the vae functions)',
+  softmaxCrossEntropy: 'softmaxCrossEntropy (and classifier.trainClassifier, whose default loss it is)',
+  mse: 'mse (and the autoencoder functions whose default loss it is)',
+  reparameterize: 'reparameterize (and the vae functions that sample z)',
+  klNormal: 'klNormal (and negativeElbo, the vae functions)',
   bernoulliLogLikelihood:
-    'losses.bernoulliLogLikelihood (and negativeElbo, the vae and pixelcnn likelihoods, the pixel Bernoulli density)',
-  negativeElbo: 'losses.negativeElbo (and the vae training and evaluation functions)',
-  discriminatorLoss: 'losses.discriminatorLoss (and gan.trainGan, whose default it is)',
-  minimaxGeneratorLoss: 'losses.minimaxGeneratorLoss',
-  nonSaturatingGeneratorLoss: 'losses.nonSaturatingGeneratorLoss (and gan.trainGan, whose default it is)',
-  assignClusters: 'unsupervised.assignClusters (and kmeans, whose default step it is)',
-  updateCentroids: 'unsupervised.updateCentroids (and kmeans, whose default step it is)',
-  projectPca: 'unsupervised.projectPca',
-  buildConvEncoder: "autoencoder.createEncoder({ architecture: 'conv' }) (and createAutoencoder's conv encoder)",
-  createFineTuneClassifier: 'classifierFromEncoder',
+    'bernoulliLogLikelihood (and negativeElbo, the vae and pixelcnn likelihoods, the pixel Bernoulli density)',
+  negativeElbo: 'negativeElbo (and the vae training and evaluation functions)',
+  discriminatorLoss: 'discriminatorLoss (and gan.trainGan, whose default it is)',
+  minimaxGeneratorLoss: 'minimaxGeneratorLoss',
+  nonSaturatingGeneratorLoss: 'nonSaturatingGeneratorLoss (and gan.trainGan, whose default it is)',
+  assignClusters: 'assignClusters (and kmeans, whose default step it is)',
+  updateCentroids: 'updateCentroids (and kmeans, whose default step it is)',
+  projectPca: 'projectPca',
+  buildConvEncoder:
+    "autoencoder.createEncoder({ architecture: 'conv' }) (and autoencoder.createAutoencoder's conv encoder)",
+  createFineTuneClassifier: 'classifier.classifierFromEncoder',
   createMask: 'createMask (and every MaskedConv2D layer, which builds its mask with it)',
   maskedConv: "MaskedConv2D's forward pass (and every PixelCNN built from it)",
 } as const;

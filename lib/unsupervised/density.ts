@@ -3,9 +3,10 @@
  *
  *   p(x) = Π_i p_i^{x_i} (1 − p_i)^{1 − x_i},
  *
- * fitted by maximum likelihood, p_i = (Σ_n x_{n,i} + α) / (N + 2α) (α = 1: Laplace
- * smoothing, so no pixel has probability exactly 0 or 1 and no test image gets
- * log-likelihood −∞). It ignores every dependence between pixels, which is why
+ * fitted by smoothed counting, p_i = (Σ_n x_{n,i} + α) / (N + 2α) (α = 1: Laplace's rule,
+ * the posterior mean under a uniform prior; α = 0 is the maximum-likelihood estimate).
+ * Smoothing keeps every pixel's probability off exactly 0 or 1, so no test image gets
+ * log-likelihood −∞. It ignores every dependence between pixels, which is why
  * its samples are speckled clouds: the baseline that every later model beats.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -20,7 +21,7 @@ export interface PixelBernoulli {
   logits: tf.Tensor;
 }
 
-/** Fits p_i by maximum likelihood with add-α smoothing (default α = 1) on binary images [N, ...]. */
+/** Fits p_i by add-α smoothed counts (default α = 1; α = 0 is maximum likelihood) on binary images [N, ...]. */
 export function fitPixelBernoulli(images: tf.Tensor, options: { smoothing?: number } = {}): PixelBernoulli {
   checkBinary(images, 'fitPixelBernoulli');
   const alpha = options.smoothing ?? 1;

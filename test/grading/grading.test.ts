@@ -245,7 +245,7 @@ describe('grading: release and assembly', () => {
     forgotten.metadata.genlab = { withheld: [] };
     assert.match(
       lintSource(forgotten, 'mini').join('\n'),
-      /cell 7 \('kl'\) asks for `klNormal`, which genlab implements \(losses\.klNormal.*but the notebook does not withhold it: add "klNormal" to metadata\.genlab\.withheld/,
+      /cell 7 \('kl'\) asks for `klNormal`, which genlab implements \(klNormal.*but the notebook does not withhold it: add "klNormal" to metadata\.genlab\.withheld/,
     );
     assert.deepStrictEqual(lintSource(miniLab(), 'mini'), []);
   });
