@@ -25,6 +25,7 @@ import {
 import { rngFor } from '../random';
 import { cosineSchedule, History, setLearningRate, StepResult } from '../train';
 import {
+  checkBinary,
   checkImageBatch,
   IMAGE_PIXELS,
   IMAGE_SHAPE,
@@ -238,6 +239,8 @@ export function klWeight(
  */
 export async function trainVae(vae: Vae, images: tf.Tensor, options: TrainVaeOptions): Promise<History> {
   checkImageBatch(images, 'trainVae');
+  // The Bernoulli likelihood needs 0/1 pixels: binary data, or a fresh binarization of each batch.
+  if (!options.dynamicBinarization) checkBinary(images, 'trainVae (or pass dynamicBinarization: true)');
   const learningRate = options.learningRate ?? 1e-3;
   const schedule =
     options.finalLearningRate === undefined

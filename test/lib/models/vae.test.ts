@@ -6,7 +6,7 @@ import { loadMnist } from '../../../lib/data/mnist';
 import { VAE_RECIPE } from '../../../lib/recipes';
 import { cosineSchedule, fit, setLearningRate } from '../../../lib/train';
 import * as vae from '../../../lib/models/vae';
-import { assertGenlabError } from '../../helpers';
+import { assertGenlabError, assertGenlabErrorAsync } from '../../helpers';
 
 describe('VAE model', () => {
   let x: tf.Tensor4D;
@@ -143,6 +143,18 @@ describe('VAE model', () => {
       [54, 1],
       [55, 1],
     ]);
+  });
+
+  it('trainVae refuses grey images unless it binarizes each batch itself, in a sentence', async () => {
+    const model = vae.createVae({ latentDim: 2, hiddenUnits: [8], seed: 1 });
+    const grey = tf.fill([8, 28, 28, 1], 0.5);
+    await assertGenlabErrorAsync(
+      () => vae.trainVae(model, grey, { steps: 1, quiet: true }),
+      /expects binary images/,
+      /dynamicBinarization: true/,
+    );
+    const history = await vae.trainVae(model, grey, { steps: 1, quiet: true, dynamicBinarization: true });
+    assert.ok(Number.isFinite(history.values.loss[0]));
   });
 
   it('the recipe is frozen: a notebook cannot change what the benchmark measures', () => {
