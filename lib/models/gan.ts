@@ -18,11 +18,11 @@
  *   in G, strided convs in D, batch norm, no pooling.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batches } from '../data/batches';
+import { answerKey } from '../answer_keys';
+import { Batch, batches } from '../data/batches';
 import { GenlabError } from '../errors';
 import { discriminatorLoss, nonSaturatingGeneratorLoss } from '../losses';
 import { frechetDistance, modeCoverage } from '../metrics';
-import { Batch } from '../data/batches';
 import { Random, rngFor } from '../random';
 import { fit, History } from '../train';
 import { penultimateFeatures } from './classifier';
@@ -252,51 +252,57 @@ const variablesOf = (model: tf.LayersModel) => model.trainableWeights.map((w) =>
  * (in [−1, 1]) and as many fakes, updating D only. Returns the loss and the mean
  * D(x) and D(G(z)).
  */
-export function discriminatorStep(
-  gan: Gan,
-  optimizer: tf.Optimizer,
-  real: tf.Tensor,
-  seed: number,
-  loss = discriminatorLoss,
-): { loss: tf.Scalar; dReal: tf.Scalar; dFake: tf.Scalar } {
-  return tf.tidy(() => {
-    const fake = gan.generator.apply(noiseFor(gan, real.shape[0], seed), { training: true }) as tf.Tensor;
-    let dReal!: tf.Scalar;
-    let dFake!: tf.Scalar;
-    const value = optimizer.minimize(
-      () => {
-        const realLogits = gan.discriminator.apply(real, { training: true }) as tf.Tensor;
-        const fakeLogits = gan.discriminator.apply(fake, { training: true }) as tf.Tensor;
-        dReal = tf.keep(tf.sigmoid(realLogits).mean() as tf.Scalar);
-        dFake = tf.keep(tf.sigmoid(fakeLogits).mean() as tf.Scalar);
-        return loss(realLogits, fakeLogits);
-      },
-      true,
-      variablesOf(gan.discriminator),
-    )!;
-    return { loss: value, dReal, dFake };
-  });
-}
+export const discriminatorStep = answerKey(
+  'ganTrainingStep',
+  function discriminatorStep(
+    gan: Gan,
+    optimizer: tf.Optimizer,
+    real: tf.Tensor,
+    seed: number,
+    loss = discriminatorLoss,
+  ): { loss: tf.Scalar; dReal: tf.Scalar; dFake: tf.Scalar } {
+    return tf.tidy(() => {
+      const fake = gan.generator.apply(noiseFor(gan, real.shape[0], seed), { training: true }) as tf.Tensor;
+      let dReal!: tf.Scalar;
+      let dFake!: tf.Scalar;
+      const value = optimizer.minimize(
+        () => {
+          const realLogits = gan.discriminator.apply(real, { training: true }) as tf.Tensor;
+          const fakeLogits = gan.discriminator.apply(fake, { training: true }) as tf.Tensor;
+          dReal = tf.keep(tf.sigmoid(realLogits).mean() as tf.Scalar);
+          dFake = tf.keep(tf.sigmoid(fakeLogits).mean() as tf.Scalar);
+          return loss(realLogits, fakeLogits);
+        },
+        true,
+        variablesOf(gan.discriminator),
+      )!;
+      return { loss: value, dReal, dFake };
+    });
+  },
+);
 
 /** One generator step on `batchSize` fakes, updating G only with `loss` (default non-saturating). */
-export function generatorStep(
-  gan: Gan,
-  optimizer: tf.Optimizer,
-  batchSize: number,
-  seed: number,
-  loss: (fakeLogits: tf.Tensor) => tf.Scalar = nonSaturatingGeneratorLoss,
-): tf.Scalar {
-  return tf.tidy(() =>
-    optimizer.minimize(
-      () => {
-        const fake = gan.generator.apply(noiseFor(gan, batchSize, seed), { training: true }) as tf.Tensor;
-        return loss(gan.discriminator.apply(fake, { training: true }) as tf.Tensor);
-      },
-      true,
-      variablesOf(gan.generator),
-    )!,
-  );
-}
+export const generatorStep = answerKey(
+  'ganTrainingStep',
+  function generatorStep(
+    gan: Gan,
+    optimizer: tf.Optimizer,
+    batchSize: number,
+    seed: number,
+    loss: (fakeLogits: tf.Tensor) => tf.Scalar = nonSaturatingGeneratorLoss,
+  ): tf.Scalar {
+    return tf.tidy(() =>
+      optimizer.minimize(
+        () => {
+          const fake = gan.generator.apply(noiseFor(gan, batchSize, seed), { training: true }) as tf.Tensor;
+          return loss(gan.discriminator.apply(fake, { training: true }) as tf.Tensor);
+        },
+        true,
+        variablesOf(gan.generator),
+      )!,
+    );
+  },
+);
 
 export interface GanStepOptions {
   /** Seed of the discriminator's fakes. */
@@ -313,29 +319,32 @@ export interface GanStepOptions {
  * One round of the game on a real batch (images in [0, 1]): a discriminator step on it and as many fakes,
  * then a generator step on a batch of the same size. Returns both losses and the mean D(x), D(G(z)).
  */
-export function trainStep(
-  gan: Gan,
-  optimizers: GanOptimizers,
-  batch: Batch | tf.Tensor,
-  options: GanStepOptions,
-): Record<'discriminator' | 'generator' | 'D(x)' | 'D(G(z))', tf.Scalar> {
-  const x = imagesOf(batch);
-  const d = discriminatorStep(
-    gan,
-    optimizers.discriminator,
-    options.rescale === false ? x : toGanRange(x),
-    options.seed,
-    options.discriminatorLoss,
-  );
-  const g = generatorStep(
-    gan,
-    optimizers.generator,
-    x.shape[0],
-    options.generatorSeed ?? options.seed + 1,
-    options.generatorLoss,
-  );
-  return { discriminator: d.loss, generator: g, 'D(x)': d.dReal, 'D(G(z))': d.dFake };
-}
+export const trainStep = answerKey(
+  'ganTrainingStep',
+  function trainStep(
+    gan: Gan,
+    optimizers: GanOptimizers,
+    batch: Batch | tf.Tensor,
+    options: GanStepOptions,
+  ): Record<'discriminator' | 'generator' | 'D(x)' | 'D(G(z))', tf.Scalar> {
+    const x = imagesOf(batch);
+    const d = discriminatorStep(
+      gan,
+      optimizers.discriminator,
+      options.rescale === false ? x : toGanRange(x),
+      options.seed,
+      options.discriminatorLoss,
+    );
+    const g = generatorStep(
+      gan,
+      optimizers.generator,
+      x.shape[0],
+      options.generatorSeed ?? options.seed + 1,
+      options.generatorLoss,
+    );
+    return { discriminator: d.loss, generator: g, 'D(x)': d.dReal, 'D(G(z))': d.dFake };
+  },
+);
 
 export interface TrainGanOptions extends TrainOptions {
   /** Discriminator steps per generator step (default 1). `steps` counts generator steps. */

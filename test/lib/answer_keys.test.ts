@@ -5,7 +5,7 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { autoencoder, classifier, losses, MaskedConv2D, unsupervised, vae } from '../../lib';
+import { autoencoder, classifier, gan, losses, MaskedConv2D, unsupervised, vae } from '../../lib';
 import { ANSWER_KEYS, AnswerKeyName, WITHHELD_SLOT, WithheldError } from '../../lib/answer_keys';
 import { createMask } from '../../lib/layers/masked_conv';
 
@@ -108,6 +108,17 @@ const ROUTES: Record<AnswerKeyName, { direct: () => unknown; through?: [string, 
       classifier.classifierFromEncoder(autoencoder.createEncoder({ architecture: 'mlp', bottleneck: 3, seed: 1 }), {
         classes: 4,
       }),
+  },
+  ganTrainingStep: {
+    direct: () => gan.generatorStep(gan.createToyGan({ seed: 1 }), tf.train.sgd(0.1), 4, 1),
+    through: [
+      'gan.trainStep',
+      () =>
+        gan.trainStep(gan.createToyGan({ seed: 1 }), gan.createOptimizers(), tf.ones([4, 1]), {
+          seed: 1,
+          rescale: false,
+        }),
+    ],
   },
   createMask: {
     direct: () => createMask(3, 1, 1, 'A'),

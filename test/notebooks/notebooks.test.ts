@@ -230,6 +230,24 @@ describe('lab checks name the mistake', function () {
     assert.match(r.evalue!, /^discriminatorLoss: real and fake are swapped: real images should get D = 1, generated ones D = 0/);
   });
 
+  it("05-gan: a discriminator step that also moves G's weights is caught by the training-step check, in words", async () => {
+    // The fakes made inside D's minimize, with no variable list: D's optimizer then updates G too.
+    const r = await runWithMistake('05-gan.ipynb', 'gan-step-varlist-mistake.ipynb', [
+      'model.discriminator.apply(fake, { training: true }) as tf.Tensor), true, discriminatorWeights)!;',
+      'model.discriminator.apply(model.generator.apply(gan.noiseFor(model, batchSize, 7), { training: true }), { training: true }) as tf.Tensor), true)!;',
+    ]);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^the discriminator step leaves G's weights alone: G's weights changed during D's step: pass minimize D's variables only/);
+  });
+
+  it('05-gan: one discriminator step where k are asked is caught by the training-step check, in words', async () => {
+    const r = await runWithMistake('05-gan.ipynb', 'gan-step-k-mistake.ipynb', ['for (let i = 0; i < k; i++) {', 'for (let i = 0; i < 1; i++) {']);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^D steps, G steps and real batches drawn for k = 3: one discriminator step was taken: take k of them/);
+  });
+
   it('03-vae: σ where σ² belongs in klNormal is caught by the KL check, in words', async () => {
     const r = await runWithMistake('03-vae.ipynb', 'vae-sigma-mistake.ipynb', ['.sub(logvar.exp()).sum(-1)', '.sub(logvar.mul(0.5).exp()).sum(-1)']);
     assert.strictEqual(r.ok, false);
