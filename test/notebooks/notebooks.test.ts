@@ -216,6 +216,13 @@ describe('lab checks name the mistake', function () {
     assert.match(r.evalue!, /^assignClusters \(1-D\): you chose the farthest centroid: use argMin, not argMax/);
   });
 
+  it('01: a Gram matrix not averaged over positions is caught by the style check, in words', async () => {
+    const r = await runWithMistake('01-supervised-vs-unsupervised.ipynb', 'gram-mean-mistake.ipynb', ['return tf.matMul(f, f, true, false).div(h * w) as tf.Tensor3D;', 'return tf.matMul(f, f, true, false) as tf.Tensor3D;']);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^gramMatrix: divide by the number of positions H·W/);
+  });
+
   it("02: padding 'valid' in the conv encoder is caught by the shape check, in words", async () => {
     const r = await runWithMistake('02-autoencoders.ipynb', 'encoder-padding-mistake.ipynb', ["strides, padding: 'same', activation: 'relu'", "strides, padding: 'valid', activation: 'relu'"]);
     assert.strictEqual(r.ok, false);
