@@ -1,5 +1,5 @@
 /**
- * Lab quality benchmark (labs 1 and 2): runs each notebook top to bottom in the
+ * Lab quality benchmark (any lab; by default labs 1 and 2): runs each notebook top to bottom in the
  * full profile through the real kernel (what a student runs), and reports the wall
  * time, the time of each cell, the figures the notebook reports with `reportFigure`,
  * and whether the lab's quality targets hold. Writes bench/results/labs.json.

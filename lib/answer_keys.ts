@@ -39,6 +39,7 @@ export const ANSWER_KEYS = {
     "autoencoder.createEncoder({ architecture: 'conv' }) (and autoencoder.createAutoencoder's conv encoder)",
   createFineTuneClassifier: 'classifier.classifierFromEncoder',
   ganTrainingStep: 'gan.discriminatorStep, gan.generatorStep and gan.trainStep (and gan.trainGan, built on them)',
+  samplePixelCnn: 'pixelcnn.sample (and pixelcnn.complete, built on it)',
   createMask: 'createMask (and every MaskedConv2D layer, which builds its mask with it)',
   maskedConv: "MaskedConv2D's forward pass (and every PixelCNN built from it)",
 } as const;

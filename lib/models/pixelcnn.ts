@@ -8,6 +8,7 @@
  * per pixel, 784 in all, because each pixel conditions on the ones drawn before it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { answerKey } from '../answer_keys';
 import { Batch, binarizeStochastic } from '../data/batches';
 import { GenlabError } from '../errors';
 import { MaskedConv2D } from '../layers/masked_conv';
@@ -183,44 +184,47 @@ export function receptiveReach(model: tf.LayersModel): number | undefined {
  * image so far and draw x_i ~ Bernoulli(σ(ℓ_i)). Seeded. The model's causality
  * guarantees that pixels not yet drawn do not influence ℓ_i.
  */
-export async function sample(
-  model: tf.LayersModel,
-  n: number,
-  seed: number | Random,
-  options: SampleOptions = {},
-): Promise<tf.Tensor4D> {
-  const rng = rngFor(seed);
-  const fromRow = options.fromRow ?? 0;
-  if (options.start) checkBinaryImages(options.start, 'sample({ start })');
-  const pixels = options.start ? Float32Array.from(options.start.dataSync()) : new Float32Array(n * IMAGE_PIXELS);
-  const count = options.start ? options.start.shape[0] : n;
-  const crop = options.cropRows ?? true;
-  const reach = crop ? receptiveReach(model) : undefined;
-  // Models saved before the width was left open take whole rows only.
-  const cropColumns = reach !== undefined && model.inputs[0].shape[2] === null;
-  for (let r = 0; r < IMAGE_SIDE; r++) {
-    if (r < fromRow) continue;
-    const top = reach === undefined ? 0 : Math.max(0, r - reach);
-    const rows = crop ? r + 1 - top : IMAGE_SIDE;
-    for (let c = 0; c < IMAGE_SIDE; c++) {
-      const left = cropColumns ? Math.max(0, c - reach!) : 0;
-      const cols = cropColumns ? Math.min(IMAGE_SIDE, c + reach! + 1) - left : IMAGE_SIDE;
-      const probs = tf.tidy(() => {
-        const images = tf.tensor4d(pixels, imageBatchShape(count)).slice([0, top, left, 0], [count, rows, cols, 1]);
-        return tf
-          .sigmoid((model.apply(images) as tf.Tensor4D).slice([0, r - top, c - left, 0], [count, 1, 1, 1]))
-          .dataSync();
-      });
-      for (let i = 0; i < count; i++) pixels[i * IMAGE_PIXELS + r * IMAGE_SIDE + c] = rng.next() < probs[i] ? 1 : 0;
+export const sample = answerKey(
+  'samplePixelCnn',
+  async function sample(
+    model: tf.LayersModel,
+    n: number,
+    seed: number | Random,
+    options: SampleOptions = {},
+  ): Promise<tf.Tensor4D> {
+    const rng = rngFor(seed);
+    const fromRow = options.fromRow ?? 0;
+    if (options.start) checkBinaryImages(options.start, 'sample({ start })');
+    const pixels = options.start ? Float32Array.from(options.start.dataSync()) : new Float32Array(n * IMAGE_PIXELS);
+    const count = options.start ? options.start.shape[0] : n;
+    const crop = options.cropRows ?? true;
+    const reach = crop ? receptiveReach(model) : undefined;
+    // Models saved before the width was left open take whole rows only.
+    const cropColumns = reach !== undefined && model.inputs[0].shape[2] === null;
+    for (let r = 0; r < IMAGE_SIDE; r++) {
+      if (r < fromRow) continue;
+      const top = reach === undefined ? 0 : Math.max(0, r - reach);
+      const rows = crop ? r + 1 - top : IMAGE_SIDE;
+      for (let c = 0; c < IMAGE_SIDE; c++) {
+        const left = cropColumns ? Math.max(0, c - reach!) : 0;
+        const cols = cropColumns ? Math.min(IMAGE_SIDE, c + reach! + 1) - left : IMAGE_SIDE;
+        const probs = tf.tidy(() => {
+          const images = tf.tensor4d(pixels, imageBatchShape(count)).slice([0, top, left, 0], [count, rows, cols, 1]);
+          return tf
+            .sigmoid((model.apply(images) as tf.Tensor4D).slice([0, r - top, c - left, 0], [count, 1, 1, 1]))
+            .dataSync();
+        });
+        for (let i = 0; i < count; i++) pixels[i * IMAGE_PIXELS + r * IMAGE_SIDE + c] = rng.next() < probs[i] ? 1 : 0;
+      }
+      if (options.onRow) {
+        const images = tf.tensor4d(pixels, imageBatchShape(count));
+        await options.onRow(r, images);
+        images.dispose();
+      }
     }
-    if (options.onRow) {
-      const images = tf.tensor4d(pixels, imageBatchShape(count));
-      await options.onRow(r, images);
-      images.dispose();
-    }
-  }
-  return tf.tensor4d(pixels, imageBatchShape(count));
-}
+    return tf.tensor4d(pixels, imageBatchShape(count));
+  },
+);
 
 /** Completion: keeps the top `rowsGiven` rows of each image and samples the rest. */
 export function complete(

@@ -5,7 +5,7 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { autoencoder, classifier, gan, losses, MaskedConv2D, unsupervised, vae } from '../../lib';
+import { autoencoder, classifier, gan, losses, MaskedConv2D, pixelcnn, unsupervised, vae } from '../../lib';
 import { ANSWER_KEYS, AnswerKeyName, WITHHELD_SLOT, WithheldError } from '../../lib/answer_keys';
 import { createMask } from '../../lib/layers/masked_conv';
 
@@ -118,6 +118,26 @@ const ROUTES: Record<AnswerKeyName, { direct: () => unknown; through?: [string, 
           seed: 1,
           rescale: false,
         }),
+    ],
+  },
+  samplePixelCnn: {
+    // Every row given already: the sampler returns at once (outside grading), or throws (withheld).
+    direct: () =>
+      pixelcnn.sample(
+        tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 1, kernelSize: 1 })] }),
+        1,
+        1,
+        { fromRow: 28, start: tf.zeros([1, 28, 28, 1]) as tf.Tensor4D },
+      ),
+    through: [
+      'pixelcnn.complete',
+      () =>
+        pixelcnn.complete(
+          tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 1, kernelSize: 1 })] }),
+          tf.zeros([1, 28, 28, 1]) as tf.Tensor4D,
+          28,
+          1,
+        ),
     ],
   },
   createMask: {

@@ -263,6 +263,13 @@ describe('lab checks name the mistake', function () {
     assert.match(r.evalue!, /^klNormal: you used σ = exp\(½ log σ²\) where σ² = exp\(log σ²\) belongs \(got \[/);
   });
 
+  it('04-pixelcnn: a reversed Bernoulli draw in the sampler is caught by the sampler check, in words', async () => {
+    const r = await runWithMistake('04-pixelcnn.ipynb', 'pixelcnn-draw-mistake.ipynb', ['rng.next() < p[i] ? 1 : 0', 'rng.next() < p[i] ? 0 : 1']);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^logits \+50: every pixel 1: the draw is reversed: the pixel is 1 when rng.next\(\) < p/);
+  });
+
   it('04-pixelcnn: a mask A that keeps the centre tap is caught by the mask check, in words', async () => {
     const r = await runWithMistake('04-pixelcnn.ipynb', 'pixelcnn-centre-mistake.ipynb', ["(col === c && type === 'B')", '(col === c)']);
     assert.strictEqual(r.ok, false);
