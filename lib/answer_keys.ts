@@ -38,6 +38,7 @@ export const ANSWER_KEYS = {
   buildConvEncoder:
     "autoencoder.createEncoder({ architecture: 'conv' }) (and autoencoder.createAutoencoder's conv encoder)",
   createFineTuneClassifier: 'classifier.classifierFromEncoder',
+  buildDiscriminator: 'gan.createDiscriminator (and gan.createGan, which builds its discriminator with it)',
   ganTrainingStep: 'gan.discriminatorStep, gan.generatorStep and gan.trainStep (and gan.trainGan, built on them)',
   samplePixelCnn: 'pixelcnn.sample (and pixelcnn.complete, built on it)',
   createMask: 'createMask (and every MaskedConv2D layer, which builds its mask with it)',

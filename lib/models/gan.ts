@@ -120,40 +120,43 @@ export function createGenerator(config: GanConfig = {}): tf.LayersModel {
 }
 
 /** D: x → logit. */
-export function createDiscriminator(config: GanConfig = {}): tf.LayersModel {
-  const { architecture, filters, rng } = resolve(config);
-  const x = tf.input({ shape: [...IMAGE_SHAPE] });
-  let h: tf.SymbolicTensor;
-  if (architecture === 'mlp') {
-    h = apply(tf.layers.flatten(), x);
-    for (let i = 0; i < 2; i++) {
-      h = apply(tf.layers.dense({ units: 256, ...initializers(rng) }), h);
-      h = apply(tf.layers.leakyReLU({ alpha: 0.01 }), h);
+export const createDiscriminator = answerKey(
+  'buildDiscriminator',
+  function createDiscriminator(config: GanConfig = {}): tf.LayersModel {
+    const { architecture, filters, rng } = resolve(config);
+    const x = tf.input({ shape: [...IMAGE_SHAPE] });
+    let h: tf.SymbolicTensor;
+    if (architecture === 'mlp') {
+      h = apply(tf.layers.flatten(), x);
+      for (let i = 0; i < 2; i++) {
+        h = apply(tf.layers.dense({ units: 256, ...initializers(rng) }), h);
+        h = apply(tf.layers.leakyReLU({ alpha: 0.01 }), h);
+      }
+    } else {
+      h = apply(
+        tf.layers.conv2d({ filters: filters[0], kernelSize: 4, strides: 2, padding: 'same', ...initializers(rng) }),
+        x,
+      );
+      h = apply(tf.layers.leakyReLU({ alpha: 0.2 }), h);
+      h = apply(
+        tf.layers.conv2d({
+          filters: filters[1],
+          kernelSize: 4,
+          strides: 2,
+          padding: 'same',
+          useBias: false,
+          ...initializers(rng),
+        }),
+        h,
+      );
+      h = apply(tf.layers.batchNormalization(), h);
+      h = apply(tf.layers.leakyReLU({ alpha: 0.2 }), h);
+      h = apply(tf.layers.flatten(), h);
     }
-  } else {
-    h = apply(
-      tf.layers.conv2d({ filters: filters[0], kernelSize: 4, strides: 2, padding: 'same', ...initializers(rng) }),
-      x,
-    );
-    h = apply(tf.layers.leakyReLU({ alpha: 0.2 }), h);
-    h = apply(
-      tf.layers.conv2d({
-        filters: filters[1],
-        kernelSize: 4,
-        strides: 2,
-        padding: 'same',
-        useBias: false,
-        ...initializers(rng),
-      }),
-      h,
-    );
-    h = apply(tf.layers.batchNormalization(), h);
-    h = apply(tf.layers.leakyReLU({ alpha: 0.2 }), h);
-    h = apply(tf.layers.flatten(), h);
-  }
-  const logit = apply(tf.layers.dense({ units: 1, ...initializers(rng), name: 'logit' }), h);
-  return tf.model({ inputs: x, outputs: logit, name: `${architecture}_discriminator` });
-}
+    const logit = apply(tf.layers.dense({ units: 1, ...initializers(rng), name: 'logit' }), h);
+    return tf.model({ inputs: x, outputs: logit, name: `${architecture}_discriminator` });
+  },
+);
 
 /** A generator and a discriminator from one config (and one seeded generator). */
 export function createGan(config: GanConfig = {}): Gan {

@@ -109,6 +109,10 @@ const ROUTES: Record<AnswerKeyName, { direct: () => unknown; through?: [string, 
         classes: 4,
       }),
   },
+  buildDiscriminator: {
+    direct: () => gan.createDiscriminator({ architecture: 'mlp', seed: 1 }),
+    through: ['gan.createGan', () => gan.createGan({ architecture: 'mlp', seed: 1 })],
+  },
   ganTrainingStep: {
     direct: () => gan.generatorStep(gan.createToyGan({ seed: 1 }), tf.train.sgd(0.1), 4, 1),
     through: [
