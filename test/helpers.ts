@@ -94,3 +94,13 @@ export function wasmKernelCalls(name: string, f: () => void): number {
   }
   return calls;
 }
+
+/**
+ * n distinct test values of a dtype, deterministic: for 'bool' a mix of 0s and 1s, for 'int32' negatives and positives,
+ * for 'float32' values of both signs that float32 holds exactly (so a kernel and the definition can agree bit for bit).
+ */
+export function kernelTestValues(n: number, dtype: 'float32' | 'int32' | 'bool' = 'float32'): number[] {
+  return Array.from({ length: n }, (_, i) =>
+    dtype === 'bool' ? ((i * 7) % 3 === 0 ? 1 : 0) : dtype === 'int32' ? i * 3 - 50 : Math.fround(Math.sin(i) * 100),
+  );
+}

@@ -2,6 +2,7 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { init } from '../../../../lib/engine/backend';
+import { kernelTestValues } from '../../../helpers';
 
 /**
  * tf.gather the slow obvious way, from its definition: for batch dims B, outer dims O,
@@ -58,15 +59,7 @@ describe('wasm GatherV2', () => {
     const indicesShape = c.indicesShape ?? [c.indices.length];
     it(`[${c.shape}] at [${c.indices}] along axis ${axis}${batchDims ? `, batchDims ${batchDims}` : ''} (${c.dtype ?? 'float32'}) matches the definition and the cpu backend`, async () => {
       const n = c.shape.reduce((a, b) => a * b, 1);
-      const values = Array.from({ length: n }, (_, i) =>
-        c.dtype === 'bool'
-          ? (i * 7) % 3 === 0
-            ? 1
-            : 0
-          : c.dtype === 'int32'
-            ? i * 3 - 50
-            : Math.fround(Math.sin(i) * 100),
-      );
+      const values = kernelTestValues(n, c.dtype);
       const run = () =>
         tf.tidy(() => {
           const out = tf.gather(

@@ -3,6 +3,7 @@ import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { init } from '../../../../lib/engine/backend';
 import { mergeAxes } from '../../../../lib/engine/kernels/wasm_slice';
+import { kernelTestValues } from '../../../helpers';
 
 /** The slice the slow obvious way: every output index mapped back to the input. */
 function reference(values: number[], shape: number[], begin: number[], size: number[]): number[] {
@@ -52,15 +53,7 @@ describe('wasm Slice', () => {
   for (const c of cases) {
     it(`[${c.shape}] from [${c.begin}] size [${c.size}] (${c.dtype ?? 'float32'}) matches the indices and the cpu backend`, async () => {
       const n = c.shape.reduce((a, b) => a * b, 1);
-      const values = Array.from({ length: n }, (_, i) =>
-        c.dtype === 'bool'
-          ? (i * 7) % 3 === 0
-            ? 1
-            : 0
-          : c.dtype === 'int32'
-            ? i * 3 - 50
-            : Math.fround(Math.sin(i) * 100),
-      );
+      const values = kernelTestValues(n, c.dtype);
       const run = () =>
         tf.tidy(() => {
           const out = tf.slice(tf.tensor(values, c.shape, c.dtype ?? 'float32'), c.begin, c.size);
