@@ -17,7 +17,13 @@ describe('written answers: a model answer in the source, the placeholder in the 
   it('finds the written-answer cells of labs 1 to 5', () => {
     assert.deepStrictEqual(
       labs.map((f) => path.basename(f)),
-      ['01-supervised-vs-unsupervised.ipynb', '02-autoencoders.ipynb', '03-vae.ipynb', '04-pixelcnn.ipynb', '05-gan.ipynb'],
+      [
+        '01-supervised-vs-unsupervised.ipynb',
+        '02-autoencoders.ipynb',
+        '03-vae.ipynb',
+        '04-pixelcnn.ipynb',
+        '05-gan.ipynb',
+      ],
     );
   });
 
@@ -28,7 +34,11 @@ describe('written answers: a model answer in the source, the placeholder in the 
       source.cells.forEach((cell, i) => {
         if (!isManualAnswer(cell)) return;
         const text = sourceOf(cell);
-        assert.match(text, /BEGIN SOLUTION[\s\S]*\*\*Model answer\*\*[\s\S]{300,}\*Rubric:\*[\s\S]*END SOLUTION/, `cell ${i}`);
+        assert.match(
+          text,
+          /BEGIN SOLUTION[\s\S]*\*\*Model answer\*\*[\s\S]{300,}\*Rubric:\*[\s\S]*END SOLUTION/,
+          `cell ${i}`,
+        );
         assert.strictEqual(sourceOf(released.cells[i]), ANSWER_PLACEHOLDER, `cell ${i} in the release`);
       });
     });
