@@ -65,7 +65,8 @@ export async function runNotebook(notebook: string, options: RunOptions = {}): P
   const output = options.output ?? notebook.replace(/\.ipynb$/, '.executed.ipynb');
   fs.mkdirSync(path.dirname(output), { recursive: true });
   const script = path.join(projectRoot(), 'jupyter', 'run_notebook.py');
-  const env = jupyterEnv({ GENLAB_PROFILE: options.profile ?? 'smoke', ...options.env });
+  // Full traces: this runner is for developers (tests, benchmarks), who want to see where a cell failed.
+  const env = jupyterEnv({ GENLAB_PROFILE: options.profile ?? 'smoke', GENLAB_TRACEBACK: '1', ...options.env });
   const start = Date.now();
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
     (resolve) => {

@@ -17,8 +17,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerFileRouter } from './io';
+import { showCellErrorsAsSentences } from './viz/cell_error_sentences';
 
 registerFileRouter();
+// In a notebook, a cell that throws shows its error's sentence, not Node's trace (GENLAB_TRACEBACK=1 keeps it).
+showCellErrorsAsSentences();
 
 export { tf };
 
