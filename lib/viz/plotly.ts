@@ -6,6 +6,14 @@
  * sent once per kernel (the first chart carries it); later charts wait for
  * `window.Plotly`. Outside a kernel a chart is written as an HTML file next to
  * one copy of plotly.min.js.
+ *
+ * A page can lack the library although the kernel sent it: the student re-ran the
+ * cell that carried it (its output, and so the saved notebook, no longer holds it),
+ * then reopened the notebook. So a chart that finds no `window.Plotly` asks the
+ * Jupyter server for it (`npm start` serves plotly.min.js at `<base>static/`, see
+ * scripts/start.ts) before it gives up with a sentence. And since Jupyter runs an
+ * output's scripts only in a trusted notebook, the chart's div holds a sentence
+ * saying so until the script replaces it with the chart.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -33,6 +41,22 @@ export function plotlyLibraryScript(): string {
   return `<script type="text/javascript">(function (define, module, exports) {\n${plotlySource.replace(/<\/script/gi, '<\\/script')}\n}).call(window);</script>`;
 }
 
+/** The file name under which `npm start` serves plotly.js from the Jupyter server's `static/` folder. */
+export const PLOTLY_STATIC_FILE = 'plotly.min.js';
+
+/** The folder holding plotly.min.js (`npm start` adds it to the server's static paths). */
+export function plotlyDir(): string {
+  return path.dirname(plotlyPath());
+}
+
+/** What an untrusted notebook shows where a chart would be (the script that replaces it did not run). */
+export const UNTRUSTED_CHART_NOTE =
+  'This chart is drawn by a script, and Jupyter runs the scripts in a notebook only once you trust it: run this cell again, or trust the notebook (File → Trust Notebook).';
+
+/** What a chart says when plotly.js is nowhere to be had. */
+export const NO_PLOTLY_NOTE =
+  'This chart needs plotly.js, which genlab sends with the first chart a kernel draws, and this page has not got it: restart the kernel and run all cells (or open the notebook from `npm start`, whose server provides plotly.js).';
+
 /**
  * The HTML of one chart: a div and a script that draws it once plotly.js is there.
  * `frames` (plotly animation frames, each `{ name, data }`) make it an animation,
@@ -42,15 +66,35 @@ export function chartHtml(traces: Trace[], layout: Layout = {}, height = 420, fr
   const id = `genlab-chart-${process.pid}-${Date.now().toString(36)}-${++chartCounter}`;
   const fullLayout = { margin: { t: 48, r: 24, b: 56, l: 64 }, template: undefined, ...layout };
   const json = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
-  return `<div id="${id}" class="genlab-chart" style="width:100%;max-width:900px;height:${height}px"></div>
+  // Page-side, in ES5: plotly.js sent earlier in this page may still be running, so wait a second for it; then ask
+  // the Jupyter server (its base URL is in the classic Notebook's <body>, or in JupyterLab's page config), once per page.
+  return `<div id="${id}" class="genlab-chart" style="width:100%;max-width:900px;height:${height}px"><p class="genlab-chart-note" style="font:13px sans-serif;color:#6b7280;padding:12px">${escapeHtml(UNTRUSTED_CHART_NOTE)}</p></div>
 <script type="text/javascript">(function () {
   var tries = 0;
+  function serverPlotly() {
+    if (window.genlabPlotlyFromServer) return window.genlabPlotlyFromServer;
+    var base = document.body && document.body.getAttribute('data-base-url');
+    var config = document.getElementById('jupyter-config-data');
+    if (!base && config) { try { base = JSON.parse(config.textContent).baseUrl; } catch (e) { base = null; } }
+    if (!base || !window.fetch) return null;
+    window.genlabPlotlyFromServer = fetch(base.replace(/\\/?$/, '/') + 'static/${PLOTLY_STATIC_FILE}').then(function (r) {
+      if (!r.ok) throw new Error('HTTP ' + r.status);
+      return r.text();
+    }).then(function (source) { new Function('define', 'module', 'exports', source).call(window); });
+    return window.genlabPlotlyFromServer;
+  }
   function draw() {
     var el = document.getElementById(${json(id)});
     if (!el) return;
-    if (window.Plotly) { window.Plotly.newPlot(el, {data: ${json(traces)}, layout: ${json(fullLayout)}, frames: ${json(frames ?? [])}, config: {responsive: true, displaylogo: false}}); return; }
-    if (++tries < 100) { setTimeout(draw, 100); return; }
-    el.textContent = 'This chart needs plotly.js, which was sent with the first chart of this kernel: re-run that cell (or restart the kernel and run all).';
+    if (window.Plotly) {
+      el.textContent = '';
+      window.Plotly.newPlot(el, {data: ${json(traces)}, layout: ${json(fullLayout)}, frames: ${json(frames ?? [])}, config: {responsive: true, displaylogo: false}});
+      return;
+    }
+    if (++tries < 10) { setTimeout(draw, 100); return; }
+    var loading = serverPlotly();
+    var giveUp = function () { el.textContent = ${json(NO_PLOTLY_NOTE)}; };
+    if (loading) loading.then(function () { if (window.Plotly) draw(); else giveUp(); }, giveUp); else giveUp();
   }
   draw();
 })();</script>`;

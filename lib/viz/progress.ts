@@ -72,7 +72,7 @@ export function progress(total: number, options: ProgressOptions = {}): Progress
     if (live) {
       const percent = (100 * fraction).toFixed(1);
       live.html(
-        `<div style="font-family:monospace;font-size:13px;line-height:1.6">` +
+        `<div class="genlab-progress" style="font-family:monospace;font-size:13px;line-height:1.6">` +
           `<div><b>${escapeHtml(label)}</b> ${current}/${total} · ${escapeHtml([terms(), speed, timing].filter(Boolean).join(' · '))}</div>` +
           `<div style="width:420px;height:10px;background:#e5e7eb;border-radius:5px;overflow:hidden">` +
           `<div style="width:${percent}%;height:100%;background:${final ? '#16a34a' : '#2563eb'}"></div></div></div>`,

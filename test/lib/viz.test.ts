@@ -1,12 +1,27 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import * as path from 'path';
+import type { Browser } from 'playwright-core';
+import * as util from 'util';
 import * as zlib from 'zlib';
 import * as tf from '@tensorflow/tfjs';
 import { init } from '../../lib/engine/backend';
 import { imageGridPng, showImages } from '../../lib/viz/images';
-import { chartHtml, heatmap, lineChart, scatterChart } from '../../lib/viz/plotly';
+import { errorSentence, showCellErrorsAsSentences } from '../../lib/viz/cell_error_sentences';
+import {
+  chartHtml,
+  heatmap,
+  lineChart,
+  NO_PLOTLY_NOTE,
+  PLOTLY_STATIC_FILE,
+  plotlyDir,
+  plotlyLibraryScript,
+  scatterChart,
+} from '../../lib/viz/plotly';
 import { formatDuration, progress } from '../../lib/viz/progress';
+import { launchChromium } from '../browser';
 import { assertGenlabError, tempDir, withEnv } from '../helpers';
 
 /** A PNG decoder written for the test (no filters but 0, no interlace): checks each chunk's CRC. */
@@ -151,5 +166,96 @@ describe('progress', () => {
     assert.ok(lines.length >= 10 && lines.length <= 12, `${lines.length} lines`);
     assert.match(lines[lines.length - 2], /^demo: 20\/20 loss 0\.05000 · \d+ steps\/s · ETA 0s$/);
     assert.match(lines[lines.length - 1], /total$/);
+  });
+});
+
+describe('cell errors as sentences', () => {
+  it('an error reads as its name and message, with its causes one per line', () => {
+    const inner = new RangeError('the inner reason');
+    const outer = new Error('the outer reason', { cause: inner });
+    assert.strictEqual(errorSentence(outer), 'Error: the outer reason\n  caused by RangeError: the inner reason');
+    assert.strictEqual(errorSentence(new TypeError('x is undefined')), 'TypeError: x is undefined');
+    assert.strictEqual(errorSentence(new Error('a', { cause: 'a string' })), 'Error: a\n  caused by a string');
+  });
+
+  it('outside a kernel nothing is changed: errors inspect as Node prints them', () => {
+    showCellErrorsAsSentences();
+    assert.ok(!Object.prototype.hasOwnProperty.call(Error.prototype, Symbol.for('nodejs.util.inspect.custom')));
+    assert.match(util.inspect(new Error('plain')), /^Error: plain\n\s+at /);
+  });
+});
+
+describe('a chart in a browser', function () {
+  this.timeout(60000);
+  let browser: Browser;
+  let server: http.Server;
+  let base: string;
+  let plotlyRequests = 0;
+
+  before(async function () {
+    browser = await launchChromium(this);
+    // A stand-in for the Jupyter server: serves plotly.js where `npm start` has Jupyter serve it.
+    server = http.createServer((req, res) => {
+      if (req.url === `/base/static/${PLOTLY_STATIC_FILE}`) {
+        plotlyRequests++;
+        res.writeHead(200, { 'content-type': 'application/javascript' });
+        fs.createReadStream(path.join(plotlyDir(), 'plotly.min.js')).pipe(res);
+      } else {
+        const page = pages.get(req.url ?? '');
+        res.writeHead(page ? 200 : 404, { 'content-type': 'text/html' });
+        res.end(page ?? 'no such page');
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  const pages = new Map<string, string>();
+  const chart = () => chartHtml([{ type: 'scatter', mode: 'lines', y: [1, 3, 2] }]);
+  async function open(url: string, html: string): Promise<{ text: string; drawn: boolean }> {
+    pages.set(url, html);
+    const tab = await browser.newPage();
+    await tab.goto(`${base}${url}`);
+    await tab.waitForFunction(
+      "document.querySelector('.genlab-chart .main-svg') || !document.querySelector('.genlab-chart-note')",
+      null,
+      { timeout: 20000 },
+    );
+    const result = (await tab.evaluate(
+      "({ text: document.querySelector('.genlab-chart').textContent, drawn: !!document.querySelector('.genlab-chart .scatterlayer path.js-line') })",
+    )) as { text: string; drawn: boolean };
+    await tab.close();
+    return result;
+  }
+
+  it('before its script runs (an untrusted notebook), it says why it is blank and what to do', () => {
+    assert.ok(chart().includes(`<p class="genlab-chart-note"`));
+    assert.ok(chart().includes('run this cell again, or trust the notebook (File → Trust Notebook)'));
+  });
+
+  it('draws with plotly.js sent earlier in the page', async () => {
+    const result = await open('/inline', `<body>${plotlyLibraryScript()}${chart()}</body>`);
+    assert.strictEqual(result.drawn, true);
+    assert.ok(!result.text.includes('trust'), 'the note is gone');
+  });
+
+  it('without it, fetches plotly.js from the Jupyter server named by the page (classic Notebook, JupyterLab)', async () => {
+    const before = plotlyRequests;
+    assert.strictEqual((await open('/classic', `<body data-base-url="/base/">${chart()}</body>`)).drawn, true);
+    const config = `<script id="jupyter-config-data" type="application/json">{"baseUrl": "/base/"}</script>`;
+    assert.strictEqual((await open('/lab', `<body>${config}${chart()}</body>`)).drawn, true);
+    assert.strictEqual(plotlyRequests - before, 2, 'one request per page');
+  });
+
+  it('with no plotly.js anywhere (an HTML file on its own), says so in a sentence', async () => {
+    const result = await open('/bare', `<body>${chart()}</body>`);
+    assert.deepStrictEqual(result, { text: NO_PLOTLY_NOTE, drawn: false });
+    const missing = await open('/missing', `<body data-base-url="/nowhere/">${chart()}</body>`);
+    assert.deepStrictEqual(missing, { text: NO_PLOTLY_NOTE, drawn: false });
   });
 });

@@ -3,6 +3,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { kernelSpecPath, projectRoot } from '../../jupyter/environment';
+import { plotlyDir } from '../../lib/viz/plotly';
+import { jupyterArgs } from '../../scripts/start';
 
 const ROOT = projectRoot();
 const node = (script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) =>
@@ -59,5 +61,42 @@ describe('setup and start', () => {
     assert.strictEqual(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`start: jupyter (lab|notebook) --notebook-dir=${path.join(ROOT, 'notebooks')}`));
     assert.match(r.stdout, /notebook-dir|NotebookApp|ServerApp/);
+  });
+
+  it('start --headless listens on loopback only, with no browser, token or password, in either app', () => {
+    const notebook = jupyterArgs('notebook', ['--headless', '--port=9999'], false);
+    assert.deepStrictEqual(notebook, [
+      'notebook',
+      `--notebook-dir=${path.join(ROOT, 'notebooks')}`,
+      `--NotebookApp.extra_static_paths=${plotlyDir()}`,
+      '--no-browser',
+      '--ip=127.0.0.1',
+      '--NotebookApp.token=',
+      '--NotebookApp.password=',
+      '--port=9999',
+    ]);
+    const lab = jupyterArgs('lab', ['--headless'], true);
+    assert.ok(lab.includes('--ServerApp.token=') && lab.includes('--allow-root') && !lab.includes('--headless'));
+    assert.ok(
+      !jupyterArgs('lab', [], false).some((a) => /token|--ip|no-browser/.test(a)),
+      'without --headless, Jupyter asks for its token',
+    );
+  });
+
+  it("start: the user's own notebook folder replaces notebooks/", () => {
+    for (const own of ['--notebook-dir=/tmp/x', '--ServerApp.root_dir=/tmp/x', '--NotebookApp.notebook_dir=/tmp/x']) {
+      const args = jupyterArgs('lab', [own], false);
+      assert.ok(!args.some((a) => a.startsWith('--notebook-dir=') && a !== own), `${own}: ${args}`);
+      assert.ok(args.includes(own));
+    }
+  });
+
+  it('start refuses an unknown GENLAB_JUPYTER_APP in a sentence', () => {
+    const r = node('start.js', [], { GENLAB_JUPYTER_APP: 'vscode' });
+    assert.strictEqual(r.status, 1);
+    assert.strictEqual(
+      r.stderr.trim(),
+      "start: GENLAB_JUPYTER_APP is 'vscode'; use 'lab' (JupyterLab) or 'notebook' (the classic Notebook), or unset it.",
+    );
   });
 });
