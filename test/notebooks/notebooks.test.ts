@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { findJupyter, jupyterEnv, projectRoot } from '../../jupyter/environment';
 import { describeFailure, runNotebook, RunResult } from '../../jupyter/notebook_runner';
+import { launchChromium, pageErrorsOfOurs } from '../browser';
 
 const ROOT = projectRoot();
 const NOTEBOOKS = path.join(ROOT, 'notebooks');
@@ -39,7 +40,14 @@ function scratchNotebook(name: string, cells: string[]): string {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, name);
   const nb = {
-    cells: cells.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source })),
+    cells: cells.map((source, i) => ({
+      cell_type: 'code',
+      id: `c${i}`,
+      metadata: {},
+      execution_count: null,
+      outputs: [],
+      source,
+    })),
     metadata: { kernelspec: { name: 'genlab', display_name: 'TypeScript (genlab)', language: 'typescript' } },
     nbformat: 4,
     nbformat_minor: 5,
@@ -48,26 +56,22 @@ function scratchNotebook(name: string, cells: string[]): string {
   return file;
 }
 
-const CHROMIUM = '/usr/bin/chromium';
-
 /**
  * Exports an executed notebook from test-artifacts/ to HTML with nbconvert and opens it in
- * headless Chromium; `inspect` gets the tab and the page errors seen so far. Skips the test
- * where Chromium is absent, except in CI, where it must be there.
+ * headless Chromium; `inspect` gets the tab and the page errors seen so far.
  */
-async function withHtmlExport(context: Mocha.Context, executed: string, inspect: (tab: import('playwright-core').Page, errors: string[]) => Promise<void>): Promise<void> {
-  if (!fs.existsSync(CHROMIUM)) {
-    if (process.env.CI) assert.fail('Chromium is missing: `npm run setup -- --for-tests` installs it');
-    context.skip();
-  }
-  execFileSync(findJupyter()!, ['nbconvert', '--to', 'html', '--output-dir', ARTIFACTS, executed], { env: jupyterEnv(), stdio: 'pipe' });
-  const page = path.join(ARTIFACTS, path.basename(executed).replace(/\.ipynb$/, '.html'));
-  const { chromium: playwright } = await import('playwright-core');
-  const browser = await playwright.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+async function withHtmlExport(
+  context: Mocha.Context,
+  executed: string,
+  inspect: (tab: import('playwright-core').Page, errors: string[]) => Promise<void>,
+): Promise<void> {
+  const browser = await launchChromium(context);
   try {
+    execFileSync(findJupyter()!, ['nbconvert', '--to', 'html', '--output-dir', ARTIFACTS, executed], {
+      env: jupyterEnv(),
+      stdio: 'pipe',
+    });
+    const page = path.join(ARTIFACTS, path.basename(executed).replace(/\.ipynb$/, '.html'));
     const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     const errors: string[] = [];
     tab.on('pageerror', (e) => errors.push(e.message));
@@ -79,7 +83,10 @@ async function withHtmlExport(context: Mocha.Context, executed: string, inspect:
 }
 
 async function runOrFail(notebook: string): Promise<RunResult> {
-  const result = await runNotebook(notebook, { output: path.join(ARTIFACTS, path.basename(notebook)), profile: 'smoke' });
+  const result = await runNotebook(notebook, {
+    output: path.join(ARTIFACTS, path.basename(notebook)),
+    profile: 'smoke',
+  });
   if (!result.ok) assert.fail(describeFailure(notebook, result));
   return result;
 }
@@ -87,7 +94,10 @@ async function runOrFail(notebook: string): Promise<RunResult> {
 describe('notebooks (smoke profile, real kernel)', function () {
   this.timeout(15 * 60 * 1000);
 
-  for (const file of fs.readdirSync(NOTEBOOKS).filter((f) => /^\d\d-.*\.ipynb$/.test(f) && !f.includes('.executed.')).sort()) {
+  for (const file of fs
+    .readdirSync(NOTEBOOKS)
+    .filter((f) => /^\d\d-.*\.ipynb$/.test(f) && !f.includes('.executed.'))
+    .sort()) {
     it(`${file} runs top to bottom`, async () => {
       const result = await runOrFail(path.join(NOTEBOOKS, file));
       assert.ok(result.seconds > 0);
@@ -102,13 +112,18 @@ describe('notebooks (smoke profile, real kernel)', function () {
     assert.ok(outputs.filter((o) => o.data?.['image/png']).length >= 2, 'two PNG grids');
     assert.strictEqual(html.filter((h) => h.includes('plotly.js v')).length, 1, 'plotly.js is sent once per kernel');
     assert.ok(html.filter((h) => h.includes('class="genlab-chart"')).length >= 3, 'three charts');
-    assert.ok(html.some((h) => /softmax regression<\/b> 20\/20/.test(h)), 'the progress bar ends at 20/20');
+    assert.ok(
+      html.some((h) => /softmax regression<\/b> 20\/20/.test(h)),
+      'the progress bar ends at 20/20',
+    );
   });
 
   it('the HTML export draws the plotly charts and images in headless Chromium', async function () {
     await withHtmlExport(this, path.join(ARTIFACTS, '00-welcome.ipynb'), async (tab, errors) => {
       // Page-side code is passed as strings: this project compiles without DOM types.
-      await tab.waitForFunction("document.querySelectorAll('.genlab-chart .main-svg').length >= 3", null, { timeout: 30000 });
+      await tab.waitForFunction("document.querySelectorAll('.genlab-chart .main-svg').length >= 3", null, {
+        timeout: 30000,
+      });
       const drawn = (await tab.evaluate(`({
         charts: document.querySelectorAll('.genlab-chart').length,
         plotted: [...document.querySelectorAll('.genlab-chart')].filter((c) => c.querySelector('.scatterlayer path.js-line, .heatmaplayer .hm image')).length,
@@ -118,7 +133,7 @@ describe('notebooks (smoke profile, real kernel)', function () {
       assert.strictEqual(drawn.charts, 3);
       assert.strictEqual(drawn.plotted, 3, `every chart has drawn data: ${JSON.stringify(drawn)}`);
       assert.ok(drawn.images.length >= 2 && drawn.images.every((w) => w > 100), `images drawn: ${drawn.images}`);
-      assert.deepStrictEqual(errors.filter((e) => !/require|define|MathJax/i.test(e)), []);
+      assert.deepStrictEqual(pageErrorsOfOurs(errors), []);
     });
   });
 });
@@ -130,7 +145,11 @@ describe('the GAN lab in a browser', function () {
     const executed = path.join(ARTIFACTS, '05-gan.ipynb');
     if (!fs.existsSync(executed)) await runOrFail(path.join(NOTEBOOKS, '05-gan.ipynb'));
     await withHtmlExport(this, executed, async (tab, errors) => {
-      await tab.waitForFunction("[...document.querySelectorAll('.genlab-chart')].some((c) => c.querySelector('.slider-container'))", null, { timeout: 30000 });
+      await tab.waitForFunction(
+        "[...document.querySelectorAll('.genlab-chart')].some((c) => c.querySelector('.slider-container'))",
+        null,
+        { timeout: 30000 },
+      );
       const animation = (await tab.evaluate(`(() => {
         const chart = [...document.querySelectorAll('.genlab-chart')].find((c) => c.querySelector('.slider-container'));
         return { lines: chart.querySelectorAll('.scatterlayer path.js-line').length, buttons: [...chart.querySelectorAll('.updatemenu-button')].map((b) => b.textContent.trim()), frames: (chart._transitionData && chart._transitionData._frames || []).length };
@@ -141,7 +160,7 @@ describe('the GAN lab in a browser', function () {
       assert.deepStrictEqual(animation.buttons, ['▶ play', '❚❚ pause']);
       assert.ok(animation.frames >= 2, `animation frames: ${animation.frames}`);
       await tab.screenshot({ path: path.join(ARTIFACTS, '05-gan.png'), fullPage: true });
-      assert.deepStrictEqual(errors.filter((e) => !/require|define|MathJax/i.test(e)), []);
+      assert.deepStrictEqual(pageErrorsOfOurs(errors), []);
     });
   });
 });
@@ -185,6 +204,44 @@ describe('the notebook runner', function () {
     assert.strictEqual(result.cell, 0);
     assert.match(`${result.evalue}\n${result.traceback}`, /Type 'string' is not assignable to type 'number'/);
   });
+
+  describe('with genlab loaded, a cell that throws shows its sentence', () => {
+    const cells = [
+      "import { init } from 'genlab';\nawait init({ quiet: true });",
+      // The student's own console.log of an error keeps Node's form, stack and all.
+      "function square(x: number): number {\n  throw new Error('not implemented: square (replace this line with your code)');\n}\nconsole.log(new Error('logged, not thrown'));",
+      'square(3);',
+    ];
+    const stderrOfCell = (file: string, cell: number) =>
+      ((JSON.parse(fs.readFileSync(file, 'utf8')) as Notebook).cells[cell].outputs ?? [])
+        .filter((o) => (o as { name?: string }).name === 'stderr')
+        .map((o) => joined(o.text))
+        .join('');
+
+    it('as a student sees it: one line, no compiled code, no frames', async () => {
+      const file = scratchNotebook('sentence.ipynb', cells);
+      const out = path.join(ARTIFACTS, 'scratch', 'sentence.out.ipynb');
+      const result = await runNotebook(file, { output: out, env: { GENLAB_TRACEBACK: '0' } });
+      assert.strictEqual(result.ok, false);
+      assert.strictEqual(result.cell, 2);
+      assert.strictEqual(stderrOfCell(out, 2), 'Error: not implemented: square (replace this line with your code)\n');
+      const logged = outputsOf(out)
+        .map((o) => joined(o.text))
+        .join('');
+      assert.match(logged, /Error: logged, not thrown\n\s+at /, 'a logged error keeps its stack');
+    });
+
+    it("with GENLAB_TRACEBACK=1 (the developers' runner), with Node's trace", async () => {
+      const file = scratchNotebook('trace.ipynb', cells);
+      const out = path.join(ARTIFACTS, 'scratch', 'trace.out.ipynb');
+      const result = await runNotebook(file, { output: out });
+      assert.strictEqual(result.cell, 2);
+      assert.match(
+        stderrOfCell(out, 2),
+        /evalmachine\.<anonymous>:\d+[\s\S]*Error: not implemented: square[\s\S]*\n\s+at (Proxy\.)?square /,
+      );
+    });
+  });
 });
 
 describe('lab checks name the mistake', function () {
@@ -210,31 +267,46 @@ describe('lab checks name the mistake', function () {
   }
 
   it('01: argMax where argMin belongs in assignClusters is caught by the k-means check, in words', async () => {
-    const r = await runWithMistake('01-supervised-vs-unsupervised.ipynb', 'kmeans-argmax-mistake.ipynb', ['return distances.argMin(1);', 'return distances.argMax(1);']);
+    const r = await runWithMistake('01-supervised-vs-unsupervised.ipynb', 'kmeans-argmax-mistake.ipynb', [
+      'return distances.argMin(1);',
+      'return distances.argMax(1);',
+    ]);
     assert.strictEqual(r.ok, false);
     assert.strictEqual(r.ename, 'CheckFailed');
     assert.match(r.evalue!, /^assignClusters \(1-D\): you chose the farthest centroid: use argMin, not argMax/);
   });
 
   it('01: a Gram matrix not averaged over positions is caught by the style check, in words', async () => {
-    const r = await runWithMistake('01-supervised-vs-unsupervised.ipynb', 'gram-mean-mistake.ipynb', ['return tf.matMul(f, f, true, false).div(h * w) as tf.Tensor3D;', 'return tf.matMul(f, f, true, false) as tf.Tensor3D;']);
+    const r = await runWithMistake('01-supervised-vs-unsupervised.ipynb', 'gram-mean-mistake.ipynb', [
+      'return tf.matMul(f, f, true, false).div(h * w) as tf.Tensor3D;',
+      'return tf.matMul(f, f, true, false) as tf.Tensor3D;',
+    ]);
     assert.strictEqual(r.ok, false);
     assert.strictEqual(r.ename, 'CheckFailed');
     assert.match(r.evalue!, /^gramMatrix: divide by the number of positions H·W/);
   });
 
   it("02: padding 'valid' in the conv encoder is caught by the shape check, in words", async () => {
-    const r = await runWithMistake('02-autoencoders.ipynb', 'encoder-padding-mistake.ipynb', ["strides, padding: 'same', activation: 'relu'", "strides, padding: 'valid', activation: 'relu'"]);
+    const r = await runWithMistake('02-autoencoders.ipynb', 'encoder-padding-mistake.ipynb', [
+      "strides, padding: 'same', activation: 'relu'",
+      "strides, padding: 'valid', activation: 'relu'",
+    ]);
     assert.strictEqual(r.ok, false);
     assert.strictEqual(r.ename, 'CheckFailed');
     assert.match(r.evalue!, /^conv output shapes .*: the images shrink at every layer: use padding: 'same'/);
   });
 
   it('05-gan: real and fake swapped in discriminatorLoss is caught by the check, in words', async () => {
-    const r = await runWithMistake('05-gan.ipynb', 'gan-swapped-mistake.ipynb', ['tf.softplus(realLogits.neg()).mean().add(tf.softplus(fakeLogits).mean())', 'tf.softplus(realLogits).mean().add(tf.softplus(fakeLogits.neg()).mean())']);
+    const r = await runWithMistake('05-gan.ipynb', 'gan-swapped-mistake.ipynb', [
+      'tf.softplus(realLogits.neg()).mean().add(tf.softplus(fakeLogits).mean())',
+      'tf.softplus(realLogits).mean().add(tf.softplus(fakeLogits.neg()).mean())',
+    ]);
     assert.strictEqual(r.ok, false);
     assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(r.evalue!, /^discriminatorLoss: real and fake are swapped: real images should get D = 1, generated ones D = 0/);
+    assert.match(
+      r.evalue!,
+      /^discriminatorLoss: real and fake are swapped: real images should get D = 1, generated ones D = 0/,
+    );
   });
 
   it("05-gan: a discriminator step that also moves G's weights is caught by the training-step check, in words", async () => {
@@ -245,18 +317,30 @@ describe('lab checks name the mistake', function () {
     ]);
     assert.strictEqual(r.ok, false);
     assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(r.evalue!, /^the discriminator step leaves G's weights alone: G's weights changed during D's step: pass minimize D's variables only/);
+    assert.match(
+      r.evalue!,
+      /^the discriminator step leaves G's weights alone: G's weights changed during D's step: pass minimize D's variables only/,
+    );
   });
 
   it('05-gan: one discriminator step where k are asked is caught by the training-step check, in words', async () => {
-    const r = await runWithMistake('05-gan.ipynb', 'gan-step-k-mistake.ipynb', ['for (let i = 0; i < k; i++) {', 'for (let i = 0; i < 1; i++) {']);
+    const r = await runWithMistake('05-gan.ipynb', 'gan-step-k-mistake.ipynb', [
+      'for (let i = 0; i < k; i++) {',
+      'for (let i = 0; i < 1; i++) {',
+    ]);
     assert.strictEqual(r.ok, false);
     assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(r.evalue!, /^D steps, G steps and real batches drawn for k = 3: one discriminator step was taken: take k of them/);
+    assert.match(
+      r.evalue!,
+      /^D steps, G steps and real batches drawn for k = 3: one discriminator step was taken: take k of them/,
+    );
   });
 
   it('03-vae: σ where σ² belongs in klNormal is caught by the KL check, in words', async () => {
-    const r = await runWithMistake('03-vae.ipynb', 'vae-sigma-mistake.ipynb', ['.sub(logvar.exp()).sum(-1)', '.sub(logvar.mul(0.5).exp()).sum(-1)']);
+    const r = await runWithMistake('03-vae.ipynb', 'vae-sigma-mistake.ipynb', [
+      '.sub(logvar.exp()).sum(-1)',
+      '.sub(logvar.mul(0.5).exp()).sum(-1)',
+    ]);
     assert.strictEqual(r.ok, false);
     assert.match(r.source!, /expectClose\('klNormal', got, expected/);
     assert.strictEqual(r.ename, 'CheckFailed');
@@ -264,16 +348,25 @@ describe('lab checks name the mistake', function () {
   });
 
   it('04-pixelcnn: a reversed Bernoulli draw in the sampler is caught by the sampler check, in words', async () => {
-    const r = await runWithMistake('04-pixelcnn.ipynb', 'pixelcnn-draw-mistake.ipynb', ['rng.next() < p[i] ? 1 : 0', 'rng.next() < p[i] ? 0 : 1']);
+    const r = await runWithMistake('04-pixelcnn.ipynb', 'pixelcnn-draw-mistake.ipynb', [
+      'rng.next() < p[i] ? 1 : 0',
+      'rng.next() < p[i] ? 0 : 1',
+    ]);
     assert.strictEqual(r.ok, false);
     assert.strictEqual(r.ename, 'CheckFailed');
     assert.match(r.evalue!, /^logits \+50: every pixel 1: the draw is reversed: the pixel is 1 when rng.next\(\) < p/);
   });
 
   it('04-pixelcnn: a mask A that keeps the centre tap is caught by the mask check, in words', async () => {
-    const r = await runWithMistake('04-pixelcnn.ipynb', 'pixelcnn-centre-mistake.ipynb', ["(col === c && type === 'B')", '(col === c)']);
+    const r = await runWithMistake('04-pixelcnn.ipynb', 'pixelcnn-centre-mistake.ipynb', [
+      "(col === c && type === 'B')",
+      '(col === c)',
+    ]);
     assert.strictEqual(r.ok, false);
     assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(r.evalue!, /^mask A, k = 3: the centre tap is included: mask A \(the first layer\) must hide the pixel itself/);
+    assert.match(
+      r.evalue!,
+      /^mask A, k = 3: the centre tap is included: mask A \(the first layer\) must hide the pixel itself/,
+    );
   });
 });

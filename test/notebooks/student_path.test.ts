@@ -1,0 +1,591 @@
+/**
+ * The student's path, taken the way a student takes it: the course started by the project's own `npm start`
+ * (headless, a free port, no token), the live Notebook UI in Chromium, Run All on every lab in the smoke profile;
+ * each lab's student release run until its first TODO stops it, then fixed by typing into the cell; a save through
+ * the UI, a reopen, a reopen after the cell that carried plotly.js was re-run, and an untrusted reopen.
+ *
+ * The UI is the classic Notebook (Debian 12 packages no JupyterLab; README, "JupyterLab"), so the test asks
+ * `npm start` for it by name (GENLAB_JUPYTER_APP=notebook). Screenshots of every step go to test-artifacts/ui/.
+ */
+import * as assert from 'assert';
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import type { Browser, Page } from 'playwright-core';
+import { projectRoot } from '../../jupyter/environment';
+import { releaseCommand } from '../../grading/release';
+import { solutionName } from '../../grading/markers';
+import { NO_PLOTLY_NOTE, UNTRUSTED_CHART_NOTE } from '../../lib/viz/plotly';
+import { launchChromium, pageErrorsOfOurs } from '../browser';
+
+const ROOT = projectRoot();
+const NOTEBOOKS = path.join(ROOT, 'notebooks');
+/** The server's root: copies of the labs (so a save never touches the sources) and their releases. */
+const UI = path.join(ROOT, 'test-artifacts', 'ui');
+const LABS = fs
+  .readdirSync(NOTEBOOKS)
+  .filter((f) => /^\d\d-.*\.ipynb$/.test(f))
+  .sort();
+
+/**
+ * The mistake the test types into each lab's first TODO, and what the check below it must say. A lab with TODOs
+ * needs an entry here (a test checks that), so that every release is walked through.
+ */
+const FIRST_TODO_MISTAKE: Record<string, { replace: [string, string]; says: RegExp }> = {
+  '01-supervised-vs-unsupervised.ipynb': {
+    replace: ['return tf.logSumExp(logits, 1).sub(picked);', 'return picked.sub(tf.logSumExp(logits, 1));'],
+    says: /^CheckFailed: softmaxCrossEntropy: the sign is flipped/,
+  },
+  '02-autoencoders.ipynb': {
+    replace: ['.mean(1);', '.sum(1);'],
+    says: /^CheckFailed: mse: you summed the squared errors; take their mean over the pixels/,
+  },
+  '03-vae.ipynb': {
+    replace: ['tf.exp(logvar.mul(0.5))', 'tf.exp(logvar)'],
+    says: /^CheckFailed: reparameterize value: you multiplied ε by σ² \(exp\(logvar\)\)/,
+  },
+  '04-pixelcnn.ipynb': {
+    replace: ["(col === c && type === 'B')", '(col === c)'],
+    says: /^CheckFailed: mask A, k = 3: the centre tap is included/,
+  },
+  '05-gan.ipynb': {
+    replace: [
+      'tf.softplus(realLogits.neg()).mean().add(tf.softplus(fakeLogits).mean())',
+      'tf.softplus(realLogits).mean().add(tf.softplus(fakeLogits.neg()).mean())',
+    ],
+    says: /^CheckFailed: discriminatorLoss: real and fake are swapped/,
+  },
+};
+
+interface NbOutput {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, string | string[]>;
+}
+interface NbCell {
+  cell_type: string;
+  source: string | string[];
+  metadata: { nbgrader?: { solution?: boolean; grade_id?: string } };
+  outputs?: NbOutput[];
+}
+interface Nb {
+  cells: NbCell[];
+  metadata: Record<string, unknown>;
+}
+
+const joined = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join('') : (v ?? ''));
+const readNb = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Nb;
+const stderrOf = (outputs: NbOutput[]) =>
+  outputs
+    .filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr'))
+    .map((o) => joined(o.text) || JSON.stringify(o))
+    .join('');
+
+/** What a notebook's outputs should draw: PNG images, and genlab's plotly charts (one div each). */
+function expectedDrawing(nb: Nb): { images: number; charts: number } {
+  const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
+  return {
+    images: outputs.filter((o) => o.data?.['image/png']).length,
+    charts: outputs.reduce(
+      (n, o) => n + (joined(o.data?.['text/html']).match(/class="genlab-chart"/g)?.length ?? 0),
+      0,
+    ),
+  };
+}
+
+/** The first TODO of a lab: its cell, the function asked for, and the check cell after it. */
+function firstTodo(nb: Nb): { index: number; name: string; solution: string } | undefined {
+  const index = nb.cells.findIndex(
+    (c) => c.cell_type === 'code' && c.metadata.nbgrader?.solution && joined(c.source).includes('BEGIN SOLUTION'),
+  );
+  if (index < 0) return undefined;
+  const source = joined(nb.cells[index].source);
+  const solution = source
+    .split('\n')
+    .filter((l) => !/(BEGIN|END) SOLUTION/.test(l))
+    .join('\n');
+  return { index, name: solutionName(source, ''), solution };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** npm's own CLI, run by this Node (the `npm` on PATH is a script that does the same). */
+function npmCli(): string {
+  const candidates = [
+    process.env.npm_execpath,
+    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+  ];
+  const found = candidates.find((c) => c && /npm-cli\.js$/.test(c) && fs.existsSync(c));
+  if (!found) throw new Error(`npm's CLI not found (looked at ${candidates.filter(Boolean).join(', ')})`);
+  return found;
+}
+
+interface Course {
+  url: string;
+  log: () => string;
+  stop: () => Promise<void>;
+}
+
+/** `npm start -- --headless --port=P --notebook-dir=DIR`, in the smoke profile; resolves once the server answers. */
+async function startCourse(dir: string): Promise<Course> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [npmCli(), 'start', '--', '--headless', `--port=${port}`, '--port-retries=0', `--notebook-dir=${dir}`],
+    {
+      cwd: ROOT,
+      env: { ...process.env, GENLAB_PROFILE: 'smoke', GENLAB_JUPYTER_APP: 'notebook' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    if (child.exitCode !== null) assert.fail(`npm start exited with ${child.exitCode}:\n${log}`);
+    try {
+      if ((await fetch(`${url}api/status`)).ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) assert.fail(`npm start did not answer on ${url} within 60 s:\n${log}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    log: () => log,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      // Kernels run in sessions of their own, so the server's process group does not take them with it.
+      const kernels = (await (await fetch(`${url}api/kernels`)).json()) as { id: string }[];
+      for (const k of kernels) await fetch(`${url}api/kernels/${k.id}`, { method: 'DELETE' });
+      process.kill(-child.pid!, 'SIGTERM');
+      const timer = setTimeout(() => child.exitCode === null && process.kill(-child.pid!, 'SIGKILL'), 10000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** What the page draws, read off the DOM (not the notebook's JSON). */
+interface Drawn {
+  images: number;
+  imagesDrawn: number;
+  charts: number;
+  chartsDrawn: number;
+  notes: string[];
+}
+// Page-side code is passed as strings: this project compiles without DOM types.
+const READ_DRAWN = `(() => {
+  const imgs = [...document.querySelectorAll('#notebook-container .output_png img')];
+  const charts = [...document.querySelectorAll('#notebook-container .genlab-chart')];
+  const svgMarks = '.scatterlayer path.js-line, .scatterlayer path.point, .heatmaplayer .hm image, .barlayer path';
+  // WebGL traces (scattergl) paint a canvas: copy it to a 2-D canvas and look for painted pixels.
+  const painted = (canvas) => {
+    if (!canvas.width || !canvas.height) return false;
+    const copy = document.createElement('canvas');
+    copy.width = canvas.width;
+    copy.height = canvas.height;
+    const ctx = copy.getContext('2d');
+    ctx.drawImage(canvas, 0, 0);
+    const alpha = ctx.getImageData(0, 0, copy.width, copy.height).data;
+    for (let i = 3; i < alpha.length; i += 4) if (alpha[i] > 0) return true;
+    return false;
+  };
+  const hasMarks = (c) => !!c.querySelector(svgMarks) || [...c.querySelectorAll('canvas.gl-canvas-context')].some(painted);
+  return {
+    images: imgs.length,
+    imagesDrawn: imgs.filter((i) => i.complete && i.naturalWidth > 0).length,
+    charts: charts.length,
+    chartsDrawn: charts.filter((c) => c.querySelector('.main-svg') && hasMarks(c)).length,
+    notes: charts.filter((c) => !c.querySelector('.main-svg')).map((c) => c.textContent.trim()),
+  };
+})()`;
+
+/** Screenshots taken so far of each notebook, to number them in order. */
+const SHOTS = new Map<string, number>();
+
+/** One notebook open in the classic Notebook UI. */
+class NotebookTab {
+  readonly errors: string[] = [];
+
+  private constructor(
+    readonly tab: Page,
+    readonly name: string,
+  ) {
+    tab.on('pageerror', (e) => this.errors.push(e.message));
+  }
+
+  static async open(browser: Browser, course: Course, relative: string): Promise<NotebookTab> {
+    const tab = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const nt = new NotebookTab(tab, relative.replace(/[/\\]/g, '_').replace(/\.ipynb$/, ''));
+    await tab.goto(`${course.url}notebooks/${relative}`, { waitUntil: 'load' });
+    await nt.waitForKernel();
+    return nt;
+  }
+
+  async waitForKernel(): Promise<void> {
+    await this.tab.waitForFunction(
+      "window.Jupyter && Jupyter.notebook && Jupyter.notebook._fully_loaded && Jupyter.notebook.kernel && Jupyter.notebook.kernel.is_connected() && !!document.querySelector('#kernel_indicator_icon.kernel_idle_icon')",
+      null,
+      { timeout: 60000 },
+    );
+  }
+
+  /** The kernel's name as the UI shows it. */
+  kernelName(): Promise<string> {
+    return this.tab.locator('.kernel_indicator_name').innerText();
+  }
+
+  /** Waits until no cell runs and the kernel is idle, twice in a row half a second apart. */
+  async waitUntilDone(timeoutMs: number): Promise<void> {
+    const idle =
+      "document.querySelectorAll('#notebook-container .cell.running').length === 0 && !!document.querySelector('#kernel_indicator_icon.kernel_idle_icon')";
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.tab.waitForFunction(idle, null, { timeout: Math.max(1000, deadline - Date.now()), polling: 200 });
+      await this.tab.waitForTimeout(500);
+      if (await this.tab.evaluate(idle)) return;
+    }
+  }
+
+  /** Records every distinct state of every progress output (by cell and output position) as the page changes. */
+  async watchProgress(): Promise<void> {
+    await this.tab.evaluate(`(() => {
+      window.genlabProgressSeen = {};
+      const record = () => {
+        document.querySelectorAll('#notebook-container .cell').forEach((cell, c) => {
+          const areas = [...cell.querySelectorAll('.output_area')];
+          areas.forEach((area, o) => {
+            const p = area.querySelector('.genlab-progress');
+            if (!p) return;
+            const key = c + ':' + o, seen = (window.genlabProgressSeen[key] = window.genlabProgressSeen[key] || []);
+            const text = p.textContent;
+            if (seen[seen.length - 1] !== text) seen.push(text);
+          });
+        });
+      };
+      new MutationObserver(record).observe(document.getElementById('notebook-container'), { childList: true, subtree: true, characterData: true });
+    })()`);
+  }
+
+  progressSeen(): Promise<Record<string, string[]>> {
+    return this.tab.evaluate('window.genlabProgressSeen') as Promise<Record<string, string[]>>;
+  }
+
+  /** Cell → Run All, from the menu bar. */
+  async runAll(): Promise<void> {
+    await this.tab.click('#celllink');
+    await this.tab.click('#run_all_cells');
+  }
+
+  /** File → Save and Checkpoint; resolves once the file on disk has changed. */
+  async save(file: string): Promise<void> {
+    const before = fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0;
+    await this.tab.click('#filelink');
+    await this.tab.click('#save_checkpoint');
+    const deadline = Date.now() + 30000;
+    while (fs.statSync(file).mtimeMs === before) {
+      if (Date.now() > deadline) assert.fail(`${file} was not saved within 30 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await this.tab.waitForFunction(
+      "!document.querySelector('#notification_notebook') || !/Saving/.test(document.querySelector('#notification_notebook').textContent)",
+    );
+  }
+
+  /** The notebook as the page holds it (nbformat JSON). */
+  model(): Promise<Nb> {
+    return this.tab.evaluate('Jupyter.notebook.toJSON()') as Promise<Nb>;
+  }
+
+  /** Waits until every image has loaded and every chart has drawn, or `timeoutMs` passed; returns what is drawn. */
+  async drawn(timeoutMs = 30000): Promise<Drawn> {
+    const done = `(() => { const d = ${READ_DRAWN}; return d.imagesDrawn === d.images && d.chartsDrawn === d.charts; })()`;
+    await this.tab.waitForFunction(done, null, { timeout: timeoutMs, polling: 250 }).catch(() => undefined);
+    return (await this.tab.evaluate(READ_DRAWN)) as Drawn;
+  }
+
+  /** Types `text` over the whole source of cell `index` (clicking into its editor, as a student does). */
+  async typeInto(index: number, text: string): Promise<void> {
+    await this.tab.locator('#notebook-container .cell').nth(index).locator('.CodeMirror').click();
+    await this.tab.keyboard.press('Control+A');
+    await this.tab.keyboard.insertText(text);
+    const typed = (await this.tab.evaluate(`Jupyter.notebook.get_cell(${index}).get_text()`)) as string;
+    // The editor may re-indent a line as it is typed; what runs must be the same code.
+    const words = (s: string) => s.replace(/\s+/g, ' ').trim();
+    assert.strictEqual(words(typed), words(text), `what was typed into cell ${index} is what the cell holds`);
+  }
+
+  /** Selects cell `index` (a click on its prompt) and runs it with Shift+Enter. */
+  async runCell(index: number): Promise<void> {
+    await this.tab.locator('#notebook-container .cell').nth(index).locator('.input_prompt').click();
+    await this.runSelectedAndAdvance();
+  }
+
+  /** Shift+Enter, as a student runs the selected cell and moves to the next. */
+  async runSelectedAndAdvance(): Promise<void> {
+    await this.tab.keyboard.press('Shift+Enter');
+    await this.waitUntilDone(120000);
+  }
+
+  cellOutputs(index: number): Promise<NbOutput[]> {
+    return this.tab.evaluate(`Jupyter.notebook.get_cell(${index}).output_area.outputs`) as Promise<NbOutput[]>;
+  }
+
+  /**
+   * A screenshot into test-artifacts/ui/screenshots/: the whole notebook, or only cells `from`…`to`. (The Notebook
+   * scrolls inside #site, so that is unrolled first.)
+   */
+  async screenshot(step: string, cells?: [number, number]): Promise<void> {
+    await this.tab.addStyleTag({ content: '#site { height: auto !important; overflow: visible !important; }' });
+    const count = (SHOTS.get(this.name) ?? 0) + 1;
+    SHOTS.set(this.name, count);
+    let clip: { x: number; y: number; width: number; height: number } | undefined;
+    if (cells) {
+      const all = this.tab.locator('#notebook-container .cell');
+      const first = (await all.nth(cells[0]).boundingBox())!;
+      const last = (await all.nth(cells[1]).boundingBox())!;
+      const scrollY = (await this.tab.evaluate('window.scrollY')) as number;
+      clip = { x: first.x, y: first.y + scrollY, width: first.width, height: last.y + last.height - first.y };
+    }
+    const file = `${this.name}-${String(count).padStart(2, '0')}-${step}.png`;
+    await this.tab.screenshot({ path: path.join(UI, 'screenshots', file), fullPage: true, clip });
+  }
+
+  async reload(): Promise<void> {
+    await this.tab.reload({ waitUntil: 'load' });
+    await this.waitForKernel();
+  }
+
+  /** Closes the tab; with `halt`, shuts its kernel down too (as File → Close and Halt does), freeing its memory. */
+  async close(course: Course, halt = true): Promise<void> {
+    const id = (await this.tab.evaluate('Jupyter.notebook.kernel && Jupyter.notebook.kernel.id').catch(() => null)) as
+      string | null;
+    await this.tab.close();
+    if (halt && id) await fetch(`${course.url}api/kernels/${id}`, { method: 'DELETE' });
+  }
+}
+
+describe('the student path: npm start, the live Notebook UI in Chromium, Run All', function () {
+  this.timeout(20 * 60 * 1000);
+  let course: Course;
+  let browser: Browser;
+
+  before(async function () {
+    browser = await launchChromium(this);
+    fs.rmSync(UI, { recursive: true, force: true });
+    fs.mkdirSync(path.join(UI, 'source'), { recursive: true });
+    fs.mkdirSync(path.join(UI, 'screenshots'), { recursive: true });
+    for (const lab of LABS) fs.copyFileSync(path.join(NOTEBOOKS, lab), path.join(UI, 'source', lab));
+    releaseCommand(NOTEBOOKS, path.join(UI, 'release'));
+    course = await startCourse(UI);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await course?.stop();
+    if (course) fs.writeFileSync(path.join(UI, 'npm-start.log'), course.log());
+  });
+
+  it('npm start opened the classic Notebook headless on loopback, without a token, serving plotly.js', async () => {
+    assert.match(course.log(), /start: jupyter notebook .*--no-browser --ip=127\.0\.0\.1 --NotebookApp\.token= /);
+    const tree = await fetch(`${course.url}tree`);
+    assert.strictEqual(tree.status, 200, 'no token is asked for');
+    const plotly = await fetch(`${course.url}static/plotly.min.js`);
+    assert.strictEqual(plotly.status, 200);
+    assert.match((await plotly.text()).slice(0, 200), /plotly\.js v\d/);
+  });
+
+  for (const lab of LABS) {
+    it(`${lab}: Run All draws every image and chart with no error output, progress updates in place, and a saved notebook reopens drawn`, async () => {
+      const file = path.join(UI, 'source', lab);
+      const nt = await NotebookTab.open(browser, course, `source/${lab}`);
+      try {
+        assert.strictEqual(await nt.kernelName(), 'TypeScript (genlab)');
+        await nt.watchProgress();
+        await nt.runAll();
+        await nt.waitUntilDone(10 * 60 * 1000);
+        const model = await nt.model();
+        const failed = model.cells.map((c, i) => ({ i, err: stderrOf(c.outputs ?? []) })).filter((c) => c.err);
+        assert.deepStrictEqual(failed, [], 'no cell wrote to stderr or failed');
+        const unrun = model.cells.filter(
+          (c) =>
+            c.cell_type === 'code' && joined(c.source).trim() && !(c as { execution_count?: number }).execution_count,
+        );
+        assert.strictEqual(unrun.length, 0, 'every code cell ran');
+        assert.match(
+          joined(model.cells.flatMap((c) => c.outputs ?? []).map((o) => joined(o.text))),
+          /genlab: backend \w+ .* profile smoke/,
+        );
+
+        const expected = expectedDrawing(model);
+        const drawn = await nt.drawn();
+        await nt.screenshot('run-all');
+        assert.ok(expected.images + expected.charts > 0, 'the lab shows something');
+        assert.deepStrictEqual(
+          { images: drawn.imagesDrawn, charts: drawn.chartsDrawn },
+          { images: expected.images, charts: expected.charts },
+          `every image and chart in the outputs is drawn in the page (${JSON.stringify(drawn)})`,
+        );
+
+        const seen = await nt.progressSeen();
+        fs.writeFileSync(
+          path.join(UI, 'screenshots', `${nt.name}-progress-states.json`),
+          JSON.stringify(seen, null, 1),
+        );
+        const progress = Object.entries(seen);
+        assert.ok(progress.length > 0, 'a live progress output was seen');
+        const steps = (states: string[]) => new Set(states.map((s) => /(\d+)\/\d+ ·/.exec(s)?.[1]));
+        const live = progress.filter(([, states]) => states.length >= 3 && steps(states).size >= 2);
+        assert.ok(live.length > 0, `one output went through several states in place: ${JSON.stringify(progress)}`);
+        assert.deepStrictEqual(pageErrorsOfOurs(nt.errors), []);
+
+        await nt.save(file);
+        const saved = readNb(file);
+        assert.deepStrictEqual(expectedDrawing(saved), expected, 'the file on disk holds the outputs');
+        await nt.reload();
+        const reopened = await nt.drawn();
+        await nt.screenshot('reopened');
+        assert.deepStrictEqual(
+          { images: reopened.imagesDrawn, charts: reopened.chartsDrawn },
+          { images: expected.images, charts: expected.charts },
+          `the reopened notebook draws its images and charts (${JSON.stringify(reopened)})`,
+        );
+      } finally {
+        await nt.close(course, lab !== '00-welcome.ipynb');
+      }
+    });
+
+    // The welcome lab's kernel stays up for these two: it has sent plotly.js, as a student's kernel would have.
+    if (lab !== '00-welcome.ipynb') continue;
+    it('00-welcome: with the cell that carried plotly.js re-run, saved and reopened, the charts draw with plotly.js from the server', async () => {
+      const file = path.join(UI, 'source', '00-welcome.ipynb');
+      const nt = await NotebookTab.open(browser, course, 'source/00-welcome.ipynb');
+      try {
+        const carrier = (await nt.model()).cells.findIndex((c) =>
+          (c.outputs ?? []).some((o) => joined(o.data?.['text/html']).includes('plotly.js v')),
+        );
+        assert.ok(
+          carrier >= 0,
+          'the saved notebook carries plotly.js in one output (the previous test ran and saved it)',
+        );
+        await nt.runCell(carrier);
+        await nt.save(file);
+        assert.ok(
+          !fs.readFileSync(file, 'utf8').includes('plotly.js v'),
+          'no output of the saved notebook carries plotly.js now',
+        );
+        await nt.reload();
+        const drawn = await nt.drawn();
+        await nt.screenshot('plotly-from-server');
+        assert.ok(drawn.charts >= 3 && drawn.chartsDrawn === drawn.charts, JSON.stringify(drawn));
+        assert.strictEqual(
+          await nt.tab.evaluate('!!window.genlabPlotlyFromServer'),
+          true,
+          'plotly.js came from the server',
+        );
+      } finally {
+        await nt.close(course);
+      }
+    });
+
+    it('00-welcome: reopened untrusted, each chart says why it is blank, the images still show, and re-running a cell draws its chart', async () => {
+      const file = path.join(UI, 'source', '00-welcome.ipynb');
+      const nb = readNb(file);
+      nb.metadata.edited_elsewhere = true; // any change outside Jupyter voids the notebook's signature
+      fs.writeFileSync(file, JSON.stringify(nb, null, 1));
+      const nt = await NotebookTab.open(browser, course, 'source/00-welcome.ipynb');
+      try {
+        assert.match(await nt.tab.locator('#notification_trusted').innerText(), /Not Trusted/);
+        const blank = await nt.drawn(3000);
+        await nt.screenshot('untrusted');
+        assert.strictEqual(blank.chartsDrawn, 0);
+        assert.ok(blank.charts >= 3);
+        assert.deepStrictEqual(new Set(blank.notes), new Set([UNTRUSTED_CHART_NOTE]));
+        assert.ok(
+          blank.images >= 2 && blank.imagesDrawn === blank.images,
+          `PNG images need no trust: ${JSON.stringify(blank)}`,
+        );
+        const chartCell = (await nt.model()).cells.findIndex((c) =>
+          (c.outputs ?? []).some((o) => joined(o.data?.['text/html']).includes('genlab-chart')),
+        );
+        await nt.runCell(chartCell);
+        const after = await nt.drawn(3000);
+        await nt.screenshot('untrusted-rerun');
+        assert.strictEqual(after.chartsDrawn, 1, `the re-run cell's chart is drawn: ${JSON.stringify(after)}`);
+        assert.ok(!after.notes.includes(NO_PLOTLY_NOTE), JSON.stringify(after.notes));
+      } finally {
+        await nt.close(course);
+      }
+    });
+  }
+
+  it('every lab with TODOs has a mistake for the walk through its release', () => {
+    const withTodos = LABS.filter((lab) => firstTodo(readNb(path.join(NOTEBOOKS, lab))));
+    assert.deepStrictEqual(withTodos, Object.keys(FIRST_TODO_MISTAKE).sort());
+  });
+
+  for (const lab of Object.keys(FIRST_TODO_MISTAKE).sort()) {
+    it(`${lab} (student release): Run All stops at the first TODO with one sentence; a wrong solution typed in gets the named mistake, the right one passes`, async () => {
+      const todo = firstTodo(readNb(path.join(NOTEBOOKS, lab)))!;
+      const mistake = FIRST_TODO_MISTAKE[lab];
+      const check = todo.index + 1;
+      const nt = await NotebookTab.open(browser, course, `release/${lab}`);
+      try {
+        await nt.runAll();
+        await nt.waitUntilDone(5 * 60 * 1000);
+        const model = await nt.model();
+        const failing = model.cells.findIndex((c) => stderrOf(c.outputs ?? []));
+        assert.strictEqual(failing, check, `the check after the first TODO (${todo.name}) is where Run All stops`);
+        assert.strictEqual(
+          stderrOf(model.cells[check].outputs ?? []),
+          `Error: not implemented: ${todo.name} (replace this line with your code)\n`,
+        );
+        const later = model.cells.slice(check + 1).filter((c) => (c as { execution_count?: number }).execution_count);
+        assert.strictEqual(later.length, 0, 'nothing after the failing check ran');
+        await nt.screenshot('stopped-at-todo', [todo.index, check]);
+        const seen = await nt.tab.locator('#notebook-container .cell').nth(check).locator('.output_area').innerText();
+        assert.doesNotMatch(seen, /evalmachine|\^|\n\s+at /, 'no compiled-code frames in what the student sees');
+
+        assert.ok(
+          todo.solution.includes(mistake.replace[0]),
+          `the solution of ${todo.name} contains '${mistake.replace[0]}'`,
+        );
+        await nt.typeInto(todo.index, todo.solution.replace(mistake.replace[0], mistake.replace[1]));
+        await nt.runSelectedAndAdvance();
+        await nt.runSelectedAndAdvance();
+        const wrong = stderrOf(await nt.cellOutputs(check));
+        await nt.screenshot('wrong-solution', [todo.index, check]);
+        assert.match(wrong, mistake.says);
+        assert.strictEqual(wrong.trim().split('\n').length, 1, `one sentence: ${wrong}`);
+
+        await nt.typeInto(todo.index, todo.solution);
+        await nt.runSelectedAndAdvance();
+        await nt.runSelectedAndAdvance();
+        const right = await nt.cellOutputs(check);
+        await nt.screenshot('right-solution', [todo.index, check]);
+        assert.strictEqual(stderrOf(right), '');
+        assert.match(right.map((o) => joined(o.text)).join(''), /✓ /);
+        assert.deepStrictEqual(pageErrorsOfOurs(nt.errors), []);
+      } finally {
+        await nt.close(course);
+      }
+    });
+  }
+});
