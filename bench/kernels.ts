@@ -3,12 +3,14 @@
  * ships, in one run on the same tensors (ratios, since machines are noisy), with as
  * many threads as `init` gives wasm (GENLAB_WASM_THREADS=1 for one).
  * Conv2DBackpropFilter has no stock kernel; it is timed against a forward conv of
- * the same size. Writes bench/results/kernels.json.
+ * the same size. The native kernels (lib/engine/native/), which stand in front of these where
+ * they are built, are switched off: this times the wasm fallback. Writes bench/results/kernels.json.
  *
  *   npm run bench:kernels
  */
 import { init, tf } from '../lib/index';
 import { stockWasmKernel } from '../lib/engine/kernels/wasm_compose';
+import { setNativeKernelsEnabled } from '../lib/engine/native';
 import { runBench, writeResult } from './common';
 
 /**
@@ -38,6 +40,7 @@ function withStock<T>(name: string, f: () => T): T {
 
 async function main(): Promise<void> {
   await init({ backend: 'wasm' });
+  setNativeKernelsEnabled(false);
   const m = (shape: [number, number]) => tf.randomNormal(shape, 0, 1, 'float32', 1) as tf.Tensor2D;
   const r = (shape: [number, number, number, number]) => tf.randomNormal(shape, 0, 1, 'float32', 2) as tf.Tensor4D;
   const x128 = m([128, 784]);

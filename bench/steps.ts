@@ -3,8 +3,11 @@
  * same architectures in PyTorch, in one run (ratios, since machines are noisy).
  *
  *   npm run bench                                  # every backend, every workload
- *   npm run bench -- --backends wasm --models dcgan,pixelcnn --seconds 5
+ *   npm run bench -- --backends wasm,wasm+native --models dcgan,pixelcnn --seconds 5
  *   npm run bench -- --limit 600                   # let one slow run take up to 10 minutes
+ *
+ * `wasm+native` is the wasm backend with genlab's native kernels (oneDNN; lib/engine/native.ts), a column of its
+ * own where the addon is built; the plain `wasm` column then runs with GENLAB_NATIVE=0.
  *
  * Each backend runs in its own process (a clean heap, and backends cannot share
  * weights); PyTorch runs bench/torch_steps.py with one thread per core, from Debian's
@@ -20,6 +23,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { backendInfo, init, tf } from '../lib/index';
 import { BACKEND_CHOICES, BackendChoice } from '../lib/engine/backend';
+import { nativeAddonPath } from '../lib/engine/native';
 import { projectRoot } from '../jupyter/environment';
 import { flag, median, numberFlag, runBench, timeRuns, writeResult } from './common';
 import { BATCH_SIZE, createWorkload, SAMPLE_COUNT, WORKLOAD_NAMES, WorkloadName } from './workloads';
@@ -78,15 +82,34 @@ async function measureBackend(
   fs.writeFileSync(out, JSON.stringify(result));
 }
 
-/** Backends this machine can run; the native ones only when their packages load. */
-function presentBackends(): BackendChoice[] {
+/** A column of the table: a backend, and the environment its process runs with. */
+interface Column {
+  name: string;
+  backend: BackendChoice;
+  env: Record<string, string>;
+}
+
+/** The columns `--backends` may name: each backend, and wasm with and without genlab's native kernels. */
+function column(name: string): Column {
+  if (name === 'wasm+native') return { name, backend: 'wasm', env: { GENLAB_NATIVE: '1' } };
+  if (!(BACKEND_CHOICES as readonly string[]).includes(name))
+    throw new Error(
+      `--backends: unknown backend '${name}'; choose from ${[...BACKEND_CHOICES, 'wasm+native'].join(', ')}.`,
+    );
+  return { name, backend: name as BackendChoice, env: name === 'wasm' ? { GENLAB_NATIVE: '0' } : {} };
+}
+
+/** Backends this machine can run; the native ones only when their packages load, wasm+native when it is built. */
+function presentColumns(): Column[] {
   const loads = (pkg: string) =>
     spawnSync(process.execPath, ['-e', `require(${JSON.stringify(pkg)})`], { stdio: 'ignore' }).status === 0;
-  const present: BackendChoice[] = [];
+  const present: string[] = [];
   if (loads('@tensorflow/tfjs-node-gpu')) present.push('tensorflow-gpu');
   else if (loads('@tensorflow/tfjs-node')) present.push('tensorflow-cpu');
-  present.push('wasm', 'cpu');
-  return present;
+  present.push('wasm');
+  if (fs.existsSync(nativeAddonPath())) present.push('wasm+native');
+  present.push('cpu');
+  return present.map(column);
 }
 
 /** A Python that imports torch: GENLAB_PYTHON, Debian's, then the PATH's; installs Debian's when it can. */
@@ -158,13 +181,18 @@ function runTorch(python: string, models: WorkloadName[], seconds: number): Torc
  * (the pure-JS cpu backend takes minutes per conv step, a PixelCNN step more than
  * 15), and records it in `into`: a run over the limit is reported as such.
  */
-function timeOn(into: BackendResult, name: WorkloadName, seconds: number, limitS: number): void {
-  const backend = into.backend;
+function timeOn(into: BackendResult, col: Column, name: WorkloadName, seconds: number, limitS: number): void {
+  const backend = col.name;
   const out = path.join(os.tmpdir(), `genlab-bench-${process.pid}-${backend}-${name}.json`);
   const child = spawnSync(
     process.execPath,
-    [__filename, '--worker', backend, '--models', name, '--seconds', String(seconds), '--out', out],
-    { stdio: ['ignore', 'inherit', 'inherit'], timeout: limitS * 1000, killSignal: 'SIGKILL' },
+    [__filename, '--worker', col.backend, '--models', name, '--seconds', String(seconds), '--out', out],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      timeout: limitS * 1000,
+      killSignal: 'SIGKILL',
+      env: { ...process.env, ...col.env },
+    },
   );
   if (child.error && (child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
     into.skipped[name] = `stopped: one run took over ${limitS} s (--limit)`;
@@ -178,8 +206,9 @@ function timeOn(into: BackendResult, name: WorkloadName, seconds: number, limitS
   const result = JSON.parse(fs.readFileSync(out, 'utf8')) as BackendResult;
   fs.rmSync(out);
   into.line = result.line;
+  // The worker names its backend; the column may be a variant of it (wasm+native).
+  for (const [k, v] of Object.entries(result.skipped)) into.skipped[k] = v;
   Object.assign(into.results, result.results);
-  Object.assign(into.skipped, result.skipped);
 }
 
 const fmt = (ms: number | undefined) =>
@@ -195,13 +224,12 @@ async function main(): Promise<void> {
   if (worker) return measureBackend(worker as BackendChoice, models, seconds, flag('out', ''));
 
   const requested = flag('backends', '');
-  const backends = requested ? (requested.split(',') as BackendChoice[]) : presentBackends();
-  for (const b of backends)
-    if (!BACKEND_CHOICES.includes(b))
-      throw new Error(`--backends: unknown backend '${b}'; choose from ${BACKEND_CHOICES.join(', ')}.`);
+  const columns = requested ? requested.split(',').map(column) : presentColumns();
+  const backends = columns.map((c) => c.name);
 
   const limitS = numberFlag('limit', 300);
   const runs: BackendResult[] = backends.map((backend) => ({ backend, line: '', results: {}, skipped: {} }));
+  const columnOf = (run: BackendResult) => columns.find((c) => c.name === run.backend)!;
   const py = findTorchPython();
   if (!py.python) console.log(py.note);
   let torch: ReturnType<typeof runTorch> | undefined;
@@ -211,12 +239,12 @@ async function main(): Promise<void> {
   const order = [...runs].sort((a, b) => Number(a.backend === 'cpu') - Number(b.backend === 'cpu'));
   for (const name of models) {
     console.log(`${name}:`);
-    for (const run of order.filter((r) => r.backend !== 'cpu')) timeOn(run, name, seconds, limitS);
+    for (const run of order.filter((r) => r.backend !== 'cpu')) timeOn(run, columnOf(run), name, seconds, limitS);
     if (py.python) {
       const t = runTorch(py.python, [name], seconds);
       torch = torch ? { ...torch, results: { ...torch.results, ...t.results } } : t;
     }
-    for (const run of order.filter((r) => r.backend === 'cpu')) timeOn(run, name, seconds, limitS);
+    for (const run of order.filter((r) => r.backend === 'cpu')) timeOn(run, columnOf(run), name, seconds, limitS);
   }
 
   // Same architectures or no ratio.
@@ -264,19 +292,19 @@ async function main(): Promise<void> {
   const header = [
     'workload'.padEnd(16),
     'params genlab/torch'.padStart(20),
-    ...backends.map((b) => b.padStart(10)),
+    ...backends.map((b) => b.padStart(12)),
     'torch'.padStart(10),
-    ...backends.map((b) => `${b}/torch`.padStart(12)),
+    ...backends.map((b) => `${b}/torch`.padStart(18)),
   ];
   console.log(header.join(' '));
   for (const r of rows) {
     const cells = [
       r.workload.padEnd(16),
       `${r.trainableParams.genlab ?? '—'}/${r.trainableParams.torch ?? '—'}`.padStart(20),
-      ...backends.map((b) => cell(b, r.workload, r.msPerRun[b]).padStart(10)),
+      ...backends.map((b) => cell(b, r.workload, r.msPerRun[b]).padStart(12)),
       fmt(r.msPerRun.torch).padStart(10),
       ...backends.map((b) =>
-        (r.ratioToTorch[b] === undefined ? '—' : `${r.ratioToTorch[b]!.toFixed(2)}×`).padStart(12),
+        (r.ratioToTorch[b] === undefined ? '—' : `${r.ratioToTorch[b]!.toFixed(2)}×`).padStart(18),
       ),
     ];
     console.log(cells.join(' '));

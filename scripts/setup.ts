@@ -6,7 +6,8 @@
  *    it says what to install.
  * 2. Registers the kernelspec "TypeScript (genlab)" in the project's .jupyter/
  *    folder, running this project's Node and tslab.
- * 3. Checks the datasets.
+ * 3. Builds the optional native kernels (scripts/build_native.ts) where a compiler and oneDNN are present.
+ * 4. Checks the datasets.
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -23,6 +24,7 @@ import {
   projectRoot,
 } from '../jupyter/environment';
 import { debianPackages, howToInstall, Need, prerequisitesFor, which } from '../jupyter/prerequisites';
+import { buildNative } from './build_native';
 
 function log(message: string): void {
   console.log(`setup: ${message}`);
@@ -143,6 +145,7 @@ function main(): void {
   const jupyterOk = ensurePrerequisites(needs);
   installKernelSpec();
   if (jupyterOk) verifyKernelVisible(jupyterPython()!);
+  log(buildNative().message);
   reportDatasets();
   if (!jupyterOk) process.exitCode = 1;
   else log(`ready on ${os.cpus().length} cores. \`npm start\` opens the course.`);

@@ -14,6 +14,7 @@ import { registerWasmBatchMatMul } from './kernels/wasm_batch_matmul';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm_conv2d_backprop_filter';
 import { registerWasmConv2DBackpropInput } from './kernels/wasm_conv2d_backprop_input';
 import { registerWasmGather } from './kernels/wasm_gather';
+import { registerWasmIdentity } from './kernels/wasm_identity';
 import { registerWasmLeakyRelu } from './kernels/wasm_leaky_relu';
 import { registerWasmReductions } from './kernels/wasm_reduce';
 import { registerWasmSlice } from './kernels/wasm_slice';
@@ -21,6 +22,7 @@ import { registerWasmTile } from './kernels/wasm_tile';
 import { profile, ProfileName } from '../run_size';
 import { defaultSeed, setGlobalSeed } from '../random';
 import { wasmThreadsWanted, withWasmThreads } from './wasm_threads';
+import { loadNativeKernels, NativeStatus, nativeStatus } from './native';
 
 /** Names accepted by `GENLAB_BACKEND` and `init({ backend })`. */
 export const BACKEND_CHOICES = ['tensorflow-gpu', 'tensorflow-cpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -46,6 +48,8 @@ export interface BackendInfo {
   node: string;
   profile: ProfileName;
   seed: number;
+  /** On wasm: whether genlab's native kernels (oneDNN) run the heavy kernels, and why not. */
+  native?: NativeStatus;
   /** The one line `init` prints. */
   line: string;
 }
@@ -125,8 +129,11 @@ const CANDIDATES: Candidate[] = [
       registerWasmLeakyRelu();
       registerWasmSlice();
       registerWasmGather();
+      registerWasmIdentity();
       const threads = wasmThreadsWanted();
-      return withoutEmscriptenCrashHandlers(() => withWasmThreads(threads, () => activate('wasm')));
+      const ok = await withoutEmscriptenCrashHandlers(() => withWasmThreads(threads, () => activate('wasm')));
+      if (ok) loadNativeKernels(threads);
+      return ok;
     },
   },
   {
@@ -192,8 +199,11 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   const seed = options.seed ?? defaultSeed();
   setGlobalSeed(seed);
   const { simd, threads } = describeParallelism(chosen.tfName);
+  const native = chosen.tfName === 'wasm' ? nativeStatus() : undefined;
+  const plural = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
   const parts = [
-    `backend ${chosen.tfName} (${chosen.provider}${simd === null ? '' : simd ? ', SIMD' : ', no SIMD'}${threads === null ? '' : `, ${threads} thread${threads === 1 ? '' : 's'}`})`,
+    `backend ${chosen.tfName} (${chosen.provider}${simd === null ? '' : simd ? ', SIMD' : ', no SIMD'}${threads === null ? '' : `, ${plural(threads)}`})` +
+      (native?.active ? ` + native kernels (${native.libraries}, ${plural(native.threads!)})` : ''),
     `tfjs ${tf.version.tfjs}`,
     `node ${process.version}`,
     `profile ${profile()}`,
@@ -208,6 +218,7 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
     node: process.version,
     profile: profile(),
     seed,
+    native,
     line: `genlab: ${parts.join(' · ')}`,
   };
   if (!options.quiet) console.log(current.line);
