@@ -11,12 +11,8 @@ import { projectRoot } from '../jupyter/environment';
 import { findProgram } from '../jupyter/prerequisites';
 import { nativeAddonPath } from '../lib/engine/native';
 
-/** Where oneDNN's headers are looked for (Debian's libdnnl-dev, Homebrew's onednn). */
-const ONEDNN_HEADERS = [
-  '/usr/include/oneapi/dnnl/dnnl.hpp',
-  '/usr/local/include/oneapi/dnnl/dnnl.hpp',
-  '/opt/homebrew/include/oneapi/dnnl/dnnl.hpp',
-];
+/** Where oneDNN's headers are looked for (Debian's libdnnl-dev, or a build of one's own in /usr/local). */
+const ONEDNN_HEADERS = ['/usr/include/oneapi/dnnl/dnnl.hpp', '/usr/local/include/oneapi/dnnl/dnnl.hpp'];
 
 /** node-gyp: the project's own, else the one npm ships with. */
 function nodeGyp(): string | undefined {
@@ -75,11 +71,15 @@ function upToDate(): boolean {
 export function buildNative(force = false): NativeBuild {
   if (!force && upToDate())
     return { built: true, message: `native kernels up to date (${path.relative(projectRoot(), nativeAddonPath())}).` };
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    return {
+      built: false,
+      message: `native kernels not built: they are built on Linux x86-64 only so far (this is ${process.platform} ${process.arch}); the wasm kernels run instead.`,
+    };
   const missing: string[] = [];
   if (!findProgram('g++')) missing.push('a C++ compiler (Debian: g++)');
   if (!findProgram('make')) missing.push('make');
-  if (!ONEDNN_HEADERS.some((h) => fs.existsSync(h)))
-    missing.push('oneDNN (Debian: libdnnl-dev; macOS: brew install onednn)');
+  if (!ONEDNN_HEADERS.some((h) => fs.existsSync(h))) missing.push('oneDNN (Debian: libdnnl-dev)');
   const gyp = nodeGyp();
   if (!gyp) missing.push('node-gyp (it comes with npm)');
   const headers = nodeHeadersDir();

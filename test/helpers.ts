@@ -4,6 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { init } from '../lib/engine/backend';
+import { setNativeKernelsEnabled } from '../lib/engine/native';
 import { GenlabError } from '../lib/errors';
 
 /** max |a − b| / max(1e-8, |a| + |b|) elementwise: the CS231n relative error. */
@@ -103,4 +105,21 @@ export function kernelTestValues(n: number, dtype: 'float32' | 'int32' | 'bool' 
   return Array.from({ length: n }, (_, i) =>
     dtype === 'bool' ? ((i * 7) % 3 === 0 ? 1 : 0) : dtype === 'int32' ? i * 3 - 50 : Math.fround(Math.sin(i) * 100),
   );
+}
+
+/**
+ * For the tests of genlab's wasm kernels themselves (call it inside their describe): starts the wasm backend with
+ * the native kernels switched off, which stand in front of the wasm kernels where they are built, so that the
+ * fallback every machine without them runs stays tested; restores both afterwards.
+ */
+export function onWasmKernelsOnly(): void {
+  let nativeWas = true;
+  before(async () => {
+    await init({ backend: 'wasm', quiet: true });
+    nativeWas = setNativeKernelsEnabled(false);
+  });
+  after(() => {
+    setNativeKernelsEnabled(nativeWas);
+    return init({ quiet: true });
+  });
 }

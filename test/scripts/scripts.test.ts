@@ -32,6 +32,9 @@ describe('setup and start', () => {
       '{connection_file}',
     ]);
     assert.match(second.stdout, /kernel "TypeScript \(genlab\)" \(genlab\) registered/);
+    // The native kernels: built where the compiler and oneDNN are (CI must have them), then left alone.
+    if (process.env.CI)
+      assert.match(second.stdout, /setup: native kernels up to date \(native\/build\/Release\/genlab_native\.node\)/);
     assert.doesNotMatch(second.stdout, /installing with apt/, 'nothing is reinstalled the second time');
   });
 
@@ -97,6 +100,19 @@ describe('setup and start', () => {
     assert.strictEqual(
       r.stderr.trim(),
       "start: GENLAB_JUPYTER_APP is 'vscode'; use 'lab' (JupyterLab) or 'notebook' (the classic Notebook), or unset it.",
+    );
+  });
+
+  it('building the native kernels on a machine without a compiler says what to install and does not fail', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'build_native.js'), '--force'], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: '/nonexistent' },
+      timeout: 60000,
+    });
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^setup: native kernels not built: missing a C\+\+ compiler \(Debian: g\+\+\), make; the wasm kernels run instead\.$/m,
     );
   });
 });

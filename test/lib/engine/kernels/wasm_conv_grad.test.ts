@@ -5,9 +5,7 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../../../lib/engine/backend';
-import { setNativeKernelsEnabled } from '../../../../lib/engine/native';
-import { maxAbsDiff, relError } from '../../../helpers';
+import { maxAbsDiff, onWasmKernelsOnly, relError } from '../../../helpers';
 
 type Explicit = [[number, number], [number, number], [number, number], [number, number]];
 type Case = {
@@ -115,17 +113,7 @@ function convValueAndGradients(
 }
 
 describe('wasm convolution kernels (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
-  // genlab's wasm kernels themselves: the native ones (lib/engine/native.ts), which stand in front of them where
-  // they are built, are turned off here, so that the fallback every machine without them runs stays tested.
-  let nativeWas = true;
-  before(async () => {
-    await init({ backend: 'wasm', quiet: true });
-    nativeWas = setNativeKernelsEnabled(false);
-  });
-  after(() => {
-    setNativeKernelsEnabled(nativeWas);
-    return init({ quiet: true });
-  });
+  onWasmKernelsOnly();
 
   for (const kind of ['conv2d', 'conv2dTranspose'] as const) {
     for (const c of CASES.filter((cc) => kind === 'conv2d' || cc.transposeToo)) {

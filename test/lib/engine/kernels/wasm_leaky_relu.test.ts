@@ -1,8 +1,7 @@
 /** The wasm leaky ReLU replacement (x · step(x, α)) and its gradient, against the definition written out here. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../../../lib/engine/backend';
-import { wasmKernelCalls } from '../../../helpers';
+import { onWasmKernelsOnly, wasmKernelCalls } from '../../../helpers';
 
 const values = [-3.5, -1e-30, -0, 0, 1e-30, 0.7, 42, -Infinity, Infinity, NaN];
 const f32 = Math.fround;
@@ -12,8 +11,7 @@ const expectedValue = (x: number, alpha: number) => (f32(x) > 0 || Number.isNaN(
 const expectedGradient = (x: number, dy: number, alpha: number) => (f32(x) > 0 ? f32(dy) : f32(f32(alpha) * f32(dy)));
 
 describe('wasm leaky ReLU', () => {
-  before(() => init({ backend: 'wasm', quiet: true }));
-  after(() => init({ quiet: true }));
+  onWasmKernelsOnly();
 
   for (const alpha of [0.2, 0.01, 0]) {
     it(`α = ${alpha}: values bit for bit (signed zeros, infinities, NaN included), through Step`, () => {

@@ -1,22 +1,10 @@
 /** The wasm BatchMatMul replacement (explicit transposes) against the cpu backend. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../../../lib/engine/backend';
-import { setNativeKernelsEnabled } from '../../../../lib/engine/native';
-import { relError } from '../../../helpers';
+import { onWasmKernelsOnly, relError } from '../../../helpers';
 
 describe('wasm BatchMatMul with transposed operands', () => {
-  // genlab's wasm kernels themselves: the native ones (lib/engine/native.ts), which stand in front of them where
-  // they are built, are turned off here, so that the fallback every machine without them runs stays tested.
-  let nativeWas = true;
-  before(async () => {
-    await init({ backend: 'wasm', quiet: true });
-    nativeWas = setNativeKernelsEnabled(false);
-  });
-  after(() => {
-    setNativeKernelsEnabled(nativeWas);
-    return init({ quiet: true });
-  });
+  onWasmKernelsOnly();
 
   const shapes: [number[], number[], boolean, boolean][] = [
     [[5, 3], [3, 4], false, false],

@@ -5,8 +5,7 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../../../lib/engine/backend';
-import { wasmKernelCalls } from '../../../helpers';
+import { onWasmKernelsOnly, wasmKernelCalls } from '../../../helpers';
 import { poolBlock } from '../../../../lib/engine/kernels/wasm_reduce';
 
 /** Reduces `values` (row-major, `shape`) over `axes` in float64, the slow obvious way. */
@@ -25,8 +24,7 @@ function reference(values: number[], shape: number[], axes: number[], mean: bool
 }
 
 describe('wasm Sum and Mean', () => {
-  before(() => init({ backend: 'wasm', quiet: true }));
-  after(() => init({ quiet: true }));
+  onWasmKernelsOnly();
 
   it('poolBlock finds [outer, reduced, inner] and leaves the rest to the stock kernels', () => {
     assert.deepStrictEqual(poolBlock([64, 28, 28, 64], [0, 1, 2]), { outer: 1, reduced: 50176, inner: 64 });
