@@ -188,22 +188,18 @@ REACH = 3 + 5
 
 
 def pixelcnn_sample(window):
-    """genlab's sampler: each pass sees a window of one size, REACH + 1 rows by 2 REACH + 1
-    columns, holding what can reach the pixel drawn (rows r - REACH .. r, columns c - REACH ..
-    c + REACH), shifted to stay inside the image; window=False is the textbook loop over the
-    whole image."""
+    """genlab's sampler: each pass sees only the window that can reach the pixel drawn
+    (rows r - REACH .. r, columns c - REACH .. c + REACH); window=False is the textbook
+    loop over the whole image."""
     model = PixelCnn().eval()
-    rows, cols = (REACH + 1, 2 * REACH + 1) if window else (28, 28)
 
     def run():
         x = torch.zeros(SAMPLE_COUNT, 1, 28, 28)
         with torch.no_grad():
             for r in range(28):
-                top = max(0, r - REACH) if window else 0
-                bottom = top + rows
+                top, bottom = (max(0, r - REACH), r + 1) if window else (0, 28)
                 for c in range(28):
-                    left = min(max(0, c - REACH), 28 - cols) if window else 0
-                    right = left + cols
+                    left, right = (max(0, c - REACH), min(28, c + REACH + 1)) if window else (0, 28)
                     logits = model(x[:, :, top:bottom, left:right])[:, 0, r - top, c - left]
                     x[:, 0, r, c] = torch.bernoulli(torch.sigmoid(logits))
         x.sum().item()

@@ -140,13 +140,12 @@ export interface SampleOptions {
   fromRow?: number;
   start?: tf.Tensor4D;
   /**
-   * Run the network only on a window that holds the pixels that can influence pixel (r, c)
-   * while drawing it (default true): rows r − reach … r and columns c − reach … c + reach,
-   * where `reach` is how far the receptive field extends (see `receptiveReach`), in a window
-   * of (reach + 1) × (2 reach + 1) pixels shifted to stay inside the image; or rows 0 … r
-   * when that cannot be worked out from the layers. Exact, not an approximation: masked
+   * Run the network only on the pixels that can influence pixel (r, c) while drawing it
+   * (default true): rows r − reach … r and columns c − reach … c + reach, where `reach`
+   * is how far the receptive field extends (see `receptiveReach`); or rows 0 … r when
+   * that cannot be worked out from the layers. Exact, not an approximation: masked
    * kernels never look at rows below, and nothing outside the window reaches (r, c).
-   * For lab 4's network (reach 8) that is 9 × 17 pixels instead of 28 × 28.
+   * For lab 4's network (reach 8) that is at most 9 × 17 pixels instead of 28 × 28.
    */
   cropRows?: boolean;
 }
@@ -202,17 +201,13 @@ export const sample = answerKey(
     const reach = crop ? receptiveReach(model) : undefined;
     // Models saved before the width was left open take whole rows only.
     const cropColumns = reach !== undefined && model.inputs[0].shape[2] === null;
-    // Every pass sees a window of one size (rows × cols), so the convolutions see one shape, which their kernels
-    // are prepared for once (a window that shrank at the edges made 81 shapes, each prepared anew). It is exact:
-    // its top and side edges are the image's or at least `reach` from the pixel, and what lies below the pixel's
-    // row cannot reach it (the masks).
-    const cols = cropColumns ? Math.min(IMAGE_SIDE, 2 * reach! + 1) : IMAGE_SIDE;
     for (let r = 0; r < IMAGE_SIDE; r++) {
       if (r < fromRow) continue;
       const top = reach === undefined ? 0 : Math.max(0, r - reach);
-      const rows = reach !== undefined ? Math.min(IMAGE_SIDE, reach + 1) : crop ? r + 1 : IMAGE_SIDE;
+      const rows = crop ? r + 1 - top : IMAGE_SIDE;
       for (let c = 0; c < IMAGE_SIDE; c++) {
-        const left = cropColumns ? Math.min(Math.max(0, c - reach!), IMAGE_SIDE - cols) : 0;
+        const left = cropColumns ? Math.max(0, c - reach!) : 0;
+        const cols = cropColumns ? Math.min(IMAGE_SIDE, c + reach! + 1) - left : IMAGE_SIDE;
         const probs = tf.tidy(() => {
           const images = tf.tensor4d(pixels, imageBatchShape(count)).slice([0, top, left, 0], [count, rows, cols, 1]);
           return tf
