@@ -134,12 +134,36 @@ function npmCli(): string {
 interface Course {
   url: string;
   log: () => string;
+  /** Shuts a kernel down through the server's API (as File → Close and Halt does). */
+  shutDownKernel: (id: string) => Promise<void>;
   stop: () => Promise<void>;
+}
+
+/** A pause that does not keep Node running on its own account. */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** The pids of live processes whose command line names one of these kernels' connection files. */
+function kernelProcesses(ids: string[]): number[] {
+  const pids: number[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    let cmdline = '';
+    try {
+      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (ids.some((id) => cmdline.includes(`kernel-${id}.json`))) pids.push(Number(pid));
+  }
+  return pids;
 }
 
 /** `npm start -- --headless --port=P --notebook-dir=DIR`, in the smoke profile; resolves once the server answers. */
 async function startCourse(dir: string): Promise<Course> {
   const port = await freePort();
+  // The server's output goes to a file, not a pipe: a kernel inherits it, and a kernel that outlived the server
+  // would hold a pipe open and keep mocha waiting for its end forever.
+  const logFile = path.join(dir, 'npm-start.log');
+  const logFd = fs.openSync(logFile, 'w');
   const child: ChildProcess = spawn(
     process.execPath,
     [npmCli(), 'start', '--', '--headless', `--port=${port}`, '--port-retries=0', `--notebook-dir=${dir}`],
@@ -147,37 +171,52 @@ async function startCourse(dir: string): Promise<Course> {
       cwd: ROOT,
       env: { ...process.env, GENLAB_PROFILE: 'smoke', GENLAB_JUPYTER_APP: 'notebook' },
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', logFd, logFd],
     },
   );
-  let log = '';
-  child.stdout!.on('data', (d) => (log += d));
-  child.stderr!.on('data', (d) => (log += d));
+  fs.closeSync(logFd);
+  const log = () => fs.readFileSync(logFile, 'utf8');
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}/`;
   const deadline = Date.now() + 60000;
   for (;;) {
-    if (child.exitCode !== null) assert.fail(`npm start exited with ${child.exitCode}:\n${log}`);
+    if (child.exitCode !== null) assert.fail(`npm start exited with ${child.exitCode}:\n${log()}`);
     try {
       if ((await fetch(`${url}api/status`)).ok) break;
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) assert.fail(`npm start did not answer on ${url} within 60 s:\n${log}`);
+    if (Date.now() > deadline) assert.fail(`npm start did not answer on ${url} within 60 s:\n${log()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+  // The server's API refuses a change without its XSRF cookie echoed in a header, as its pages send it.
+  const page = await fetch(`${url}tree`);
+  const xsrf = /_xsrf=([^;]+)/.exec(page.headers.getSetCookie().join(';'))?.[1] ?? '';
+  const xsrfHeaders = { Cookie: `_xsrf=${xsrf}`, 'X-XSRFToken': xsrf };
+  const started = new Set<string>();
+  const shutDownKernel = async (id: string) => {
+    started.add(id);
+    const r = await fetch(`${url}api/kernels/${id}`, { method: 'DELETE', headers: xsrfHeaders });
+    assert.ok(r.status === 204 || r.status === 404, `shutting kernel ${id} down: HTTP ${r.status}`);
+  };
   return {
     url,
-    log: () => log,
+    log,
+    shutDownKernel,
     stop: async () => {
       if (child.exitCode !== null) return;
-      // Kernels run in sessions of their own, so the server's process group does not take them with it.
+      // Kernels run in sessions of their own, so nothing but the server's API takes them down.
       const kernels = (await (await fetch(`${url}api/kernels`)).json()) as { id: string }[];
-      for (const k of kernels) await fetch(`${url}api/kernels/${k.id}`, { method: 'DELETE' });
-      process.kill(-child.pid!, 'SIGTERM');
-      const timer = setTimeout(() => child.exitCode === null && process.kill(-child.pid!, 'SIGKILL'), 10000);
-      await exited;
-      clearTimeout(timer);
+      for (const k of kernels) await shutDownKernel(k.id);
+      assert.deepStrictEqual(await (await fetch(`${url}api/kernels`)).json(), [], 'every kernel is shut down');
+      // Then File → Quit's request: the server stops, and npm start with it.
+      const quit = await fetch(`${url}api/shutdown`, { method: 'POST', headers: xsrfHeaders });
+      const stopped = await Promise.race([exited.then(() => true), sleep(30000).then(() => false)]);
+      if (!stopped) process.kill(-child.pid!, 'SIGKILL');
+      assert.ok(quit.ok && stopped, `npm start did not end on File → Quit's request (HTTP ${quit.status})`);
+      const leaked = kernelProcesses([...started]);
+      for (const pid of leaked) process.kill(pid, 'SIGKILL');
+      assert.deepStrictEqual(leaked, [], 'no kernel outlives the server');
     },
   };
 }
@@ -294,6 +333,14 @@ class NotebookTab {
     await this.tab.click('#run_all_cells');
   }
 
+  /** Selects cell `index` and runs Cell → Run All Above (what it needs from the cells before it, in a new kernel). */
+  async runAllAbove(index: number): Promise<void> {
+    await this.tab.locator('#notebook-container .cell').nth(index).locator('.input_prompt').click();
+    await this.tab.click('#celllink');
+    await this.tab.click('#run_all_cells_above');
+    await this.waitUntilDone(120000);
+  }
+
   /** File → Save and Checkpoint; resolves once the file on disk has changed. */
   async save(file: string): Promise<void> {
     const before = fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0;
@@ -378,7 +425,7 @@ class NotebookTab {
     const id = (await this.tab.evaluate('Jupyter.notebook.kernel && Jupyter.notebook.kernel.id').catch(() => null)) as
       string | null;
     await this.tab.close();
-    if (halt && id) await fetch(`${course.url}api/kernels/${id}`, { method: 'DELETE' });
+    if (halt && id) await course.shutDownKernel(id);
   }
 }
 
@@ -399,8 +446,7 @@ describe('the student path: npm start, the live Notebook UI in Chromium, Run All
 
   after(async () => {
     await browser?.close();
-    await course?.stop();
-    if (course) fs.writeFileSync(path.join(UI, 'npm-start.log'), course.log());
+    await course?.stop(); // the server's output stays in test-artifacts/ui/npm-start.log
   });
 
   it('npm start opened the classic Notebook headless on loopback, without a token, serving plotly.js', async () => {
@@ -525,7 +571,11 @@ describe('the student path: npm start, the live Notebook UI in Chromium, Run All
         const chartCell = (await nt.model()).cells.findIndex((c) =>
           (c.outputs ?? []).some((o) => joined(o.data?.['text/html']).includes('genlab-chart')),
         );
+        // The reopened notebook has a new kernel: the cells above define what the chart's cell uses.
+        await nt.runAllAbove(chartCell);
         await nt.runCell(chartCell);
+        const rerun = await nt.cellOutputs(chartCell);
+        assert.ok(!rerun.some((o) => o.output_type === 'error'), `the re-run cell failed: ${JSON.stringify(rerun)}`);
         const after = await nt.drawn(3000);
         await nt.screenshot('untrusted-rerun');
         assert.strictEqual(after.chartsDrawn, 1, `the re-run cell's chart is drawn: ${JSON.stringify(after)}`);
