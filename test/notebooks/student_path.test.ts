@@ -344,16 +344,17 @@ class NotebookTab {
   /** File → Save and Checkpoint; resolves once the file on disk has changed. */
   async save(file: string): Promise<void> {
     const before = fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0;
+    // The Notebook writes the file in place, so a changed mtime can come before the last byte: wait for the page to
+    // hear that the server has finished (its notebook_saved event follows the server's answer).
+    await this.tab.evaluate(
+      "window.genlabSaved = false; Jupyter.notebook.events.one('notebook_saved.Notebook', () => { window.genlabSaved = true; })",
+    );
     await this.tab.click('#filelink');
     await this.tab.click('#save_checkpoint');
-    const deadline = Date.now() + 30000;
-    while (fs.statSync(file).mtimeMs === before) {
-      if (Date.now() > deadline) assert.fail(`${file} was not saved within 30 s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    await this.tab.waitForFunction(
-      "!document.querySelector('#notification_notebook') || !/Saving/.test(document.querySelector('#notification_notebook').textContent)",
-    );
+    await this.tab.waitForFunction('window.genlabSaved === true', null, { timeout: 30000 }).catch(() => {
+      assert.fail(`${file} was not saved within 30 s`);
+    });
+    assert.notStrictEqual(fs.statSync(file).mtimeMs, before, `${file} changed on disk`);
   }
 
   /** The notebook as the page holds it (nbformat JSON). */
