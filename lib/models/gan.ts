@@ -58,6 +58,11 @@ export interface Gan {
   /** z ~ U(−1, 1)^d (the image GANs) or N(0, I) (the 1-D toy). */
   noise: NoiseDistribution;
   architecture: GanArchitecture;
+  /**
+   * An exponential moving average of the generator's weights, kept by `trainGan({ averageGenerator })`: a copy of
+   * G whose weights follow w̄ ← β w̄ + (1 − β) w after every step (`steps` of them so far). `sample` draws from it.
+   */
+  average?: { generator: tf.LayersModel; steps: number };
 }
 
 function resolve(config: GanConfig) {
@@ -227,9 +232,47 @@ export function noiseFor(gan: Gan, n: number, seed: number): tf.Tensor2D {
   return sampleNoise(n, gan.noiseDim, seed, gan.noise);
 }
 
-/** n generated images in [0, 1] (inference mode: batch norm uses its moving statistics). */
-export function sample(gan: Gan, n: number, seed: number): tf.Tensor4D {
-  return tf.tidy(() => fromGanRange(gan.generator.predict(noiseFor(gan, n, seed)) as tf.Tensor) as tf.Tensor4D);
+/**
+ * n generated images in [0, 1] (inference mode: batch norm uses its moving statistics), from the averaged
+ * generator where training kept one (`{ averaged: false }` asks for the generator as trained).
+ */
+export function sample(gan: Gan, n: number, seed: number, options: { averaged?: boolean } = {}): tf.Tensor4D {
+  const generator = options.averaged === false ? gan.generator : (gan.average?.generator ?? gan.generator);
+  return tf.tidy(() => fromGanRange(generator.predict(noiseFor(gan, n, seed)) as tf.Tensor) as tf.Tensor4D);
+}
+
+/**
+ * A copy of the generator (same architecture and weights) that `updateAverage` moves towards it: the GAN's
+ * `average`. Samples of a GAN's generator jump from step to step as the two players chase
+ * each other; an average of its recent weights sits near the middle of that orbit and draws cleaner images
+ * (Yazıcı et al. 2019, "The unusual effectiveness of averaging in GAN training").
+ */
+export async function createAveragedGenerator(gan: Gan): Promise<tf.LayersModel> {
+  const copy = await tf.models.modelFromJSON({
+    modelTopology: gan.generator.toJSON(null, false) as tf.io.ModelJSON['modelTopology'],
+  });
+  copy.setWeights(gan.generator.getWeights());
+  return copy;
+}
+
+/**
+ * The average's step after a training step: w̄ ← β w̄ + (1 − β) w for every weight of G (batch norm's moving
+ * statistics included), with β = min(decay, (1 + t) / (10 + t)) at the average's t-th step, so that the first
+ * steps' near-random weights are soon forgotten (as TensorFlow's ExponentialMovingAverage does with num_updates).
+ */
+export function updateAverage(gan: Gan, decay: number): void {
+  const average = gan.average;
+  if (!average)
+    throw new GenlabError('updateAverage: this GAN has no average yet (trainGan({ averageGenerator }) makes one).');
+  const beta = Math.min(decay, (1 + average.steps) / (10 + average.steps));
+  tf.tidy(() => {
+    const current = gan.generator.weights;
+    average.generator.weights.forEach((w, i) => {
+      const v = w.read() as tf.Variable;
+      v.assign(v.mul(beta).add((current[i].read() as tf.Tensor).mul(1 - beta)));
+    });
+  });
+  average.steps++;
 }
 
 /** The name lab 5 uses for `sample`: n generated images in [0, 1]. */
@@ -358,6 +401,11 @@ export interface TrainGanOptions extends TrainOptions {
   discriminatorLoss?: (realLogits: tf.Tensor, fakeLogits: tf.Tensor) => tf.Scalar;
   /** Scale the data from [0, 1] to the networks' [−1, 1] (default true; false for the 1-D toy's raw numbers). */
   rescale?: boolean;
+  /**
+   * Keep an exponential moving average of G's weights with this decay β (e.g. 0.999) in `gan.average`, made on
+   * the first call and carried on by later ones; `sample` then draws from it.
+   */
+  averageGenerator?: number;
 }
 
 /**
@@ -373,6 +421,14 @@ export async function trainGan(gan: Gan, images: tf.Tensor, options: TrainGanOpt
   const optimizers = options.optimizers ?? createOptimizers(options.learningRate);
   const rng = rngFor(options.seed ?? 0);
   const stream = batches(images, undefined, { batchSize, seed: rng.nextSeed() });
+  const decay = options.averageGenerator;
+  if (decay !== undefined) {
+    if (!(decay > 0 && decay < 1))
+      throw new GenlabError(
+        `trainGan: averageGenerator is the average's decay β, between 0 and 1 (e.g. 0.999), got ${decay}.`,
+      );
+    gan.average ??= { generator: await createAveragedGenerator(gan), steps: 0 };
+  }
   return fit({
     steps: options.steps,
     label: options.label ?? `${gan.architecture} GAN`,
@@ -394,11 +450,13 @@ export async function trainGan(gan: Gan, images: tf.Tensor, options: TrainGanOpt
           ),
         );
       }
-      return trainStep(gan, optimizers, stream.next().value, {
+      const losses = trainStep(gan, optimizers, stream.next().value, {
         ...options,
         seed: rng.nextSeed(),
         generatorSeed: rng.nextSeed(),
       });
+      if (decay !== undefined) updateAverage(gan, decay);
+      return losses;
     },
   });
 }

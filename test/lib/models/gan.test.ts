@@ -133,6 +133,36 @@ describe('GAN models', function () {
     );
   });
 
+  it('averageGenerator keeps w̄ ← β w̄ + (1 − β) w of every G weight, with the warm-up β_t = min(β, (1 + t)/(10 + t)), across calls; sample draws from it', async () => {
+    const { train } = loadMnist({ limit: { train: 128, test: 1 } });
+    const gan = createGan({ architecture: 'dcgan', filters: [4, 8], noiseDim: 8, seed: 5 });
+    const allWeights = (m: tf.LayersModel) => m.weights.map((w) => Array.from(w.read().dataSync()));
+    // The recurrence by hand, on copies of G's weights read after every step (batch norm's statistics included).
+    let expected = allWeights(gan.generator);
+    let t = 0;
+    const follow = () => {
+      const beta = Math.min(0.9, (1 + t) / (10 + t));
+      expected = allWeights(gan.generator).map((w, i) => w.map((v, j) => beta * expected[i][j] + (1 - beta) * v));
+      t++;
+    };
+    const optimizers = createOptimizers();
+    const options = { batchSize: 16, quiet: true, optimizers, averageGenerator: 0.9, onStep: follow };
+    await trainGan(gan, train.images, { ...options, steps: 3, seed: 1 });
+    await trainGan(gan, train.images, { ...options, steps: 12, seed: 2 }); // β reaches 0.9 at t = 71: still warming
+    assert.strictEqual(gan.average!.steps, 15);
+    const averaged = allWeights(gan.average!.generator);
+    for (let i = 0; i < expected.length; i++) assert.ok(maxAbsDiff(averaged[i], expected[i]) < 1e-5, `weight ${i}`);
+    assert.ok(maxAbsDiff(averaged[0], allWeights(gan.generator)[0]) > 1e-4, 'the average is not G itself');
+    const fromAverage = tf.tidy(() => fromGanRange(gan.average!.generator.predict(sampleNoise(4, 8, 9)) as tf.Tensor));
+    const fromG = tf.tidy(() => fromGanRange(gan.generator.predict(sampleNoise(4, 8, 9)) as tf.Tensor));
+    assert.ok(maxAbsDiff(sample(gan, 4, 9).dataSync(), fromAverage.dataSync()) < 1e-6, 'sample uses the average');
+    assert.ok(maxAbsDiff(sample(gan, 4, 9, { averaged: false }).dataSync(), fromG.dataSync()) < 1e-6);
+    await assert.rejects(
+      trainGan(gan, train.images, { steps: 1, averageGenerator: 1 }),
+      /averageGenerator is the average's decay β, between 0 and 1 \(e\.g\. 0\.999\), got 1/,
+    );
+  });
+
   it('trainStep plays one round: a D step on the real batch, then a G step on as many fakes, each player updated by its optimizer', () => {
     const gan = createGan({ architecture: 'mlp', noiseDim: 8, seed: 4 });
     const optimizers = createOptimizers();
