@@ -296,6 +296,16 @@ describe('lab checks name the mistake', function () {
     assert.match(r.evalue!, /^conv output shapes .*: the images shrink at every layer: use padding: 'same'/);
   });
 
+  it("05-gan-extensions: the generator's least-squares target 0 where 1 belongs is caught by the LSGAN check, in words", async () => {
+    const r = await runWithMistake('05-gan-extensions.ipynb', 'lsgan-target-mistake.ipynb', [
+      'return fakeScores.sub(1).square().mean().mul(0.5) as tf.Scalar;',
+      'return fakeScores.square().mean().mul(0.5) as tf.Scalar;',
+    ]);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^lsGeneratorLoss: that pulls the fakes’ scores to 0, the discriminator’s target/);
+  });
+
   it('05-gan: real and fake swapped in discriminatorLoss is caught by the check, in words', async () => {
     const r = await runWithMistake('05-gan.ipynb', 'gan-swapped-mistake.ipynb', [
       'tf.softplus(realLogits.neg()).mean().add(tf.softplus(fakeLogits).mean())',

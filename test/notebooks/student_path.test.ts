@@ -56,6 +56,13 @@ const FIRST_TODO_MISTAKE: Record<string, { replace: [string, string]; says: RegE
     ],
     says: /^CheckFailed: discriminatorLoss: real and fake are swapped/,
   },
+  '05-gan-extensions.ipynb': {
+    replace: [
+      'realScores.sub(1).square().mean().add(fakeScores.square().mean())',
+      'fakeScores.sub(1).square().mean().add(realScores.square().mean())',
+    ],
+    says: /^CheckFailed: lsDiscriminatorLoss: real and fake are swapped/,
+  },
 };
 
 interface NbOutput {
