@@ -306,6 +306,16 @@ describe('lab checks name the mistake', function () {
     assert.match(r.evalue!, /^lsGeneratorLoss: that pulls the fakes’ scores to 0, the discriminator’s target/);
   });
 
+  it('05-gan-extensions: the squared norm where the norm belongs in gradientPenalty is caught by the WGAN-GP check, in words', async () => {
+    const r = await runWithMistake('05-gan-extensions.ipynb', 'wgan-norm-mistake.ipynb', [
+      'const norms = gradient.square().sum([1, 2, 3]).sqrt();',
+      'const norms = gradient.square().sum([1, 2, 3]);',
+    ]);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, /^gradientPenalty: that is the squared norm: take its square root/);
+  });
+
   it('05-gan: real and fake swapped in discriminatorLoss is caught by the check, in words', async () => {
     const r = await runWithMistake('05-gan.ipynb', 'gan-swapped-mistake.ipynb', [
       'tf.softplus(realLogits.neg()).mean().add(tf.softplus(fakeLogits).mean())',
