@@ -316,6 +316,19 @@ describe('lab checks name the mistake', function () {
     assert.match(r.evalue!, /^gradientPenalty: that is the squared norm: take its square root/);
   });
 
+  it('05-gan-extensions: squared differences where CycleGAN takes absolute ones are caught by the cycle check, in words', async () => {
+    const r = await runWithMistake('05-gan-extensions.ipynb', 'cycle-l2-mistake.ipynb', [
+      'return toA(toB(a)).sub(a).abs().mean().add(toB(toA(b)).sub(b).abs().mean()) as tf.Scalar;',
+      'return toA(toB(a)).sub(a).square().mean().add(toB(toA(b)).sub(b).square().mean()) as tf.Scalar;',
+    ]);
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(
+      r.evalue!,
+      /^cycleConsistencyLoss: that is the squared difference: CycleGAN’s cycle loss is the absolute difference/,
+    );
+  });
+
   it('05-gan: real and fake swapped in discriminatorLoss is caught by the check, in words', async () => {
     const r = await runWithMistake('05-gan.ipynb', 'gan-swapped-mistake.ipynb', [
       'tf.softplus(realLogits.neg()).mean().add(tf.softplus(fakeLogits).mean())',
