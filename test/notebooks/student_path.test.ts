@@ -348,7 +348,7 @@ class NotebookTab {
     await this.waitUntilDone(120000);
   }
 
-  /** File → Save and Checkpoint; resolves once the file on disk has changed. */
+  /** File → Save and Checkpoint; resolves once the server has written the file. */
   async save(file: string): Promise<void> {
     const before = fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0;
     // The Notebook writes the file in place, so a changed mtime can come before the last byte: wait for the page to
