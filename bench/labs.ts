@@ -39,6 +39,14 @@ const TARGETS: Record<string, Target[]> = {
         f('conv autoencoder (d = 8) test MSE') > f('conv autoencoder (d = 32) test MSE'),
     },
   ],
+  '03-vae.ipynb': [{ says: 'MLP VAE test −ELBO ≤ 95 nats', holds: (f) => f('MLP VAE: test −ELBO') <= 95 }],
+  '04-pixelcnn.ipynb': [{ says: 'PixelCNN test NLL ≤ 90 nats', holds: (f) => f('PixelCNN: test NLL') <= 90 }],
+  '05-gan.ipynb': [
+    {
+      says: 'DCGAN: 10 of 10 digits at mean judge confidence ≥ 0.9',
+      holds: (f) => f('DCGAN: digits covered') === 10 && f('DCGAN: mean classifier confidence') >= 0.9,
+    },
+  ],
 };
 
 interface NotebookCell {
