@@ -247,6 +247,13 @@ describe('the notebook runner', function () {
 describe('lab checks name the mistake', function () {
   this.timeout(5 * 60 * 1000);
 
+  /** The run stopped at a check, which named the mistake in words (`says`, matched against the sentence). */
+  function assertCaught(r: RunResult, says: RegExp): void {
+    assert.strictEqual(r.ok, false);
+    assert.strictEqual(r.ename, 'CheckFailed');
+    assert.match(r.evalue!, says);
+  }
+
   /** Copies a lab with one solution line replaced, runs it, and returns the outcome. */
   async function runWithMistake(lab: string, name: string, replace: [string, string]): Promise<RunResult> {
     const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, lab), 'utf8')) as Notebook;
@@ -271,9 +278,7 @@ describe('lab checks name the mistake', function () {
       'return distances.argMin(1);',
       'return distances.argMax(1);',
     ]);
-    assert.strictEqual(r.ok, false);
-    assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(r.evalue!, /^assignClusters \(1-D\): you chose the farthest centroid: use argMin, not argMax/);
+    assertCaught(r, /^assignClusters \(1-D\): you chose the farthest centroid: use argMin, not argMax/);
   });
 
   it('01: a Gram matrix not averaged over positions is caught by the style check, in words', async () => {
@@ -281,9 +286,7 @@ describe('lab checks name the mistake', function () {
       'return tf.matMul(f, f, true, false).div(h * w) as tf.Tensor3D;',
       'return tf.matMul(f, f, true, false) as tf.Tensor3D;',
     ]);
-    assert.strictEqual(r.ok, false);
-    assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(r.evalue!, /^gramMatrix: divide by the number of positions H·W/);
+    assertCaught(r, /^gramMatrix: divide by the number of positions H·W/);
   });
 
   it("02: padding 'valid' in the conv encoder is caught by the shape check, in words", async () => {
@@ -291,9 +294,7 @@ describe('lab checks name the mistake', function () {
       "strides, padding: 'same', activation: 'relu'",
       "strides, padding: 'valid', activation: 'relu'",
     ]);
-    assert.strictEqual(r.ok, false);
-    assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(r.evalue!, /^conv output shapes .*: the images shrink at every layer: use padding: 'same'/);
+    assertCaught(r, /^conv output shapes .*: the images shrink at every layer: use padding: 'same'/);
   });
 
   it("05-gan-extensions: the generator's least-squares target 0 where 1 belongs is caught by the LSGAN check, in words", async () => {
@@ -301,9 +302,7 @@ describe('lab checks name the mistake', function () {
       'return fakeScores.sub(1).square().mean().mul(0.5) as tf.Scalar;',
       'return fakeScores.square().mean().mul(0.5) as tf.Scalar;',
     ]);
-    assert.strictEqual(r.ok, false);
-    assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(r.evalue!, /^lsGeneratorLoss: that pulls the fakes’ scores to 0, the discriminator’s target/);
+    assertCaught(r, /^lsGeneratorLoss: that pulls the fakes’ scores to 0, the discriminator’s target/);
   });
 
   it('05-gan-extensions: the squared norm where the norm belongs in gradientPenalty is caught by the WGAN-GP check, in words', async () => {
@@ -311,9 +310,7 @@ describe('lab checks name the mistake', function () {
       'const norms = gradient.square().sum([1, 2, 3]).sqrt();',
       'const norms = gradient.square().sum([1, 2, 3]);',
     ]);
-    assert.strictEqual(r.ok, false);
-    assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(r.evalue!, /^gradientPenalty: that is the squared norm: take its square root/);
+    assertCaught(r, /^gradientPenalty: that is the squared norm: take its square root/);
   });
 
   it('05-gan-extensions: squared differences where CycleGAN takes absolute ones are caught by the cycle check, in words', async () => {
@@ -321,10 +318,8 @@ describe('lab checks name the mistake', function () {
       'return toA(toB(a)).sub(a).abs().mean().add(toB(toA(b)).sub(b).abs().mean()) as tf.Scalar;',
       'return toA(toB(a)).sub(a).square().mean().add(toB(toA(b)).sub(b).square().mean()) as tf.Scalar;',
     ]);
-    assert.strictEqual(r.ok, false);
-    assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(
-      r.evalue!,
+    assertCaught(
+      r,
       /^cycleConsistencyLoss: that is the squared difference: CycleGAN’s cycle loss is the absolute difference/,
     );
   });
@@ -334,10 +329,8 @@ describe('lab checks name the mistake', function () {
       'tf.softplus(realLogits.neg()).mean().add(tf.softplus(fakeLogits).mean())',
       'tf.softplus(realLogits).mean().add(tf.softplus(fakeLogits.neg()).mean())',
     ]);
-    assert.strictEqual(r.ok, false);
-    assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(
-      r.evalue!,
+    assertCaught(
+      r,
       /^discriminatorLoss: real and fake are swapped: real images should get D = 1, generated ones D = 0/,
     );
   });
@@ -348,10 +341,8 @@ describe('lab checks name the mistake', function () {
       'model.discriminator.apply(fake, { training: true }) as tf.Tensor), true, discriminatorWeights)!;',
       'model.discriminator.apply(model.generator.apply(gan.noiseFor(model, batchSize, 7), { training: true }), { training: true }) as tf.Tensor), true)!;',
     ]);
-    assert.strictEqual(r.ok, false);
-    assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(
-      r.evalue!,
+    assertCaught(
+      r,
       /^the discriminator step leaves G's weights alone: G's weights changed during D's step: pass minimize D's variables only/,
     );
   });
@@ -361,10 +352,8 @@ describe('lab checks name the mistake', function () {
       'for (let i = 0; i < k; i++) {',
       'for (let i = 0; i < 1; i++) {',
     ]);
-    assert.strictEqual(r.ok, false);
-    assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(
-      r.evalue!,
+    assertCaught(
+      r,
       /^D steps, G steps and real batches drawn for k = 3: one discriminator step was taken: take k of them/,
     );
   });
@@ -374,10 +363,8 @@ describe('lab checks name the mistake', function () {
       '.sub(logvar.exp()).sum(-1)',
       '.sub(logvar.mul(0.5).exp()).sum(-1)',
     ]);
-    assert.strictEqual(r.ok, false);
+    assertCaught(r, /^klNormal: you used σ = exp\(½ log σ²\) where σ² = exp\(log σ²\) belongs \(got \[/);
     assert.match(r.source!, /expectClose\('klNormal', got, expected/);
-    assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(r.evalue!, /^klNormal: you used σ = exp\(½ log σ²\) where σ² = exp\(log σ²\) belongs \(got \[/);
   });
 
   it('04-pixelcnn: a reversed Bernoulli draw in the sampler is caught by the sampler check, in words', async () => {
@@ -385,9 +372,7 @@ describe('lab checks name the mistake', function () {
       'rng.next() < p[i] ? 1 : 0',
       'rng.next() < p[i] ? 0 : 1',
     ]);
-    assert.strictEqual(r.ok, false);
-    assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(r.evalue!, /^logits \+50: every pixel 1: the draw is reversed: the pixel is 1 when rng.next\(\) < p/);
+    assertCaught(r, /^logits \+50: every pixel 1: the draw is reversed: the pixel is 1 when rng.next\(\) < p/);
   });
 
   it('04-pixelcnn: a mask A that keeps the centre tap is caught by the mask check, in words', async () => {
@@ -395,10 +380,8 @@ describe('lab checks name the mistake', function () {
       "(col === c && type === 'B')",
       '(col === c)',
     ]);
-    assert.strictEqual(r.ok, false);
-    assert.strictEqual(r.ename, 'CheckFailed');
-    assert.match(
-      r.evalue!,
+    assertCaught(
+      r,
       /^mask A, k = 3: the centre tap is included: mask A \(the first layer\) must hide the pixel itself/,
     );
   });
