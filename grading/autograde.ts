@@ -53,6 +53,8 @@ export interface GradeOptions {
   cellTimeoutS?: number;
   /** Seconds the whole submission may run (default 600). */
   totalTimeoutS?: number;
+  /** Seconds a kernel may take to start and answer, per try (default 120; three tries). */
+  startupTimeoutS?: number;
   /** Memory for the sandbox, MiB (default 4096). */
   memoryMiB?: number;
   /** Output kept per cell, bytes (default 100,000). */
@@ -175,7 +177,8 @@ export function lockDownStage(g: Grading): void {
 export async function executeStage(g: Grading): Promise<void> {
   if (!g.assembly) return;
   g.run = await runGraded({ ...g.assembly.notebook, cells: g.cells }, g.limits, g.sandbox.kind);
-  if (g.run.failure) g.problems.push(g.run.failure);
+  // A grader fault is reported as "not graded", not as a problem of the submission.
+  if (g.run.failure && !g.run.graderFault) g.problems.push(g.run.failure);
   const prelude = g.run.cells[0];
   if (prelude && prelude.status !== 'ok')
     g.problems.push(
@@ -289,6 +292,8 @@ export function explainStage(g: Grading): void {
     const test = g.assembly?.tests.find((a) => a.gradeId === t.name);
     const outcome = test && g.run ? g.run.cells[test.cell + 1] : undefined;
     if (g.unreadable) t.output = `Not graded: ${g.unreadable}`;
+    else if (g.run?.graderFault)
+      t.output = `Not graded: ${g.run.failure?.replace(/\.?$/, '.')} This is the grading machine's fault, not the submission's.`;
     else if (g.run?.failure && !outcome) t.output = `Not graded: ${g.run.failure}`;
     else {
       const reason = failureReason(
@@ -317,7 +322,13 @@ export function explainStage(g: Grading): void {
       .filter((c) => c.metadata.nbgrader?.grade && c.metadata.nbgrader?.solution)
       .map((c) => ({ gradeId: c.metadata.nbgrader!.grade_id!, points: Number(c.metadata.nbgrader!.points ?? 0) }));
   const { notContained } = containment(g.sandbox.kind);
+  const notGraded = g.run?.graderFault ? g.run.failure : undefined;
   const lines = [
+    ...(notGraded
+      ? [
+          `NOT GRADED: the grading machine failed before any of this submission's code ran (${notGraded}). The 0 below is not a grade: grade this submission again.`,
+        ]
+      : []),
     `Score: ${score} / ${maxScore} points from ${g.tests.length} automatic tests (${g.tests.filter((t) => t.status === 'passed').length} passed).`,
     ...(manual.length
       ? [
@@ -355,6 +366,9 @@ export function explainStage(g: Grading): void {
       flags: g.flags,
       problems: g.problems,
       failed_cells: failedCells(g),
+      // Set when the score says nothing about the submission and it must be graded again.
+      not_graded: notGraded ?? null,
+      kernel_start_retries: g.run?.startupFailures ?? [],
       manual,
       submission: path.basename(g.submissionPath),
     },
@@ -405,6 +419,7 @@ export async function autograde(
     limits: {
       cellTimeoutS: options.cellTimeoutS ?? 60,
       totalTimeoutS: options.totalTimeoutS ?? 600,
+      startupTimeoutS: options.startupTimeoutS ?? 120,
       memoryMiB: options.memoryMiB ?? 4096,
       outputCapBytes: options.outputCapBytes ?? 100_000,
       profile: options.profile ?? 'smoke',

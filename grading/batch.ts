@@ -5,6 +5,11 @@
  * grades.csv with one row per student and one column per test, then the flags for the
  * instructor (a call to a withheld answer key) and the problems. A submission that
  * fails in any way gets its row and never stops the batch.
+ *
+ * A submission the grading machine failed on before any of its code ran (no kernel would
+ * start, the grader itself threw) is graded once more after the rest, when the machine
+ * is quieter; if it fails again its row says NOT GRADED with empty scores, never a 0
+ * that would pass for a grade, and the batch lists it for regrading.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -12,7 +17,7 @@ import * as path from 'path';
 import { GenlabError } from '../lib/errors';
 import { autograde, GradeOptions } from './autograde';
 import { isAutoTest, readNotebook } from './notebook';
-import { Results } from './results';
+import { notGradedReason, Results } from './results';
 import { chooseSandbox } from './runner';
 
 export interface Submission {
@@ -51,10 +56,30 @@ export function csvField(v: string | number): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+async function gradeOne(s: Submission, options: GradeOptions): Promise<Results> {
+  try {
+    return await autograde(s.file, { ...options, out: path.join(options.out, s.student) });
+  } catch (err) {
+    // autograde reports student problems itself; this is the grader failing.
+    const reason = `the grader failed on this submission: ${(err as Error).message}`;
+    return {
+      score: 0,
+      max_score: 0,
+      execution_time: 0,
+      output: `NOT GRADED: ${reason}. The 0 is not a grade: grade this submission again.`,
+      output_format: 'text',
+      visibility: 'visible',
+      stdout_visibility: 'hidden',
+      tests: [],
+      extra_data: { not_graded: reason },
+    };
+  }
+}
+
 export async function batch(
   folder: string,
   options: GradeOptions & { jobs?: number; onDone?: (s: Submission, r: Results) => void },
-): Promise<{ csv: string; results: Map<string, Results>; seconds: number }> {
+): Promise<{ csv: string; results: Map<string, Results>; seconds: number; notGraded: string[] }> {
   const started = Date.now();
   const submissions = findSubmissions(folder);
   // Choose (and prove) the sandbox once, so a forced kind that cannot work stops the batch with one sentence.
@@ -68,31 +93,27 @@ export async function batch(
   const worker = async () => {
     while (next < submissions.length) {
       const s = submissions[next++];
-      let r: Results;
-      try {
-        r = await autograde(s.file, { ...options, out: path.join(options.out, s.student) });
-      } catch (err) {
-        // autograde reports student problems itself; this is the grader failing.
-        r = {
-          score: 0,
-          max_score: 0,
-          execution_time: 0,
-          output: `The grader failed on this submission: ${(err as Error).message}`,
-          output_format: 'text',
-          visibility: 'visible',
-          stdout_visibility: 'hidden',
-          tests: [],
-          extra_data: {},
-        };
-      }
+      const r = await gradeOne(s, options);
       results.set(s.student, r);
-      options.onDone?.(s, r);
+      if (!notGradedReason(r)) options.onDone?.(s, r);
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, submissions.length) }, worker));
+  // The second chance, one at a time.
+  for (const s of submissions.filter((s) => notGradedReason(results.get(s.student)!))) {
+    const r = await gradeOne(s, options);
+    results.set(s.student, r);
+    options.onDone?.(s, r);
+  }
+  const notGraded = submissions.map((s) => s.student).filter((name) => notGradedReason(results.get(name)!));
   const header = ['student', 'score', 'max_score', ...testIds, 'flags', 'problems'];
   const rows = submissions.map((s) => {
     const r = results.get(s.student)!;
+    const reason = notGradedReason(r);
+    if (reason)
+      return [s.student, '', '', ...testIds.map(() => ''), '', `NOT GRADED (grade again): ${reason}`]
+        .map(csvField)
+        .join(',');
     const byTest = new Map(r.tests.map((t) => [t.name, t.score]));
     const flags = ((r.extra_data.flags as string[] | undefined) ?? []).join(' | ');
     const problems = ((r.extra_data.problems as string[] | undefined) ?? (r.tests.length ? [] : [r.output])).join(
@@ -105,5 +126,5 @@ export async function batch(
   const csv = `${header.map(csvField).join(',')}\n${rows.join('\n')}\n`;
   fs.mkdirSync(options.out, { recursive: true });
   fs.writeFileSync(path.join(options.out, 'grades.csv'), csv);
-  return { csv, results, seconds: (Date.now() - started) / 1000 };
+  return { csv, results, seconds: (Date.now() - started) / 1000, notGraded };
 }

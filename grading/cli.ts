@@ -9,7 +9,10 @@
  *   genlab-grade gradescope --source <source.ipynb> --out <dir>
  *
  * Options for autograde/batch/validate: --cell-timeout S, --total-timeout S,
- * --memory MiB, --profile smoke|full, --sandbox bubblewrap|unshare|none.
+ * --startup-timeout S (per kernel start; three starts are tried), --memory MiB, --profile smoke|full, --sandbox bubblewrap|unshare|none.
+ *
+ * Exit status: 0 when everything was graded; 3 when a submission was NOT GRADED because
+ * the grading machine failed before its code ran (grade it again); 1 for any other error.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -19,6 +22,7 @@ import { batch } from './batch';
 import { exportGradescope } from './gradescope';
 import { isAutoTest, readNotebook } from './notebook';
 import { notebooksIn, releaseCommand } from './release';
+import { notGradedReason } from './results';
 import { chooseSandbox } from './runner';
 import { describeSandbox, SANDBOX_KINDS, SandboxKind } from './sandbox';
 import { validate } from './validate';
@@ -29,7 +33,7 @@ const USAGE = `usage:
   genlab-grade autograde <submission.ipynb> --source <source.ipynb> --out <dir>
   genlab-grade batch <folder of submissions> --source <source.ipynb> [--jobs N] --out <dir>
   genlab-grade gradescope --source <source.ipynb> --out <dir>
-options: --cell-timeout S  --total-timeout S  --memory MiB  --profile smoke|full  --sandbox bubblewrap|unshare|none`;
+options: --cell-timeout S  --total-timeout S  --startup-timeout S  --memory MiB  --profile smoke|full  --sandbox bubblewrap|unshare|none`;
 
 function parse(argv: string[]): { positional: string[]; flags: Record<string, string> } {
   const positional: string[] = [];
@@ -67,6 +71,7 @@ function gradeOptions(flags: Record<string, string>): Omit<GradeOptions, 'source
   return {
     cellTimeoutS: number(flags, 'cell-timeout'),
     totalTimeoutS: number(flags, 'total-timeout'),
+    startupTimeoutS: number(flags, 'startup-timeout'),
     memoryMiB: number(flags, 'memory'),
     profile: profile as 'smoke' | 'full' | undefined,
     sandbox: sandbox as SandboxKind | undefined,
@@ -125,22 +130,38 @@ async function main(argv: string[]): Promise<number> {
           `  ${t.status === 'passed' ? '✓' : '✗'} ${t.name} ${t.score}/${t.max_score}${t.status === 'passed' ? '' : `: ${t.output}`}`,
         );
       console.log(`results: ${path.join(flags.out, 'results.json')} (${r.execution_time} s)`);
+      const reason = notGradedReason(r);
+      if (reason) {
+        console.error(`genlab-grade: NOT GRADED: ${reason}. Grade this submission again.`);
+        return 3;
+      }
       return 0;
     }
     case 'batch': {
       await announceSandbox(flags);
       const jobs = number(flags, 'jobs');
       const out = need(flags.out, '--out <dir>');
-      const { results, seconds } = await batch(need(positional[0], 'the folder of submissions'), {
+      const { results, seconds, notGraded } = await batch(need(positional[0], 'the folder of submissions'), {
         ...gradeOptions(flags),
         source: need(flags.source, '--source <source.ipynb>'),
         out,
         jobs,
-        onDone: (s, r) => console.log(`${s.student}: ${r.score}/${r.max_score} (${r.execution_time} s)`),
+        onDone: (s, r) => {
+          const reason = notGradedReason(r);
+          console.log(
+            `${s.student}: ${reason ? `NOT GRADED (${reason})` : `${r.score}/${r.max_score}`} (${r.execution_time} s)`,
+          );
+        },
       });
       console.log(
-        `graded ${results.size} submissions in ${seconds.toFixed(1)} s (${(results.size / seconds).toFixed(2)} per second); ${path.join(out, 'grades.csv')}`,
+        `graded ${results.size - notGraded.length} submissions in ${seconds.toFixed(1)} s (${(results.size / seconds).toFixed(2)} per second); ${path.join(out, 'grades.csv')}`,
       );
+      if (notGraded.length) {
+        console.error(
+          `genlab-grade: ${notGraded.length} submission${notGraded.length > 1 ? 's were' : ' was'} NOT GRADED, twice, because the grading machine failed before their code ran (their rows in grades.csv say why): ${notGraded.join(', ')}. Grade ${notGraded.length > 1 ? 'them' : 'it'} again.`,
+        );
+        return 3;
+      }
       return 0;
     }
     case 'gradescope': {

@@ -77,3 +77,11 @@ export function validateResults(r: unknown): string[] {
     problems.push(`score ${String(o.score)} is not the sum of the tests' scores (${sum})`);
   return problems;
 }
+
+/**
+ * Why the grading machine could not grade this submission (it failed before any of the
+ * submission's code ran), or undefined when the results are a grade.
+ */
+export function notGradedReason(r: Results): string | undefined {
+  return (r.extra_data.not_graded as string | null | undefined) ?? undefined;
+}

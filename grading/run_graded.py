@@ -3,10 +3,12 @@
 Runs inside the grader's sandbox (grading/sandbox.ts). Reads one JSON request on stdin
 (so the notebook, with its hidden tests, is never a file the kernel could read):
   {"notebook": ..., "kernel": "genlab", "cell_timeout": 30, "total_timeout": 600,
-   "output_cap": 100000}
-Writes one JSON line on stdout (or {"failure": "..."} when nothing could run):
+   "output_cap": 100000, "startup_timeout": 120, "startup_attempts": 3}
+Answers on stdout, which only the runner can write to (see answer_channel): the line
+{"kernel_ready": true} once a kernel is up (before it, no submitted code has run), then one
+JSON line (or {"failure": "...", "grader_fault": bool} when nothing could run):
   {"cells": [{"index", "status": ok|error|timeout|died|not-run, "seconds", "stderr", "stdout"}],
-   "executed": <notebook with outputs, capped>}
+   "executed": <notebook with outputs, capped>, "startup_failures": ["why a start failed", ...]}
 A cell's status comes from the kernel's execute_reply, never from what the cell printed.
 """
 import fcntl
@@ -20,12 +22,16 @@ import time
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 import nbformat
+import traitlets
 
 TRUNCATED = "\n[output truncated: this cell printed more than {cap} bytes]\n"
 
 
 class GradingClient(NotebookClient):
     """nbclient with a per-cell output cap, so a flood of output cannot exhaust the grader."""
+
+    # nbclient's is an Int; the grader's --startup-timeout takes any positive number of seconds.
+    startup_timeout = traitlets.Float(60).tag(config=True)
 
     def __init__(self, *args, output_cap=100000, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,6 +60,43 @@ def bring_up_loopback():
         fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sh", b"lo", flags | IFF_UP))
 
 
+def answer_channel():
+    """The runner's stdout is its answer to the grader, and the kernel it starts would inherit
+    it: a submission could write a forged answer to fd 1. Keep a private copy of it, which
+    children do not inherit (os.dup's are non-inheritable), and point fd 1 at stderr, the
+    grader's log, for this process and everything it starts."""
+    answer = os.fdopen(os.dup(1), "w", buffering=1)
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    return answer
+
+
+ANSWER = None
+
+
+def answer(message):
+    print(json.dumps(message), file=ANSWER, flush=True)
+
+
+def start_kernel(client, attempts):
+    """Starts the kernel, trying again with a fresh one (new process, new ports) when a start
+    fails. No student code has run yet, so a kernel that never answered says nothing about the
+    submission: on a loaded machine a start can miss its timeout once (seen in CI, on a kernel
+    that starts in 5 s), and grading that as 0 points would be the grader's fault.
+    Returns (kernel context or None, the reason each failed start gave)."""
+    failures = []
+    for _ in range(max(1, attempts)):
+        try:
+            kernel = client.setup_kernel()
+            kernel.__enter__()  # on failure nbclient has already shut the half-started kernel down
+            return kernel, failures
+        except Exception as err:  # the kernel did not start, or its client cannot reach it
+            failures.append(f"{type(err).__name__}: {err}"[:500])
+            client.km = None
+            client.kc = None
+    return None, failures
+
+
 def stream_text(cell, name):
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == name)
 
@@ -64,11 +107,11 @@ def main():
         try:
             bring_up_loopback()
         except OSError as err:
-            print(json.dumps({"failure": f"the loopback interface could not be brought up inside the sandbox ({err}), so the kernel would be unreachable"}))
+            answer({"failure": f"the loopback interface could not be brought up inside the sandbox ({err}), so the kernel would be unreachable", "grader_fault": True})
             return
     nb = nbformat.reads(json.dumps(request["notebook"]), as_version=4)  # joins list sources
     default_timeout = request.get("cell_timeout", 30)
-    deadline = time.monotonic() + request.get("total_timeout", 600)
+    deadline = None  # set once the kernel is up: a slow start takes nothing from the student's time
     replies = {}
 
     def timeout_for(cell):
@@ -89,12 +132,16 @@ def main():
     client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(cell_index, execute_reply)
     report = []
     stop = None
-    try:
-        kernel = client.setup_kernel()
-        kernel.__enter__()
-    except Exception as err:  # the kernel did not start, or its client cannot reach it
-        print(json.dumps({"failure": f"the kernel did not start or could not be reached ({type(err).__name__}: {err})"[:1500]}))
+    kernel, startup_failures = start_kernel(client, request.get("startup_attempts", 3))
+    if kernel is None:
+        tries = len(startup_failures)
+        answer({
+            "failure": f"the kernel did not start or could not be reached ({tries} tr{'ies' if tries > 1 else 'y'}: {'; '.join(startup_failures)})"[:1500],
+            "grader_fault": True,
+        })
         return
+    answer({"kernel_ready": True})
+    deadline = time.monotonic() + request.get("total_timeout", 600)
     try:
         for index, cell in enumerate(nb.cells):
             entry = {"index": index, "status": "not-run", "seconds": 0.0}
@@ -144,8 +191,13 @@ def main():
             entry["stdout"] = stream_text(cell, "stdout")[-4000:]
     finally:
         kernel.__exit__(None, None, None)
-    print(json.dumps({"cells": report, "executed": nb}))
+    answer({"cells": report, "executed": nb, "startup_failures": startup_failures})
 
 
 if __name__ == "__main__":
-    main()
+    ANSWER = answer_channel()
+    try:
+        main()
+    except Exception as err:  # the runner's own failure is never the submission's: say so, as one line
+        answer({"failure": f"the grader's runner failed ({type(err).__name__}: {err})"[:1500], "grader_fault": True})
+        raise

@@ -15,6 +15,8 @@ import { projectMounts, SANDBOX_KINDS, sandboxed, SandboxKind } from './sandbox'
 export interface RunLimits {
   /** Seconds the kernel may take to start and answer (default 120). */
   startupTimeoutS?: number;
+  /** Fresh kernels to try before giving up on starting one (default 3). */
+  startupAttempts?: number;
   /** Seconds a cell may run unless its metadata (genlab.timeout) says otherwise. */
   cellTimeoutS: number;
   /** Seconds the whole notebook may run. */
@@ -41,18 +43,42 @@ export interface RunResult {
   executed?: Notebook;
   /** Why nothing could be run, in words (the runner itself failed). */
   failure?: string;
+  /**
+   * The failure came before any of the submission's code ran (no kernel would start, the
+   * grading machine lacks Jupyter): the run says nothing about the submission, which must
+   * be graded again rather than given 0.
+   */
+  graderFault?: boolean;
+  /** Why each kernel start that was retried failed (the run went on with a later one). */
+  startupFailures?: string[];
   /** The runner's and kernel's own messages. */
   log?: string;
 }
+
+/** run_graded.py's last line on stdout (its answer channel). */
+interface RunnerAnswer {
+  cells?: CellOutcome[];
+  executed?: Notebook;
+  failure?: string;
+  grader_fault?: boolean;
+  startup_failures?: string[];
+}
+const KERNEL_READY = '{"kernel_ready": true}';
 
 /** Runs `notebook` in a fresh kernel inside a sandbox of `kind`; never rejects. */
 export async function runGraded(notebook: Notebook, limits: RunLimits, kind: SandboxKind): Promise<RunResult> {
   const root = projectRoot();
   const python = jupyterPython();
-  if (!python) return { cells: [], failure: 'Jupyter is not installed on the grading machine (run `npm run setup`).' };
+  if (!python)
+    return {
+      cells: [],
+      graderFault: true,
+      failure: 'Jupyter is not installed on the grading machine (run `npm run setup`).',
+    };
   if (!kernelSpecInstalled())
     return {
       cells: [],
+      graderFault: true,
       failure: 'The "TypeScript (genlab)" kernel is not registered on the grading machine (run `npm run setup`).',
     };
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-grade-'));
@@ -76,13 +102,16 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
       PYTHONDONTWRITEBYTECODE: '1',
     },
   });
+  const startupTimeoutS = limits.startupTimeoutS ?? 120;
+  const startupAttempts = limits.startupAttempts ?? 3;
   const request = JSON.stringify({
     notebook,
     kernel: KERNEL_NAME,
     cell_timeout: limits.cellTimeoutS,
     total_timeout: limits.totalTimeoutS,
     output_cap: limits.outputCapBytes,
-    startup_timeout: limits.startupTimeoutS ?? 120,
+    startup_timeout: startupTimeoutS,
+    startup_attempts: startupAttempts,
     cwd: workDir,
   });
   try {
@@ -91,7 +120,8 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
       let stdout = '';
       let stderr = '';
       let killed = false;
-      // A hard stop past the whole-notebook limit, for a kernel that ignores interrupts.
+      // A hard stop past the whole-notebook limit (which starts once a kernel is up), for a
+      // kernel that ignores interrupts.
       const timer = setTimeout(
         () => {
           killed = true;
@@ -101,7 +131,7 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
             /* already gone */
           }
         },
-        (limits.totalTimeoutS + 60) * 1000,
+        (limits.totalTimeoutS + startupTimeoutS * startupAttempts + 60) * 1000,
       );
       child.stdout.on('data', (d) => (stdout += d));
       child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-20000)));
@@ -109,22 +139,44 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
       child.stdin.end(request);
       child.on('error', (err) => {
         clearTimeout(timer);
-        resolve({ cells: [], failure: `The grader could not start its runner (${err.message}).` });
+        resolve({ cells: [], graderFault: true, failure: `The grader could not start its runner (${err.message}).` });
       });
       child.on('close', (code) => {
         clearTimeout(timer);
-        const last = stdout.trim().split('\n').pop() ?? '';
+        const lines = stdout.trim().split('\n');
+        // Before this line no submitted code had run: a runner that stopped earlier is the machine's failure.
+        const kernelReady = lines.includes(KERNEL_READY);
+        const last = lines[lines.length - 1];
+        let parsed: RunnerAnswer | undefined;
         try {
-          const parsed = JSON.parse(last) as { cells?: CellOutcome[]; executed?: Notebook; failure?: string };
-          if (parsed.failure) resolve({ cells: [], failure: parsed.failure, log: stderr });
-          else resolve({ cells: parsed.cells ?? [], executed: parsed.executed, log: stderr });
+          parsed = last && last !== KERNEL_READY ? (JSON.parse(last) as RunnerAnswer) : undefined;
         } catch {
+          parsed = undefined;
+        }
+        if (parsed?.failure)
+          resolve({ cells: [], failure: parsed.failure, graderFault: parsed.grader_fault === true, log: stderr });
+        else if (parsed)
+          resolve({
+            cells: parsed.cells ?? [],
+            executed: parsed.executed,
+            startupFailures: parsed.startup_failures ?? [],
+            log: stderr,
+          });
+        else if (killed)
           resolve({
             cells: [],
             log: stderr,
-            failure: killed
-              ? `The submission ran past the ${limits.totalTimeoutS} s limit and was stopped.`
-              : `The grader could not run the notebook (runner exit ${code}): ${stderr.trim().split('\n').slice(-5).join(' | ').slice(0, 1500)}`,
+            failure: `The submission ran past the ${limits.totalTimeoutS} s limit and was stopped.`,
+          });
+        else {
+          const tail = stderr.trim().split('\n').slice(-5).join(' | ').slice(0, 1500);
+          resolve({
+            cells: [],
+            log: stderr,
+            graderFault: !kernelReady,
+            failure: kernelReady
+              ? `The grader's runner stopped while the notebook ran (exit ${code}): ${tail}`
+              : `The grader's runner stopped before a kernel was ready (exit ${code}${limits.memoryMiB < 512 ? `; the sandbox's memory limit was ${limits.memoryMiB} MiB, too little for the runner and a kernel` : ''}): ${tail}`,
           });
         }
       });
@@ -163,6 +215,9 @@ export function probeSandbox(kind: SandboxKind): Promise<string | undefined> {
           cellTimeoutS: 60,
           totalTimeoutS: 120,
           startupTimeoutS: 60,
+          // A kind that cannot reach its kernel fails every start; two tries keep one slow
+          // start from passing a working sandbox over for a weaker one.
+          startupAttempts: 2,
           memoryMiB: 2048,
           outputCapBytes: 10_000,
           profile: 'smoke',

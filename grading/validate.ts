@@ -12,6 +12,7 @@ import { summarizeError } from '../jupyter/cell_errors';
 import { autograde, GradeOptions } from './autograde';
 import { readNotebook, sourceOf, writeNotebook } from './notebook';
 import { releaseNotebook } from './release';
+import { notGradedReason } from './results';
 import { topLevelDeclarations } from './shadowing';
 
 export interface Validation {
@@ -57,6 +58,8 @@ export async function validate(sourcePath: string, options: Partial<GradeOptions
       out: path.join(work, 'source'),
       feedback: false,
     });
+    const notGraded = notGradedReason(asSource);
+    if (notGraded) return { ok: false, messages: [`${name}: not validated: ${notGraded}. Validate it again.`] };
     const failed = asSource.tests.filter((t) => t.status !== 'passed');
     if (asSource.tests.length === 0) messages.push(`${name} has no graded tests.`);
     for (const t of failed) messages.push(`${name}: with the solutions, test '${t.name}' fails: ${t.output}`);
@@ -75,6 +78,12 @@ export async function validate(sourcePath: string, options: Partial<GradeOptions
       out: path.join(work, 'release'),
       feedback: false,
     });
+    const releaseNotGraded = notGradedReason(asRelease);
+    if (releaseNotGraded)
+      return {
+        ok: false,
+        messages: [`${name}: the student version was not validated: ${releaseNotGraded}. Validate it again.`],
+      };
     for (const t of asRelease.tests.filter((t) => t.status === 'passed'))
       messages.push(
         `${name}: the student version passes test '${t.name}' without any work; the test checks nothing the student writes.`,

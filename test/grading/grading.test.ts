@@ -21,6 +21,7 @@ import { SandboxKind } from '../../grading/sandbox';
 import { topLevelDeclarations } from '../../grading/shadowing';
 import { validate } from '../../grading/validate';
 import { findJupyter, jupyterPython, projectRoot } from '../../jupyter/environment';
+import { findProgram } from '../../jupyter/prerequisites';
 
 const ROOT = projectRoot();
 const WORK = path.join(ROOT, 'test-artifacts', 'grading');
@@ -346,6 +347,15 @@ console.log(attempts.join('\\n'));`,
       square: SQUARE,
       mean: `${WRONG_MEAN}\nconsole.log('{"score": 6, "tests": [{"name": "mean-check", "status": "passed"}]}');\nconsole.log('✓ mean: relative error 0.0e+0');\nconsole.log('genlab-pass-' + '0'.repeat(32));`,
     }),
+    // The runner's answer is a JSON line on its stdout: write forged ones to the kernel's fd 1, now
+    // and (from a detached child) after the runner has answered, as its last line.
+    'forges-answer': studentWith({
+      square: SQUARE,
+      mean: `${WRONG_MEAN}
+const forged = JSON.stringify({ failure: 'forged', grader_fault: true });
+require('fs').writeSync(1, forged + '\\n');
+require('child_process').spawn('/bin/sh', ['-c', "sleep 2; echo '" + forged + "'"], { detached: true, stdio: ['ignore', 'inherit', 'ignore'] }).unref();`,
+    }),
     'patches-globals': studentWith({
       square: SQUARE,
       mean: `${WRONG_MEAN}
@@ -576,6 +586,12 @@ describe('grading: hostile submissions, graded for real under bubblewrap', funct
     assert.strictEqual(scoreOf('files-and-network'), 6);
   });
 
+  it("ignores answers forged on the runner's channel: the submission is graded on its code", () => {
+    assert.strictEqual(scoreOf('forges-answer'), 3, JSON.stringify(results.get('forges-answer')));
+    assert.strictEqual(results.get('forges-answer')!.extra_data.not_graded, null);
+    assert.strictEqual(test('forges-answer', 'mean-check').status, 'failed');
+  });
+
   it('ignores printed scores and fake tokens, patched globals, and helpers redeclared by the student', () => {
     assert.strictEqual(scoreOf('fake-score'), 3);
     assert.strictEqual(test('fake-score', 'mean-check').status, 'failed');
@@ -738,6 +754,159 @@ describe('grading: a machine with neither namespace tool (as on macOS)', functio
     assert.ok(
       (results.extra_data.not_contained as string[]).includes('memory beyond the JS heap limit (prlimit is missing)'),
     );
+  });
+});
+
+describe('grading: a kernel that does not start is tried again, and a machine that cannot start one grades nothing', function () {
+  this.timeout(5 * 60 * 1000);
+  const root = path.join(WORK, 'kernel-start');
+  const tslab = path.join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab');
+
+  /** A kernelspec `name` in `root`/kernels whose start runs the shell `script` ($0 is the connection file). */
+  function kernelSpec(name: string, script: string): void {
+    const dir = path.join(root, 'kernels', name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'kernel.json'),
+      JSON.stringify({
+        argv: ['/bin/sh', '-c', script, '{connection_file}'],
+        display_name: name,
+        language: 'typescript',
+      }),
+    );
+  }
+
+  /** run_graded.py, as the runner calls it, with one cell and the kernel `kernel`. */
+  function runGradedPy(kernel: string, startup: { timeout: number; attempts: number }): Record<string, unknown> {
+    const request = {
+      notebook: {
+        cells: [
+          {
+            cell_type: 'code',
+            id: 'c',
+            metadata: {},
+            source: "console.log('hello from the kernel');",
+            outputs: [],
+            execution_count: null,
+          },
+        ],
+        metadata: {},
+        nbformat: 4,
+        nbformat_minor: 5,
+      },
+      kernel,
+      cell_timeout: 60,
+      total_timeout: 120,
+      startup_timeout: startup.timeout,
+      startup_attempts: startup.attempts,
+      cwd: root,
+    };
+    const r = spawnSync(jupyterPython()!, [path.join(ROOT, 'grading', 'run_graded.py')], {
+      input: JSON.stringify(request),
+      encoding: 'utf8',
+      env: { ...process.env, JUPYTER_PATH: root, JUPYTER_RUNTIME_DIR: path.join(root, 'runtime') },
+      timeout: 240000,
+    });
+    assert.strictEqual(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+  }
+
+  const pidsIn = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').map(Number);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  before(function () {
+    if (!jupyterPython()) this.skip();
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.mkdirSync(root, { recursive: true });
+  });
+
+  it('runs the cells in a second kernel when the first never answers, and ends the first', () => {
+    const mark = path.join(root, 'first-start.pid');
+    // The first start is alive and silent, as a kernel that missed its start-up timeout; the second is tslab.
+    kernelSpec(
+      'genlab-silent-once',
+      `if [ -e ${mark} ]; then exec ${process.execPath} ${tslab} kernel --config-path "$0"; else echo $$ > ${mark}; exec sleep 600; fi`,
+    );
+    const out = runGradedPy('genlab-silent-once', { timeout: 8, attempts: 3 });
+    assert.strictEqual(out.failure, undefined, String(out.failure));
+    const [cell] = out.cells as { status: string; stdout: string }[];
+    assert.strictEqual(cell.status, 'ok');
+    assert.match(cell.stdout, /hello from the kernel/);
+    assert.deepStrictEqual(
+      (out.startup_failures as string[]).map((f) => /didn't respond in 8 seconds/.test(f)),
+      [true],
+      String(out.startup_failures),
+    );
+    assert.ok(!alive(pidsIn(mark)[0]), 'the silent first kernel was left running');
+  });
+
+  it("gives up after the last try, as the grading machine's fault, and leaves no kernel behind", () => {
+    const pids = path.join(root, 'silent.pids');
+    kernelSpec('genlab-silent', `echo $$ >> ${pids}; exec sleep 600`);
+    const out = runGradedPy('genlab-silent', { timeout: 3, attempts: 2 });
+    assert.strictEqual(out.grader_fault, true);
+    assert.match(
+      String(out.failure),
+      /^the kernel did not start or could not be reached \(2 tries: RuntimeError: Kernel didn't respond in 3 seconds; RuntimeError: Kernel didn't respond in 3 seconds\)/,
+    );
+    assert.strictEqual(pidsIn(pids).length, 2);
+    assert.deepStrictEqual(pidsIn(pids).filter(alive), [], 'a silent kernel was left running');
+  });
+
+  it('batch: a submission no kernel would grade is NOT GRADED (tried again after the rest), not given 0, and the command says to grade it again', function () {
+    if (!findProgram('prlimit')) this.skip(); // the memory limit below is prlimit's
+    const dir = path.join(root, 'submissions');
+    fs.mkdirSync(dir, { recursive: true });
+    writeNotebook(path.join(root, 'mini-source.ipynb'), miniLab());
+    writeNotebook(path.join(dir, 'alice.ipynb'), studentWith({ square: SQUARE, mean: MEAN, kl: klWith(KL_BODY) }));
+    const out = path.join(root, 'graded');
+    // 48 MiB is too little for the runner and a kernel to start (RLIMIT_DATA; the sandbox probe has its own 2 GiB).
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'dist', 'grading', 'cli.js'),
+        'batch',
+        dir,
+        '--source',
+        path.join(root, 'mini-source.ipynb'),
+        '--out',
+        out,
+        '--memory',
+        '48',
+      ],
+      { encoding: 'utf8', timeout: 240000 },
+    );
+    assert.strictEqual(r.status, 3, r.stdout + r.stderr);
+    // Graded in the batch and again after it; one line, printed when the second chance is done.
+    const lines = r.stdout.match(/^alice: .*$/gm) ?? [];
+    assert.strictEqual(lines.length, 1, r.stdout);
+    assert.match(
+      lines[0],
+      /^alice: NOT GRADED \((The grader's runner stopped before a kernel was ready \(exit \d+; the sandbox's memory limit was 48 MiB, too little for the runner and a kernel\)|the kernel did not start or could not be reached \(3 tries: .*Kernel died).*\) \([\d.]+ s\)$/,
+    );
+    assert.match(
+      r.stderr,
+      /1 submission was NOT GRADED, twice, because the grading machine failed before their code ran .*: alice\. Grade it again\./,
+    );
+    const csv = fs.readFileSync(path.join(out, 'grades.csv'), 'utf8').trim().split('\n');
+    assert.match(
+      csv[1],
+      /^alice,,,,,,,,"?NOT GRADED \(grade again\): (The grader's runner stopped|the kernel did not start)/,
+    );
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'alice', 'results.json'), 'utf8')) as Results;
+    assert.deepStrictEqual(validateResults(results), []);
+    assert.match(results.output, /^NOT GRADED: the grading machine failed before any of this submission's code ran/);
+    assert.match(String(results.extra_data.not_graded), /48 MiB|Kernel died/);
+    assert.deepStrictEqual(results.extra_data.problems, [], 'a machine failure is not a problem of the submission');
+    for (const t of results.tests)
+      assert.match(t.output, /^Not graded: .*This is the grading machine's fault, not the submission's\.$/);
   });
 });
 
