@@ -118,4 +118,7 @@ export type { Mistake } from './checks';
 // Saving and loading.
 export { saveModel, loadModel, saveVariables, loadVariables, folderHandler } from './io';
 
+// Pretrained models that ship with the course (pretrained/, checked against their SHA-256).
+export { loadPretrained, pretrainedInfo, type PretrainedEntry, type PretrainedName } from './pretrained';
+
 export * from './aliases';

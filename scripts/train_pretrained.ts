@@ -1,0 +1,223 @@
+/**
+ * `npm run train:pretrained -- [name …] [--steps name=N …]`: trains the course's pretrained
+ * models (all of them, or those named), measures each on the whole MNIST test set and on the
+ * small held-out check the tests repeat, and writes pretrained/<name>/ (tfjs layers format)
+ * and its entry in pretrained/manifest.json (figures, seed, steps, commit, SHA-256 of every
+ * file). Run it once, on a quiet machine: it takes a while (the default steps are each lab's
+ * full profile or more), and the files it writes are committed.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  backendInfo,
+  classifier,
+  gan,
+  init,
+  loadMnist,
+  pixelcnn,
+  saveModel,
+  tf,
+  vae,
+  VAE_RECIPE,
+  type PretrainedEntry,
+  type PretrainedName,
+} from '../lib';
+import {
+  loadPretrained,
+  measurePretrained,
+  PRETRAINED_PARTS,
+  pretrainedDir,
+  readManifest,
+  sha256,
+  type PretrainedManifest,
+  type PretrainedModels,
+} from '../lib/pretrained';
+
+/** How each model is built and trained: the lab's own configuration, trained for `steps`. */
+interface Plan {
+  lab: string;
+  description: string;
+  steps: number;
+  config: Record<string, unknown>;
+  options: Record<string, unknown>;
+  train: (
+    steps: number,
+    data: ReturnType<typeof loadMnist>,
+  ) => Promise<{ model: unknown; parts: Record<string, tf.LayersModel> }>;
+}
+
+const PLANS: Record<PretrainedName, Plan> = {
+  'mnist-judge': {
+    lab: '05-gan',
+    description:
+      "The CNN that judges lab 5's samples (digits covered, confidence, Fréchet distance), as classifier.loadOrTrainMnistClassifier trains it.",
+    steps: 1500,
+    config: { architecture: 'cnn', seed: 1 },
+    options: { batchSize: 64, learningRate: 1e-3 },
+    async train(steps, { train }) {
+      const model = classifier.createClassifier({ architecture: 'cnn', seed: 1 });
+      await classifier.trainClassifier(model, train, { steps, label: 'mnist-judge' });
+      return { model, parts: { model } };
+    },
+  },
+  'vae-mlp': {
+    lab: '03-vae',
+    description: "Lab 3's MLP VAE (VAE_RECIPE.model), trained with VAE_RECIPE.training.",
+    steps: 20_000,
+    config: { ...VAE_RECIPE.model },
+    options: { ...VAE_RECIPE.training },
+    async train(steps, { train }) {
+      const model = vae.createVae(VAE_RECIPE.model);
+      await vae.trainVae(model, train.images, { ...VAE_RECIPE.training, steps, label: 'vae-mlp' });
+      return { model, parts: { encoder: model.encoder, decoder: model.decoder } };
+    },
+  },
+  pixelcnn: {
+    lab: '04-pixelcnn',
+    description:
+      "Lab 4's PixelCNN (a 7 × 7 mask-A layer, five 3 × 3 mask-B layers, two 1 × 1 layers), trained as in the lab, for longer.",
+    steps: 10_000,
+    config: { filters: 32, layers: 5, seed: 1 },
+    options: { batchSize: 32, learningRate: 1e-3, dynamicBinarization: true, binarizationSeed: 1, seed: 1 },
+    async train(steps, { train }) {
+      const model = pixelcnn.createPixelCnn({ filters: 32, layers: 5, seed: 1 });
+      await pixelcnn.trainPixelCnn(model, train.images, {
+        steps,
+        batchSize: 32,
+        learningRate: 1e-3,
+        dynamicBinarization: true,
+        binarizationSeed: 1,
+        seed: 1,
+        label: 'pixelcnn',
+      });
+      return { model, parts: { model } };
+    },
+  },
+  dcgan: {
+    lab: '05-gan',
+    description:
+      "Lab 5's DCGAN (filters [32, 64]) trained with the non-saturating loss, Adam(1e-3, β₁ = 0.5), batch 64; its generator is the exponential moving average of G's weights (β = 0.999), which `gan.sample` draws from.",
+    steps: 3000,
+    config: { architecture: 'dcgan', filters: [32, 64], seed: 3 },
+    options: { batchSize: 64, seed: 4, averageGenerator: 0.999 },
+    async train(steps, { train }) {
+      const model = gan.createGan({ architecture: 'dcgan', filters: [32, 64], seed: 3 });
+      await gan.trainGan(model, train.images, {
+        steps,
+        batchSize: 64,
+        seed: 4,
+        averageGenerator: 0.999,
+        label: 'dcgan',
+      });
+      const averaged = { ...model, generator: model.average!.generator, average: undefined };
+      return { model: averaged, parts: { generator: averaged.generator, discriminator: model.discriminator } };
+    },
+  },
+};
+
+/** The held-out check every test repeats: the first 500 test images, seed 0. */
+const CHECK = { images: 500, seed: 0 };
+const TOLERANCE: Record<PretrainedName, number> = { 'vae-mlp': 0.5, pixelcnn: 0.5, dcgan: 0.02, 'mnist-judge': 0.5 };
+const CHECK_FIGURE: Record<PretrainedName, string> = {
+  'vae-mlp': 'test −ELBO (nats)',
+  pixelcnn: 'test NLL (nats)',
+  dcgan: 'mean judge confidence',
+  'mnist-judge': 'test accuracy (%)',
+};
+
+function commit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'scripts'], { encoding: 'utf8' }).trim();
+    return dirty ? `${head}+changes` : head;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+function parseArgs(argv: string[]): { names: PretrainedName[]; steps: Partial<Record<PretrainedName, number>> } {
+  const known = Object.keys(PLANS) as PretrainedName[];
+  const names: PretrainedName[] = [];
+  const steps: Partial<Record<PretrainedName, number>> = {};
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--steps') {
+      const [name, n] = (argv[++i] ?? '').split('=');
+      if (!known.includes(name as PretrainedName) || !(Number(n) > 0))
+        throw new Error(`--steps takes name=N with a name among ${known.join(', ')}, got '${argv[i]}'.`);
+      steps[name as PretrainedName] = Number(n);
+    } else if (known.includes(argv[i] as PretrainedName)) names.push(argv[i] as PretrainedName);
+    else throw new Error(`unknown pretrained model '${argv[i]}'; there are: ${known.join(', ')}.`);
+  }
+  // The judge first: the DCGAN's figures are the judge's.
+  return { names: names.length ? known.filter((n) => names.includes(n)) : known, steps };
+}
+
+async function main(): Promise<void> {
+  const { names, steps: stepsOf } = parseArgs(process.argv.slice(2));
+  await init();
+  const dir = pretrainedDir();
+  const data = loadMnist();
+  const manifestFile = path.join(dir, 'manifest.json');
+  const manifest: PretrainedManifest = fs.existsSync(manifestFile) ? readManifest(dir) : { models: {} };
+  for (const name of names) {
+    const plan = PLANS[name];
+    const steps = stepsOf[name] ?? plan.steps;
+    const started = Date.now();
+    const { parts } = await plan.train(steps, data);
+    const seconds = (Date.now() - started) / 1000;
+    fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    for (const part of PRETRAINED_PARTS[name]) await saveModel(parts[part], path.join(dir, name, part));
+    const files: Record<string, string> = {};
+    for (const part of PRETRAINED_PARTS[name])
+      for (const f of ['model.json', 'weights.bin'])
+        files[`${name}/${part}/${f}`] = sha256(path.join(dir, name, part, f));
+    const entry: PretrainedEntry = {
+      lab: plan.lab,
+      description: plan.description,
+      config: plan.config,
+      files,
+      figures: {},
+      check: {
+        figure: CHECK_FIGURE[name],
+        value: NaN,
+        images: CHECK.images,
+        seed: CHECK.seed,
+        tolerance: TOLERANCE[name],
+      },
+      training: {
+        steps,
+        seed: Number(plan.config.seed),
+        seconds: Math.round(seconds),
+        backend: backendInfo()?.line ?? tf.getBackend(),
+        commit: commit(),
+        date: new Date().toISOString().slice(0, 10),
+        command: `npm run train:pretrained -- ${name} --steps ${name}=${steps}`,
+        options: plan.options,
+      },
+    };
+    manifest.models[name] = entry;
+    fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+    // Both figures from the saved files, as a student's loadPretrained will see them.
+    const loaded = (await loadPretrained(name, dir)) as PretrainedModels[PretrainedName];
+    entry.figures = await measurePretrained(name, loaded, { images: 10_000, seed: 0, dir });
+    entry.check.value = (await measurePretrained(name, loaded, { ...CHECK, dir }))[CHECK_FIGURE[name]];
+    fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+    const figures = Object.entries(entry.figures)
+      .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+      .join(', ');
+    console.log(
+      `${name}: ${steps} steps in ${seconds.toFixed(0)} s; ${figures}; check ${entry.check.value.toFixed(3)}`,
+    );
+  }
+  const bytes = fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .reduce((sum, e) => sum + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
+  console.log(`pretrained/: ${(bytes / 2 ** 20).toFixed(1)} MB in all (at most 25 MB)`);
+}
+
+main().catch((err) => {
+  console.error(`train:pretrained: ${(err as Error).message}`);
+  process.exit(1);
+});
