@@ -54,7 +54,7 @@ export type { Figure } from './report';
 // Training.
 export { fit, plotHistory, cosineSchedule, setLearningRate } from './train';
 export type { FitOptions, History } from './train';
-export { RECIPES, VAE_RECIPE } from './recipes';
+export { RECIPES, VAE_RECIPE, PIXELCNN_RECIPE } from './recipes';
 export type { VaeRecipe } from './recipes';
 
 // Losses, metrics, layers, linear algebra.

@@ -11,12 +11,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   backendInfo,
+  batches,
+  binarizeStochastic,
   classifier,
+  cosineSchedule,
+  fit,
   gan,
   init,
   loadMnist,
   pixelcnn,
+  PIXELCNN_RECIPE,
   saveModel,
+  setLearningRate,
   tf,
   vae,
   VAE_RECIPE,
@@ -76,20 +82,25 @@ const PLANS: Record<PretrainedName, Plan> = {
   pixelcnn: {
     lab: '04-pixelcnn',
     description:
-      "Lab 4's PixelCNN (a 7 × 7 mask-A layer, five 3 × 3 mask-B layers, two 1 × 1 layers), trained as in the lab, for longer.",
-    steps: 10_000,
-    config: { filters: 32, layers: 5, seed: 1 },
-    options: { batchSize: 32, learningRate: 1e-3, dynamicBinarization: true, binarizationSeed: 1, seed: 1 },
+      "Lab 4's PixelCNN (PIXELCNN_RECIPE: a 7 × 7 mask-A layer, five 3 × 3 mask-B layers, two 1 × 1 layers), trained with the lab's recipe (its cosine learning rate spread over the longer run).",
+    steps: 20_000,
+    config: { ...PIXELCNN_RECIPE.model },
+    options: { ...PIXELCNN_RECIPE.training, dynamicBinarization: true },
     async train(steps, { train }) {
-      const model = pixelcnn.createPixelCnn({ filters: 32, layers: 5, seed: 1 });
-      await pixelcnn.trainPixelCnn(model, train.images, {
+      const model = pixelcnn.createPixelCnn(PIXELCNN_RECIPE.model);
+      const { batchSize, learningRate, finalLearningRate, seed } = PIXELCNN_RECIPE.training;
+      const optimizer = tf.train.adam(learningRate);
+      const schedule = cosineSchedule(learningRate, finalLearningRate, steps);
+      const stream = batches(train.images, undefined, { batchSize, seed });
+      // The lab's own loop (notebooks/04-pixelcnn.ipynb, section 4).
+      await fit({
         steps,
-        batchSize: 32,
-        learningRate: 1e-3,
-        dynamicBinarization: true,
-        binarizationSeed: 1,
-        seed: 1,
         label: 'pixelcnn',
+        step: (i) => {
+          setLearningRate(optimizer, schedule(i));
+          const x = binarizeStochastic(stream.next().value.x, i + 1);
+          return { nll: optimizer.minimize(() => pixelcnn.logLikelihood(model, x).mean().neg() as tf.Scalar, true)! };
+        },
       });
       return { model, parts: { model } };
     },
