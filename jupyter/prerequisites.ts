@@ -57,6 +57,13 @@ export const PREREQUISITES = [
   },
   {
     kind: 'python-module',
+    name: 'traitlets',
+    debian: 'python3-traitlets',
+    need: 'course',
+    why: "the grader's runner declares its start-up timeout as a traitlets option (nbclient's own configuration system)",
+  },
+  {
+    kind: 'python-module',
     name: 'nbconvert',
     debian: 'python3-nbconvert',
     need: 'course',
@@ -168,6 +175,28 @@ export const PREREQUISITES = [
     debian: 'coreutils',
     need: 'tests',
     why: 'a hostile test submission tries to read files with it',
+  },
+  {
+    kind: 'program',
+    name: 'sh',
+    debian: 'dash',
+    need: 'tests',
+    why: "the grader's tests start stand-in kernels (silent ones) with a shell line, and a hostile submission's detached child",
+  },
+  {
+    kind: 'program',
+    name: 'sleep',
+    debian: 'coreutils',
+    need: 'tests',
+    why: 'the silent stand-in kernels and the detached child of the grader tests wait with it',
+  },
+  {
+    kind: 'program',
+    name: 'git',
+    debian: 'git',
+    need: 'course',
+    optional: true,
+    why: '`npm run train:pretrained` records the commit that trained the weights (without it, the manifest says unknown)',
   },
 ] as const satisfies readonly Prerequisite[];
 
