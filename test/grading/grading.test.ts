@@ -354,7 +354,7 @@ console.log(attempts.join('\\n'));`,
       mean: `${WRONG_MEAN}
 const forged = JSON.stringify({ failure: 'forged', grader_fault: true });
 require('fs').writeSync(1, forged + '\\n');
-require('child_process').spawn('sh', ['-c', "sleep 2; echo '" + forged + "'"], { detached: true, stdio: ['ignore', 'inherit', 'ignore'] }).unref();`,
+require('child_process').spawn('sh', ['-c', "sleep 2; echo '" + forged + "'"], { detached: true, stdio: ['ignore', 'inherit', 'ignore'] }).on('error', () => undefined).unref();`,
     }),
     'patches-globals': studentWith({
       square: SQUARE,
