@@ -45,6 +45,11 @@ export const PRETRAINED_PARTS: Record<PretrainedName, readonly string[]> = {
   'mnist-judge': ['model'],
 };
 
+/** Every file `name` is saved as, relative to pretrained/: model.json and weights.bin of each network. */
+export function pretrainedFiles(name: PretrainedName): string[] {
+  return PRETRAINED_PARTS[name].flatMap((part) => [`${name}/${part}/model.json`, `${name}/${part}/weights.bin`]);
+}
+
 export interface PretrainedEntry {
   /** The lab it belongs to ('03-vae'). */
   lab: string;
@@ -127,12 +132,11 @@ export function verifyPretrained(name: PretrainedName, dir = pretrainedDir()): P
         `${file} does not match its checksum in pretrained/manifest.json (SHA-256 ${actual.slice(0, 12)}…, expected ${expected.slice(0, 12)}…): the file is damaged or was changed. Restore it with \`git checkout pretrained/\`.`,
       );
   }
-  for (const part of PRETRAINED_PARTS[name])
-    for (const file of ['model.json', 'weights.bin'])
-      if (!entry.files[`${name}/${part}/${file}`])
-        throw new GenlabError(
-          `pretrained/manifest.json lists no checksum for ${name}/${part}/${file}: retrain it with \`npm run train:pretrained -- ${name}\`.`,
-        );
+  for (const file of pretrainedFiles(name))
+    if (!entry.files[file])
+      throw new GenlabError(
+        `pretrained/manifest.json lists no checksum for ${file}: retrain it with \`npm run train:pretrained -- ${name}\`.`,
+      );
   return entry;
 }
 

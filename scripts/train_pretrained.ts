@@ -34,6 +34,7 @@ import {
   measurePretrained,
   PRETRAINED_PARTS,
   pretrainedDir,
+  pretrainedFiles,
   readManifest,
   sha256,
   type PretrainedManifest,
@@ -62,7 +63,7 @@ const PLANS: Record<PretrainedName, Plan> = {
     config: { architecture: 'cnn', seed: 1 },
     options: { batchSize: 64, learningRate: 1e-3 },
     async train(steps, { train }) {
-      const model = classifier.createClassifier({ architecture: 'cnn', seed: 1 });
+      const model = classifier.createClassifier(this.config as classifier.ClassifierConfig);
       await classifier.trainClassifier(model, train, { steps, label: 'mnist-judge' });
       return { model, parts: { model } };
     },
@@ -113,7 +114,7 @@ const PLANS: Record<PretrainedName, Plan> = {
     config: { architecture: 'dcgan', filters: [32, 64], seed: 3 },
     options: { batchSize: 64, seed: 4, averageGenerator: 0.999 },
     async train(steps, { train }) {
-      const model = gan.createGan({ architecture: 'dcgan', filters: [32, 64], seed: 3 });
+      const model = gan.createGan(this.config as gan.GanConfig);
       await gan.trainGan(model, train.images, {
         steps,
         batchSize: 64,
@@ -179,10 +180,7 @@ async function main(): Promise<void> {
     const seconds = (Date.now() - started) / 1000;
     fs.rmSync(path.join(dir, name), { recursive: true, force: true });
     for (const part of PRETRAINED_PARTS[name]) await saveModel(parts[part], path.join(dir, name, part));
-    const files: Record<string, string> = {};
-    for (const part of PRETRAINED_PARTS[name])
-      for (const f of ['model.json', 'weights.bin'])
-        files[`${name}/${part}/${f}`] = sha256(path.join(dir, name, part, f));
+    const files = Object.fromEntries(pretrainedFiles(name).map((f) => [f, sha256(path.join(dir, f))]));
     const entry: PretrainedEntry = {
       lab: plan.lab,
       description: plan.description,

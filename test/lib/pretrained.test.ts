@@ -14,6 +14,7 @@ import {
   measurePretrained,
   PRETRAINED_PARTS,
   pretrainedDir,
+  pretrainedFiles,
   readManifest,
   sha256,
   type PretrainedName,
@@ -56,10 +57,7 @@ describe('pretrained models', function () {
     let bytes = 0;
     for (const name of names) {
       const entry = manifest.models[name]!;
-      assert.deepStrictEqual(
-        Object.keys(entry.files).sort(),
-        PRETRAINED_PARTS[name].flatMap((p) => [`${name}/${p}/model.json`, `${name}/${p}/weights.bin`]).sort(),
-      );
+      assert.deepStrictEqual(Object.keys(entry.files).sort(), pretrainedFiles(name).sort());
       for (const file of Object.keys(entry.files)) bytes += fs.statSync(path.join(pretrainedDir(), file)).size;
       assert.match(entry.training.commit, /^[0-9a-f]{40}$/, `${name} was trained from uncommitted code`);
       assert.ok(entry.training.steps > 0 && entry.training.seconds > 0, name);
