@@ -1,12 +1,15 @@
 /**
  * Backend selection: `await init()` picks the fastest TensorFlow.js backend present.
  *
- * Order: tensorflow via @tensorflow/tfjs-node-gpu (CUDA), tensorflow via
- * @tensorflow/tfjs-node (native CPU), wasm (XNNPACK, SIMD), cpu (pure JS). The two
- * native packages download libtensorflow when they install, so they are optional
- * and usually absent; wasm and cpu always work. `GENLAB_BACKEND` (or
- * `init({ backend })`) forces one. `init` prints one line naming the backend, its
- * SIMD/threads, the tfjs and node versions, the profile and the seed.
+ * Order: tensorflow via @tensorflow/tfjs-node-gpu (CUDA), webgpu via
+ * @tensorflow/tfjs-backend-webgpu on Dawn (a hardware GPU only; lib/engine/webgpu.ts),
+ * tensorflow via @tensorflow/tfjs-node (native CPU), wasm (XNNPACK, SIMD), cpu (pure
+ * JS). The two TensorFlow packages download libtensorflow when they install, so they
+ * are optional and usually absent; webgpu's packages are optional too, and wasm and cpu
+ * always work. `GENLAB_BACKEND` (or `init({ backend })`) forces one; a forced webgpu
+ * also runs on a software renderer, and falls back to the next backend with a sentence
+ * where there is no adapter at all. `init` prints one line naming the backend, its
+ * SIMD/threads (or GPU adapter), the tfjs and node versions, the profile and the seed.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GenlabError } from '../errors';
@@ -23,9 +26,10 @@ import { profile, ProfileName } from '../run_size';
 import { defaultSeed, setGlobalSeed } from '../random';
 import { wasmThreadsWanted, withWasmThreads } from './wasm_threads';
 import { loadNativeKernels, NativeStatus, nativeStatus } from './native';
+import { loadWebGpu, webgpuAdapter, WebGpuAdapterInfo } from './webgpu';
 
 /** Names accepted by `GENLAB_BACKEND` and `init({ backend })`. */
-export const BACKEND_CHOICES = ['tensorflow-gpu', 'tensorflow-cpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['tensorflow-gpu', 'webgpu', 'tensorflow-cpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface InitOptions {
@@ -38,7 +42,7 @@ export interface InitOptions {
 }
 
 export interface BackendInfo {
-  /** The tfjs backend name now active: 'tensorflow', 'wasm' or 'cpu'. */
+  /** The tfjs backend name now active: 'tensorflow', 'webgpu', 'wasm' or 'cpu'. */
   backend: string;
   /** Which package provides it, e.g. '@tensorflow/tfjs-node-gpu'. */
   provider: string;
@@ -50,6 +54,10 @@ export interface BackendInfo {
   seed: number;
   /** On wasm: whether genlab's native kernels (oneDNN) run the heavy kernels, and why not. */
   native?: NativeStatus;
+  /** On webgpu: the adapter (vendor, architecture, graphics API, whether it is a software renderer). */
+  gpu?: WebGpuAdapterInfo;
+  /** Why a forced backend could not start, when init fell back to the next one (its sentence precedes the line). */
+  fellBack?: string;
   /** The one line `init` prints. */
   line: string;
 }
@@ -58,7 +66,8 @@ interface Candidate {
   choice: BackendChoice;
   tfName: string;
   provider: string;
-  load(): Promise<boolean>;
+  /** Starts it; false (or the reason, where there is one worth saying) when it cannot run here. */
+  load(forced: boolean): Promise<true | false | string>;
 }
 
 const NATIVE_HINT =
@@ -108,6 +117,15 @@ const CANDIDATES: Candidate[] = [
     tfName: 'tensorflow',
     provider: '@tensorflow/tfjs-node-gpu',
     load: async () => tryRequire('@tensorflow/tfjs-node-gpu') && activate('tensorflow'),
+  },
+  {
+    choice: 'webgpu',
+    tfName: 'webgpu',
+    provider: '@tensorflow/tfjs-backend-webgpu',
+    load: async (forced) => {
+      const r = await loadWebGpu(forced);
+      return r.ok ? true : r.reason;
+    },
   },
   {
     choice: 'tensorflow-cpu',
@@ -177,16 +195,28 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
       : process.env.GENLAB_BACKEND && process.env.GENLAB_BACKEND.trim() !== ''
         ? parseChoice(process.env.GENLAB_BACKEND, 'GENLAB_BACKEND')
         : undefined;
-  const candidates = forced
-    ? CANDIDATES.filter((c) => c.choice === forced || (forced === 'tensorflow' && c.tfName === 'tensorflow'))
-    : CANDIDATES;
+  const wanted = (c: Candidate) => c.choice === forced || (forced === 'tensorflow' && c.tfName === 'tensorflow');
+  // A GPU that WebGPU reaches is a laptop's, not a download's: where it cannot start, the course still runs, on the
+  // backends that always do (wasm, then cpu), and says so.
+  const candidates = !forced
+    ? CANDIDATES
+    : forced === 'webgpu'
+      ? CANDIDATES.filter((c) => wanted(c) || c.choice === 'wasm' || c.choice === 'cpu')
+      : CANDIDATES.filter(wanted);
 
   let chosen: Candidate | undefined;
+  let fellBack: string | undefined;
   for (const candidate of candidates) {
-    if (await candidate.load()) {
+    const loaded = await candidate.load(wanted(candidate));
+    if (loaded === true) {
       chosen = candidate;
       break;
     }
+    if (forced && wanted(candidate) && typeof loaded === 'string') fellBack = loaded;
+  }
+  if (chosen && fellBack !== undefined) {
+    fellBack = `genlab: the backend '${forced}' cannot start here: ${fellBack}; running on ${chosen.tfName} instead.`;
+    if (!options.quiet) console.log(fellBack);
   }
   if (!chosen) {
     const hint = forced?.startsWith('tensorflow') ? ` ${NATIVE_HINT}` : ' Reinstall with `npm install`.';
@@ -200,9 +230,10 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   setGlobalSeed(seed);
   const { simd, threads } = describeParallelism(chosen.tfName);
   const native = chosen.tfName === 'wasm' ? nativeStatus() : undefined;
+  const gpu = chosen.tfName === 'webgpu' ? webgpuAdapter() : undefined;
   const plural = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
   const parts = [
-    `backend ${chosen.tfName} (${chosen.provider}${simd === null ? '' : simd ? ', SIMD' : ', no SIMD'}${threads === null ? '' : `, ${plural(threads)}`})` +
+    `backend ${chosen.tfName} (${chosen.provider}${gpu ? ` on ${gpu.label}` : ''}${simd === null ? '' : simd ? ', SIMD' : ', no SIMD'}${threads === null ? '' : `, ${plural(threads)}`})` +
       (native?.active ? ` + native kernels (${native.libraries}, ${plural(native.threads!)})` : ''),
     `tfjs ${tf.version.tfjs}`,
     `node ${process.version}`,
@@ -219,6 +250,8 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
     profile: profile(),
     seed,
     native,
+    gpu,
+    fellBack,
     line: `genlab: ${parts.join(' · ')}`,
   };
   if (!options.quiet) console.log(current.line);

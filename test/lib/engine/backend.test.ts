@@ -49,7 +49,7 @@ describe('init(): backend selection', () => {
       assertGenlabErrorAsync(
         () => init({ quiet: true }),
         /GENLAB_BACKEND is 'webgl2'/,
-        /tensorflow-gpu, tensorflow-cpu, tensorflow, wasm, cpu/,
+        /tensorflow-gpu, webgpu, tensorflow-cpu, tensorflow, wasm, cpu/,
       ),
     );
   });

@@ -20,8 +20,8 @@ import {
   setNativeKernelsEnabled,
 } from '../../../lib/engine/native';
 import type { ConvAttrs } from '../../../lib/engine/native/kernels';
-import { autoencoder, classifier, gan, pixelcnn, vae } from '../../../lib/index';
 import { maxAbsDiff } from '../../helpers';
+import { LAB_MODELS } from '../../lab_models';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
@@ -638,94 +638,11 @@ describe('the lab models train the same with and without the native kernels', fu
     }
   }
 
-  const images = (n: number, seed: number) =>
-    tf.tidy(() => tf.randomUniform([n, 28, 28, 1], 0, 1, 'float32', seed).round() as tf.Tensor4D);
-  const MODELS: Record<string, () => { step: (i: number) => number; dispose: () => void }> = {
-    'lab 1 CNN classifier': () => {
-      const model = classifier.createClassifier({ architecture: 'cnn', seed: 1 });
-      const optimizer = tf.train.adam(1e-3);
-      const x = images(32, 2);
-      const labels = tf.tensor1d(
-        Array.from({ length: 32 }, (_, i) => i % 10),
-        'int32',
-      );
-      return {
-        step: () => {
-          const out = classifier.trainStep(model, optimizer, { x, y: labels });
-          const v = out.loss.dataSync()[0];
-          tf.dispose(Object.values(out));
-          return v;
-        },
-        dispose: () => tf.dispose([x, labels]),
-      };
-    },
-    'lab 2 conv autoencoder': () => {
-      const model = autoencoder.createAutoencoder({ architecture: 'conv', bottleneck: 16, seed: 1 });
-      const optimizer = tf.train.adam(1e-3);
-      const x = images(32, 3);
-      return {
-        step: () => {
-          const out = autoencoder.trainStep(model, optimizer, x);
-          const v = out.loss.dataSync()[0];
-          tf.dispose(Object.values(out));
-          return v;
-        },
-        dispose: () => x.dispose(),
-      };
-    },
-    'lab 3 MLP VAE': () => vaeRun('mlp'),
-    'lab 3 conv VAE': () => vaeRun('conv'),
-    'lab 4 PixelCNN': () => {
-      const model = pixelcnn.createPixelCnn({ filters: 16, layers: 2, seed: 1 });
-      const optimizer = tf.train.adam(1e-3);
-      const x = images(16, 4);
-      return {
-        step: () => {
-          const out = pixelcnn.trainStep(model, optimizer, x);
-          const v = out.loss.dataSync()[0];
-          tf.dispose(Object.values(out));
-          return v;
-        },
-        dispose: () => x.dispose(),
-      };
-    },
-    'lab 5 DCGAN': () => {
-      const model = gan.createGan({ architecture: 'dcgan', seed: 1 });
-      const optimizers = gan.createOptimizers();
-      const real = tf.tidy(() => gan.toGanRange(tf.randomUniform([16, 28, 28, 1], 0, 1, 'float32', 5)));
-      return {
-        step: (i) => {
-          const d = gan.discriminatorStep(model, optimizers.discriminator, real, 2 * i + 1);
-          const g = gan.generatorStep(model, optimizers.generator, 16, 2 * i + 2);
-          const v = d.loss.dataSync()[0] + g.dataSync()[0];
-          tf.dispose([d.loss, d.dReal, d.dFake, g]);
-          return v;
-        },
-        dispose: () => real.dispose(),
-      };
-    },
-  };
-
-  function vaeRun(architecture: 'mlp' | 'conv') {
-    const model = vae.createVae({ architecture, latentDim: 8, seed: 1 });
-    const optimizer = tf.train.adam(1e-3);
-    const x = images(32, 6);
-    return {
-      step: (i: number) => {
-        const out = vae.trainStep(model, optimizer, x, { seed: i + 1 });
-        const v = out.loss.dataSync()[0];
-        tf.dispose([out.loss, out.reconstruction, out.kl]);
-        return v;
-      },
-      dispose: () => x.dispose(),
-    };
-  }
-
   // Float tolerance: the kernels sum in other orders, so a step's numbers differ in their last bits (the first
   // step's loss agrees to 1e-5), and training carries that on. The GAN's game amplifies it most, about 3× a step
   // here (Adam scales each tiny gradient to a full step): it is allowed 1e-2 by the fifth step where the others
   // hold 1e-4.
-  for (const [name, build] of Object.entries(MODELS)) {
+  for (const [name, build] of Object.entries(LAB_MODELS)) {
     const tolerance = name.includes('GAN') ? 1e-2 : 1e-4;
     it(`${name}: the same loss curve over 5 steps (to ${tolerance})`, () => {
       const on = lossCurve(true, 5, build);
