@@ -53,6 +53,14 @@ async function onBoth(compute: () => tf.Tensor | tf.Tensor[]): Promise<{ gpu: tf
 
 const seeded = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
+/** A same-padded convolution's value and the gradients of its sum of squares by input and filter. */
+function convAndGradients(input: number[], filter: number[], stride: number, seed: number): tf.Tensor[] {
+  const x = seeded(input, seed) as tf.Tensor4D;
+  const f = seeded(filter, seed + 1) as tf.Tensor4D;
+  const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, 'same');
+  return [conv(x, f), ...tf.grads((a: tf.Tensor, b: tf.Tensor) => conv(a, b).square().sum())([x, f])];
+}
+
 /** Each kernel the labs use, forward and (where they train through it) backward. */
 const KERNELS: Record<string, () => tf.Tensor | tf.Tensor[]> = {
   'matMul, and its gradients': () => {
@@ -60,26 +68,9 @@ const KERNELS: Record<string, () => tf.Tensor | tf.Tensor[]> = {
     const b = seeded([47, 29], 2);
     return [tf.matMul(a, b), ...tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y).square().sum())([a, b])];
   },
-  'conv2d 3×3 same, and its input and filter gradients': () => {
-    const x = seeded([4, 14, 14, 3], 3);
-    const f = seeded([3, 3, 3, 8], 4);
-    const loss = (a: tf.Tensor, b: tf.Tensor) =>
-      tf
-        .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')
-        .square()
-        .sum();
-    return [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'), ...tf.grads(loss)([x, f])];
-  },
-  'conv2d 4×4 stride 2 (a DCGAN discriminator layer), and its gradients': () => {
-    const x = seeded([2, 28, 28, 1], 5);
-    const f = seeded([4, 4, 1, 6], 6);
-    const loss = (a: tf.Tensor, b: tf.Tensor) =>
-      tf
-        .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')
-        .square()
-        .sum();
-    return tf.grads(loss)([x, f]);
-  },
+  'conv2d 3×3 same, and its input and filter gradients': () => convAndGradients([4, 14, 14, 3], [3, 3, 3, 8], 1, 3),
+  'conv2d 4×4 stride 2 (a DCGAN discriminator layer), and its gradients': () =>
+    convAndGradients([2, 28, 28, 1], [4, 4, 1, 6], 2, 5),
   'conv2dTranspose 4×4 stride 2 (a DCGAN generator layer)': () =>
     tf.conv2dTranspose(
       seeded([2, 7, 7, 8], 7) as tf.Tensor4D,
