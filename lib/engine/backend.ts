@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { GenlabError } from '../errors';
+import { registerComparisonGradients } from './comparison_gradients';
 import { registerWasmBatchMatMul } from './kernels/wasm_batch_matmul';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm_conv2d_backprop_filter';
 import { registerWasmConv2DBackpropInput } from './kernels/wasm_conv2d_backprop_input';
@@ -204,6 +205,7 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
       ? CANDIDATES.filter((c) => wanted(c) || c.choice === 'wasm' || c.choice === 'cpu')
       : CANDIDATES.filter(wanted);
 
+  registerComparisonGradients();
   let chosen: Candidate | undefined;
   let fellBack: string | undefined;
   for (const candidate of candidates) {

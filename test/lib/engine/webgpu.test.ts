@@ -108,6 +108,16 @@ const KERNELS: Record<string, () => tf.Tensor | tf.Tensor[]> = {
     const x = seeded([1000], 12).mul(4);
     return [tf.relu(x), tf.leakyRelu(x, 0.2), tf.sigmoid(x), tf.tanh(x), tf.softplus(x), tf.elu(x)];
   },
+  "a gradient of a gradient through leaky ReLU (WGAN-GP's penalty), by the critic's weights": () => {
+    const x = seeded([8, 20], 20);
+    const w = seeded([20, 12], 21);
+    const penalty = (w: tf.Tensor) =>
+      tf
+        .grad((a: tf.Tensor) => tf.leakyRelu(a.matMul(w), 0.2).sum())(x)
+        .square()
+        .sum();
+    return [penalty(w), tf.grad(penalty)(w)];
+  },
   'reductions and softmax: sum, mean, max, logSumExp, logSoftmax, argMax': () => {
     const x = seeded([37, 10], 13).mul(3);
     return [x.sum(1), x.mean(0), x.max(1), tf.logSumExp(x, 1), tf.logSoftmax(x), tf.argMax(x, 1)];
