@@ -10,12 +10,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { findSystemLibrary } from '../lib/engine/system_libraries';
 
 /** Who needs it: students running the labs, a machine that grades, or only the test suite. */
 export type Need = 'course' | 'grading' | 'tests';
 
 export interface Prerequisite {
-  kind: 'program' | 'python-module' | 'folder';
+  /** A folder or file is an absolute path; a library is a shared library's name under the system's library folders. */
+  kind: 'program' | 'python-module' | 'folder' | 'file' | 'library';
   name: string;
   /** The Debian package that provides it. */
   debian: string;
@@ -162,6 +164,36 @@ export const PREREQUISITES = [
     need: 'tests',
     why: 'the browser tests draw the notebooks’ pages in headless Chromium',
   },
+  // Mesa's software OpenGL ES, which Dawn (the webgpu backend) reaches on a machine without a GPU, as CI's: the
+  // webgpu tests and the notebooks' webgpu pass run on it. A laptop's GPU driver brings its own Vulkan instead.
+  {
+    kind: 'library',
+    name: 'libEGL.so.1',
+    debian: 'libegl1',
+    need: 'tests',
+    why: 'the EGL loader Dawn opens for its OpenGL ES backend (the webgpu tests on a machine without a GPU)',
+  },
+  {
+    kind: 'file',
+    name: '/usr/share/glvnd/egl_vendor.d/50_mesa.json',
+    debian: 'libegl-mesa0',
+    need: 'tests',
+    why: "Mesa's EGL, which the EGL loader finds through this file",
+  },
+  {
+    kind: 'library',
+    name: 'libGLESv2.so.2',
+    debian: 'libgles2',
+    need: 'tests',
+    why: 'OpenGL ES, the API Dawn drives on Mesa',
+  },
+  {
+    kind: 'library',
+    name: 'dri/swrast_dri.so',
+    debian: 'libgl1-mesa-dri',
+    need: 'tests',
+    why: "Mesa's software renderer (llvmpipe), the webgpu tests' adapter",
+  },
   {
     kind: 'program',
     name: 'bash',
@@ -233,6 +265,14 @@ export function which(command: string): string | undefined {
 /** A listed program's path on PATH, or undefined where it is not installed. */
 export function findProgram(name: ProgramName): string | undefined {
   return which(name);
+}
+
+/** Whether a listed program, folder, file or library is on this machine (Python modules: ask Jupyter's Python). */
+export function isPresent(p: Prerequisite): boolean {
+  if (p.kind === 'program') return which(p.name) !== undefined;
+  if (p.kind === 'library') return findSystemLibrary(p.name) !== undefined;
+  if (p.kind === 'folder' || p.kind === 'file') return fs.existsSync(p.name);
+  throw new Error(`isPresent cannot tell whether the Python module ${p.name} is there: ask Jupyter's Python`);
 }
 
 /** What to tell a user who lacks `p`, in one clause. */

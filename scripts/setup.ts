@@ -23,7 +23,7 @@ import {
   missingPythonModules,
   projectRoot,
 } from '../jupyter/environment';
-import { debianPackages, howToInstall, Need, prerequisitesFor, which } from '../jupyter/prerequisites';
+import { debianPackages, howToInstall, isPresent, Need, prerequisitesFor, which } from '../jupyter/prerequisites';
 import { buildNative } from './build_native';
 
 function log(message: string): void {
@@ -73,7 +73,7 @@ function ensurePrerequisites(needs: Need[]): boolean {
     }
   }
   for (const p of prerequisitesFor(needs)) {
-    if (p.kind === 'program' && !which(p.name) && p.need !== 'course')
+    if (p.kind !== 'python-module' && !isPresent(p) && p.need !== 'course')
       log(`${p.name} is missing (${p.why}): ${howToInstall(p)}.`);
   }
   const jupyter = findJupyter();

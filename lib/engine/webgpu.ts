@@ -16,6 +16,7 @@ import * as path from 'path';
 import * as util from 'util';
 import * as tf from '@tensorflow/tfjs';
 import { GenlabError } from '../errors';
+import { findSystemLibrary } from './system_libraries';
 
 /** The graphics API an adapter runs on, as Dawn's `backend=` flag names it. */
 export type GraphicsApi = 'vulkan' | 'metal' | 'd3d12' | 'opengles';
@@ -254,13 +255,7 @@ const gpuOf = new WeakMap<GpuAdapterLike, Gpu>();
 
 /** Whether Linux has the Vulkan loader; without it Dawn's Vulkan backend only prints a warning. */
 function hasVulkanLoader(): boolean {
-  const dirs = [
-    `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
-    '/usr/lib64',
-    '/usr/lib',
-    '/usr/local/lib',
-  ];
-  return dirs.some((d) => fs.existsSync(path.join(d, 'libvulkan.so.1')));
+  return findSystemLibrary('libvulkan.so.1') !== undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { jupyterPython, projectRoot } from '../../jupyter/environment';
-import { debianPackages, PREREQUISITES, which } from '../../jupyter/prerequisites';
+import { debianPackages, isPresent, PREREQUISITES } from '../../jupyter/prerequisites';
 
 const ROOT = projectRoot();
 /** Where the course, the grader and the tests live (bench/ installs its own PyTorch peer, and says so). */
@@ -105,8 +105,7 @@ describe('prerequisites', () => {
     if (!process.env.CI && !fs.existsSync('/etc/debian_version')) this.skip();
     const python = jupyterPython();
     const absent = PREREQUISITES.filter((p) => {
-      if (p.kind === 'program') return !which(p.name);
-      if (p.kind === 'folder') return !fs.existsSync(p.name);
+      if (p.kind !== 'python-module') return !isPresent(p);
       try {
         execFileSync(python ?? 'python3', ['-c', `import ${p.name}`], { stdio: 'ignore' });
         return false;

@@ -16,12 +16,13 @@ import { LAB_MODELS } from '../../lab_models';
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
 /**
- * Starts webgpu, or skips the suite where it cannot run. Not yet required in CI: setup does not install Mesa's
- * software GL (libegl-mesa0, libgles2, libgl1-mesa-dri) yet, which a machine without a GPU needs (issue 23).
+ * Starts webgpu, or skips the suite where it cannot run; in CI it must run, since setup installs Mesa's software
+ * GL (jupyter/prerequisites.ts), the adapter of a machine without a GPU.
  */
 async function requireWebGpu(context: Mocha.Context): Promise<void> {
   const info = await init({ backend: 'webgpu', quiet: true });
   if (info.backend === 'webgpu') return;
+  if (process.env.CI) assert.fail(`${info.fellBack} (run \`npm run setup -- --for-tests\` as root on Debian)`);
   console.log(`    (skipped: ${info.fellBack})`);
   context.skip();
 }
