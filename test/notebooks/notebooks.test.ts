@@ -82,10 +82,16 @@ async function withHtmlExport(
   }
 }
 
-async function runOrFail(notebook: string): Promise<RunResult> {
+const LABS = fs
+  .readdirSync(NOTEBOOKS)
+  .filter((f) => /^\d\d-.*\.ipynb$/.test(f) && !f.includes('.executed.'))
+  .sort();
+
+async function runOrFail(notebook: string, env: NodeJS.ProcessEnv = {}, artifacts = ARTIFACTS): Promise<RunResult> {
   const result = await runNotebook(notebook, {
-    output: path.join(ARTIFACTS, path.basename(notebook)),
+    output: path.join(artifacts, path.basename(notebook)),
     profile: 'smoke',
+    env,
   });
   if (!result.ok) assert.fail(describeFailure(notebook, result));
   return result;
@@ -94,10 +100,7 @@ async function runOrFail(notebook: string): Promise<RunResult> {
 describe('notebooks (smoke profile, real kernel)', function () {
   this.timeout(15 * 60 * 1000);
 
-  for (const file of fs
-    .readdirSync(NOTEBOOKS)
-    .filter((f) => /^\d\d-.*\.ipynb$/.test(f) && !f.includes('.executed.'))
-    .sort()) {
+  for (const file of LABS) {
     it(`${file} runs top to bottom`, async () => {
       const result = await runOrFail(path.join(NOTEBOOKS, file));
       assert.ok(result.seconds > 0);
@@ -136,6 +139,39 @@ describe('notebooks (smoke profile, real kernel)', function () {
       assert.deepStrictEqual(pageErrorsOfOurs(errors), []);
     });
   });
+});
+
+/** The backend a forced GENLAB_BACKEND=webgpu gets on this machine (in a child: the suite's own process stays on its backend). */
+function webgpuHere(): { backend: string; fellBack?: string } {
+  const script = `require(${JSON.stringify(path.join(ROOT, 'dist', 'lib'))}).init({ backend: 'webgpu', quiet: true }).then((i) => console.log(JSON.stringify({ backend: i.backend, fellBack: i.fellBack })))`;
+  const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return JSON.parse(out.trim().split('\n').pop()!) as { backend: string; fellBack?: string };
+}
+
+// The whole course on the webgpu backend: in CI, Dawn's OpenGL ES on Mesa's software renderer (setup installs it),
+// which checks that every lab's kernels and reads work there; a laptop's GPU runs the same code faster.
+describe('notebooks on the webgpu backend (smoke profile, real kernel)', function () {
+  this.timeout(15 * 60 * 1000);
+  const artifacts = path.join(ARTIFACTS, 'webgpu');
+  before(function () {
+    const here = webgpuHere();
+    if (here.backend === 'webgpu') return;
+    if (process.env.CI) assert.fail(`${here.fellBack} (run \`npm run setup -- --for-tests\` as root on Debian)`);
+    console.log(`    (skipped: ${here.fellBack})`);
+    this.skip();
+  });
+
+  for (const file of LABS) {
+    it(`${file} runs top to bottom on webgpu`, async () => {
+      await runOrFail(path.join(NOTEBOOKS, file), { GENLAB_BACKEND: 'webgpu' }, artifacts);
+      // It ran on webgpu itself, not on the wasm it falls back to.
+      const text = outputsOf(path.join(artifacts, file))
+        .map((o) => joined(o.text))
+        .join('');
+      assert.match(text, /genlab: backend webgpu \(@tensorflow\/tfjs-backend-webgpu on /);
+      assert.doesNotMatch(text, /cannot start here/);
+    });
+  }
 });
 
 describe('the GAN lab in a browser', function () {
