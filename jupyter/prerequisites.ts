@@ -168,10 +168,12 @@ export const PREREQUISITES = [
   // webgpu tests and the notebooks' webgpu pass run on it. A laptop's GPU driver brings its own Vulkan instead.
   {
     kind: 'library',
-    name: 'libEGL.so.1',
-    debian: 'libegl1',
+    // Dawn opens the EGL loader by its unversioned name, which Debian ships only in the -dev package: with
+    // libegl1 alone, Dawn's OpenGL ES backend finds no adapter (seen in a fresh debootstrap chroot).
+    name: 'libEGL.so',
+    debian: 'libegl-dev',
     need: 'tests',
-    why: 'the EGL loader Dawn opens for its OpenGL ES backend (the webgpu tests on a machine without a GPU)',
+    why: 'the EGL loader, by the name Dawn opens for its OpenGL ES backend (the webgpu tests on a machine without a GPU)',
   },
   {
     kind: 'file',

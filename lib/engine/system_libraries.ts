@@ -12,7 +12,7 @@ function libraryDirs(): string[] {
   return [`/usr/lib/${triplet}`, `/lib/${triplet}`, '/usr/lib64', '/usr/lib', '/usr/local/lib'];
 }
 
-/** The path of a shared library (`libEGL.so.1`, or one under a subfolder: `dri/swrast_dri.so`), or undefined. */
+/** The path of a shared library (`libvulkan.so.1`, or one under a subfolder: `dri/swrast_dri.so`), or undefined. */
 export function findSystemLibrary(name: string): string | undefined {
   return libraryDirs()
     .map((dir) => path.join(dir, name))

@@ -258,6 +258,11 @@ function hasVulkanLoader(): boolean {
   return findSystemLibrary('libvulkan.so.1') !== undefined;
 }
 
+/** Whether Linux has the EGL loader under the unversioned name Dawn opens (Debian's libegl-dev has it). */
+function hasEglLoader(): boolean {
+  return findSystemLibrary('libEGL.so') !== undefined;
+}
+
 /**
  * The first hardware adapter over the APIs to try, else (when software is allowed) the first software one.
  * OpenGL ES is tried only when software is allowed: on Linux a GPU's driver gives Vulkan, and the OpenGL ES path
@@ -272,6 +277,10 @@ async function findAdapter(
   for (const api of apisToTry(allowSoftware)) {
     if (api === 'vulkan' && process.platform === 'linux' && !hasVulkanLoader()) {
       tried.push('Vulkan: no Vulkan loader (libvulkan.so.1)');
+      continue;
+    }
+    if (api === 'opengles' && process.platform === 'linux' && !hasEglLoader()) {
+      tried.push('OpenGL ES: no libEGL.so (on Debian: apt-get install libegl-dev libegl-mesa0 libgl1-mesa-dri)');
       continue;
     }
     let adapter: GpuAdapterLike | null = null;
