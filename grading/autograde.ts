@@ -214,16 +214,16 @@ export function scoreStage(g: Grading): void {
 }
 
 /** Why a test failed, in one sentence, from the grader's own view of the cell. */
-function failureReason(outcome: CellOutcome | undefined, limitS: number, cellWhereDied: string | undefined): string {
+function failureReason(outcome: CellOutcome | undefined, limitS: number, death: KernelDeath | undefined): string {
   if (!outcome) return 'The test was not run.';
   switch (outcome.status) {
     case 'timeout':
       return `The test ran past its time limit of ${limitS} s and was interrupted (an infinite loop, or a very slow implementation?).`;
     case 'died':
-      return 'The kernel died while running this test (process.exit(), a crash, or running out of memory).';
+      return `The kernel died while running this test${death?.after ? `, ${death.after}` : ''} (process.exit(), a crash, or running out of memory).`;
     case 'not-run':
       return outcome.reason === 'the kernel died in an earlier cell'
-        ? `Not run: the kernel died earlier, in ${cellWhereDied ?? 'an earlier cell'} (process.exit(), a crash, or running out of memory).`
+        ? `Not run: the kernel died earlier, in ${death ? [death.cell, death.after].filter(Boolean).join(', ') : 'an earlier cell'} (process.exit(), a crash, or running out of memory).`
         : `Not run: ${outcome.reason ?? 'an earlier problem stopped the notebook'}.`;
     case 'error': {
       const e = summarizeError(outcome.stderr ?? '');
@@ -280,12 +280,39 @@ function failedCells(g: Grading): string[] {
   });
 }
 
+/** A cell of the run, by its grade id or its number, for the feedback: "cell 'square'" or "cell 4". */
+function cellCalled(g: Grading, outcome: CellOutcome): string {
+  const cell = g.assembly!.notebook.cells[outcome.index - 1];
+  return cell && gradeId(cell) ? `cell '${gradeId(cell)}'` : `cell ${outcome.index - 1}`;
+}
+
+/** The cell the kernel died in, and (when the one before it was interrupted) that one. */
+interface KernelDeath {
+  cell: string;
+  after?: string;
+}
+
+/**
+ * Where the kernel died, in words. A kernel can outlive the interrupt of a cell that ran past its time limit by
+ * a few seconds and then die in the next one (a cell filling the memory leaves the heap full, and a slow machine
+ * takes longer to exhaust it): then the cell that was interrupted is named too, since it is the likelier cause.
+ */
+function whereTheKernelDied(g: Grading): KernelDeath | undefined {
+  if (!g.run || !g.assembly) return undefined;
+  const cells = g.run.cells;
+  const died = cells.findIndex((c) => c.status === 'died');
+  if (died < 0) return undefined;
+  const before = [...cells.slice(0, died)].reverse().find((c) => c.status !== 'skipped');
+  const interrupted = before?.status === 'timeout' && before.index > 0 ? cellCalled(g, before) : undefined;
+  return {
+    cell: cellCalled(g, cells[died]),
+    after: interrupted && `just after ${interrupted} ran past its time limit`,
+  };
+}
+
 /** Puts each failed test's reason in words, and the flags and the summary lines. */
 export function explainStage(g: Grading): void {
-  const diedAt = g.run?.cells.find((c) => c.status === 'died');
-  const diedCell = diedAt && g.assembly ? g.assembly.notebook.cells[diedAt.index - 1] : undefined;
-  const diedWhere =
-    diedAt && diedCell ? (gradeId(diedCell) ? `cell '${gradeId(diedCell)}'` : `cell ${diedAt.index - 1}`) : undefined;
+  const diedWhere = whereTheKernelDied(g);
   const missing = missingNames(g);
   for (const t of g.tests) {
     if (t.status === 'passed') continue;

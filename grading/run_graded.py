@@ -21,6 +21,7 @@ import time
 
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
 import nbformat
 import traitlets
 
@@ -97,6 +98,18 @@ def start_kernel(client, attempts):
     return None, failures
 
 
+def kernel_survives(client, seconds):
+    """Whether the kernel is still alive after `seconds` (checked every 0.25 s, so a death returns at once).
+    The client's kernel manager is asynchronous: its is_alive is a coroutine, run here to its answer."""
+    until = time.monotonic() + seconds
+    while True:
+        if not run_sync(client.km.is_alive)():
+            return False
+        if time.monotonic() >= until:
+            return True
+        time.sleep(0.25)
+
+
 def stream_text(cell, name):
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == name)
 
@@ -171,9 +184,9 @@ def main():
                 if content.get("ename") == "Timeout":
                     entry["status"] = "timeout"
                     # An interrupt that lands outside the cell's code (e.g. while output is
-                    # being sent) ends the kernel; say so here rather than at the next cell.
-                    time.sleep(0.5)
-                    if not client.km.is_alive():
+                    # being sent), or one that comes too late for a cell filling the memory,
+                    # ends the kernel; give it a moment, so that this cell is named, not the next.
+                    if not kernel_survives(client, 3.0):
                         entry["status"] = "died"
                         entry["reason"] = "it ran past its time limit and the kernel did not survive the interrupt"
                         stop = "the kernel died in an earlier cell"
