@@ -6,6 +6,9 @@
  *   npm run bench -- --backends wasm,wasm+native --models dcgan,pixelcnn --seconds 5
  *   npm run bench -- --limit 600                   # let one slow run take up to 10 minutes
  *
+ * `webgpu` is a column where a forced webgpu starts; on a software adapter (Mesa's llvmpipe, a machine without a
+ * GPU) it is marked `(sw)`, since its times are a CPU's and say nothing of a GPU's.
+ *
  * `wasm+native` is the wasm backend with genlab's native kernels (oneDNN; lib/engine/native.ts), a column of its
  * own where the addon is built; the plain `wasm` column then runs with GENLAB_NATIVE=0.
  *
@@ -21,7 +24,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { backendInfo, init, tf } from '../lib/index';
+import { init, tf } from '../lib/index';
 import { BACKEND_CHOICES, BackendChoice } from '../lib/engine/backend';
 import { nativeAddonPath } from '../lib/engine/native';
 import { projectRoot } from '../jupyter/environment';
@@ -38,12 +41,14 @@ interface Timing {
 interface BackendResult {
   backend: string;
   line: string;
+  /** webgpu's adapter: its label, and whether it is a software renderer (a CPU drawing for a GPU, slower than wasm). */
+  gpu?: { label: string; software: boolean };
   results: Record<string, Timing>;
   skipped: Record<string, string>;
 }
 
 /** The pure-JS cpu backend takes minutes per conv step: one unwarmed run each, and no sampling (hours). */
-const CPU_NOTE = 'cpu: one run, no warm-up; a workload is stopped after --limit seconds (default 300)';
+const CPU_NOTE = 'one run, no warm-up; a workload is stopped after --limit seconds (default 300)';
 
 /** The child process: times the workloads on one backend and writes them to `--out`. */
 async function measureBackend(
@@ -52,12 +57,24 @@ async function measureBackend(
   seconds: number,
   out: string,
 ): Promise<void> {
-  await init({ backend, quiet: true });
-  const result: BackendResult = { backend, line: backendInfo()!.line, results: {}, skipped: {} };
+  const info = await init({ backend, quiet: true });
+  const result: BackendResult = { backend, line: info.line, results: {}, skipped: {} };
+  if (info.gpu) result.gpu = { label: info.gpu.label, software: info.gpu.software };
+  // A forced webgpu that cannot start runs on wasm: its times would be wasm's under webgpu's name.
+  if (info.fellBack) {
+    for (const name of models) result.skipped[name] = info.fellBack;
+    fs.writeFileSync(out, JSON.stringify(result));
+    return;
+  }
+  // The plain-JS cpu backend and a software GPU (the CPU drawing for it, ~20x slower than wasm) get one run each,
+  // and skip the 784 passes of sampling, so that a whole bench stays within minutes.
+  const slow = backend === 'cpu' || result.gpu?.software === true;
   for (const name of models) {
-    const slow = backend === 'cpu';
     if (slow && name === 'pixelcnn-sample') {
-      result.skipped[name] = 'not run on cpu (784 passes at seconds each)';
+      result.skipped[name] =
+        backend === 'cpu'
+          ? 'not run on cpu (784 passes at seconds each)'
+          : 'not run on a software adapter (784 passes at a quarter of a second each)';
       continue;
     }
     const workload = createWorkload(name);
@@ -99,13 +116,20 @@ function column(name: string): Column {
   return { name, backend: name as BackendChoice, env: name === 'wasm' ? { GENLAB_NATIVE: '0' } : {} };
 }
 
+/** Whether a forced webgpu starts here (on any adapter, software included: its column says which). */
+function webgpuStarts(): boolean {
+  const script = `require(${JSON.stringify(path.join(projectRoot(), 'dist', 'lib'))}).init({ backend: 'webgpu', quiet: true }).then((i) => process.exit(i.backend === 'webgpu' ? 0 : 1))`;
+  return spawnSync(process.execPath, ['-e', script], { stdio: 'ignore' }).status === 0;
+}
+
 /** Backends this machine can run; the native ones only when their packages load, wasm+native when it is built. */
 function presentColumns(): Column[] {
   const loads = (pkg: string) =>
     spawnSync(process.execPath, ['-e', `require(${JSON.stringify(pkg)})`], { stdio: 'ignore' }).status === 0;
   const present: string[] = [];
   if (loads('@tensorflow/tfjs-node-gpu')) present.push('tensorflow-gpu');
-  else if (loads('@tensorflow/tfjs-node')) present.push('tensorflow-cpu');
+  if (webgpuStarts()) present.push('webgpu');
+  if (!present.includes('tensorflow-gpu') && loads('@tensorflow/tfjs-node')) present.push('tensorflow-cpu');
   present.push('wasm');
   if (fs.existsSync(nativeAddonPath())) present.push('wasm+native');
   present.push('cpu');
@@ -206,6 +230,7 @@ function timeOn(into: BackendResult, col: Column, name: WorkloadName, seconds: n
   const result = JSON.parse(fs.readFileSync(out, 'utf8')) as BackendResult;
   fs.rmSync(out);
   into.line = result.line;
+  if (result.gpu) into.gpu = result.gpu;
   // The worker names its backend; the column may be a variant of it (wasm+native).
   for (const [k, v] of Object.entries(result.skipped)) into.skipped[k] = v;
   Object.assign(into.results, result.results);
@@ -289,12 +314,14 @@ async function main(): Promise<void> {
   console.log(
     `\nms per run (median); batch ${BATCH_SIZE} for training steps, ${SAMPLE_COUNT} images for sampling; ratio = genlab / PyTorch (≤ 1.0 is as fast or faster)`,
   );
+  // A software adapter's column is marked: its times are a CPU's drawing for a GPU, not a GPU's.
+  const label = (b: string) => (runs.find((r) => r.backend === b)?.gpu?.software ? `${b} (sw)` : b);
   const header = [
     'workload'.padEnd(16),
     'params genlab/torch'.padStart(20),
-    ...backends.map((b) => b.padStart(12)),
+    ...backends.map((b) => label(b).padStart(12)),
     'torch'.padStart(10),
-    ...backends.map((b) => `${b}/torch`.padStart(18)),
+    ...backends.map((b) => `${label(b)}/torch`.padStart(18)),
   ];
   console.log(header.join(' '));
   for (const r of rows) {
@@ -321,7 +348,15 @@ async function main(): Promise<void> {
     console.log(
       `(PyTorch sampling with the textbook loop, the whole image every pass, instead of genlab's window: ${fmt(fullSample.msPerRun)})`,
     );
-  if (backends.includes('cpu')) console.log(`(${CPU_NOTE})`);
+  const slowColumns = backends.filter((b) => b === 'cpu' || runs.find((r) => r.backend === b)?.gpu?.software);
+  if (slowColumns.length) console.log(`(${slowColumns.map(label).join(', ')}: ${CPU_NOTE})`);
+  for (const run of runs)
+    if (run.gpu)
+      console.log(
+        run.gpu.software
+          ? `(${run.backend} (sw): ${run.gpu.label}, a software renderer: it checks that the backend runs, and says nothing of a GPU's speed)`
+          : `(${run.backend}: ${run.gpu.label})`,
+      );
   for (const run of runs)
     for (const [name, why] of Object.entries(run.skipped)) console.log(`${run.backend} ${name}: ${why}`);
 
@@ -333,7 +368,7 @@ async function main(): Promise<void> {
       memoryGiB: Math.round(os.totalmem() / 2 ** 30),
       node: process.version,
     },
-    backends: runs.map((r) => ({ backend: r.backend, line: r.line, skipped: r.skipped })),
+    backends: runs.map((r) => ({ backend: r.backend, line: r.line, gpu: r.gpu, skipped: r.skipped })),
     torch: torch
       ? { version: torch.torch, threads: torch.threads, python: py.python, pixelcnnSampleFullMs: fullSample?.msPerRun }
       : { missing: py.note },
