@@ -66,7 +66,7 @@ async function measureBackend(
     fs.writeFileSync(out, JSON.stringify(result));
     return;
   }
-  // The plain-JS cpu backend and a software GPU (the CPU drawing for it, ~20x slower than wasm) get one run each,
+  // The plain-JS cpu backend and a software GPU (the CPU drawing for it, tens of times slower than wasm) get one run each,
   // and skip the 784 passes of sampling, so that a whole bench stays within minutes.
   const slow = backend === 'cpu' || result.gpu?.software === true;
   for (const name of models) {
@@ -315,7 +315,8 @@ async function main(): Promise<void> {
     `\nms per run (median); batch ${BATCH_SIZE} for training steps, ${SAMPLE_COUNT} images for sampling; ratio = genlab / PyTorch (≤ 1.0 is as fast or faster)`,
   );
   // A software adapter's column is marked: its times are a CPU's drawing for a GPU, not a GPU's.
-  const label = (b: string) => (runs.find((r) => r.backend === b)?.gpu?.software ? `${b} (sw)` : b);
+  const software = (b: string) => runs.find((r) => r.backend === b)?.gpu?.software === true;
+  const label = (b: string) => (software(b) ? `${b} (sw)` : b);
   const header = [
     'workload'.padEnd(16),
     'params genlab/torch'.padStart(20),
@@ -348,7 +349,7 @@ async function main(): Promise<void> {
     console.log(
       `(PyTorch sampling with the textbook loop, the whole image every pass, instead of genlab's window: ${fmt(fullSample.msPerRun)})`,
     );
-  const slowColumns = backends.filter((b) => b === 'cpu' || runs.find((r) => r.backend === b)?.gpu?.software);
+  const slowColumns = backends.filter((b) => b === 'cpu' || software(b));
   if (slowColumns.length) console.log(`(${slowColumns.map(label).join(', ')}: ${CPU_NOTE})`);
   for (const run of runs)
     if (run.gpu)
