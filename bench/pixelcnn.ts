@@ -7,6 +7,7 @@
  *
  *   npm run bench:pixelcnn                       # the lab's full profile
  *   node dist/bench/pixelcnn.js --steps 20000 --filters 64
+ *   node dist/bench/pixelcnn.js --block gated --layers 5   # another architecture (PixelCnnConfig.block)
  */
 import {
   batches,
@@ -20,7 +21,7 @@ import {
   setLearningRate,
   tf,
 } from '../lib/index';
-import { numberFlag, runBench, writeResult } from './common';
+import { flag, numberFlag, runBench, writeResult } from './common';
 
 /** Lab 4's target (issue #20): test NLL ≤ 90 nats. */
 const TARGET_NATS = 90;
@@ -30,17 +31,21 @@ async function main(): Promise<void> {
   const recipe = PIXELCNN_RECIPE;
   const filters = numberFlag('filters', recipe.model.filters ?? 32);
   const layers = numberFlag('layers', recipe.model.layers ?? 5);
+  const headFilters = numberFlag('head', recipe.model.headFilters ?? filters);
+  const block = flag('block', recipe.model.block ?? 'plain') as pixelcnn.PixelCnnBlock;
   const batchSize = numberFlag('batch', recipe.training.batchSize);
   const steps = numberFlag('steps', recipe.steps.full);
-  const { learningRate, finalLearningRate, seed } = recipe.training;
+  const learningRate = numberFlag('lr', recipe.training.learningRate);
+  const finalLearningRate = numberFlag('final-lr', recipe.training.finalLearningRate);
+  const { seed } = recipe.training;
   const { train, test } = loadMnist();
   const testX = binarizeStochastic(test.images.slice(0, recipe.evaluation.images.full), 0) as tf.Tensor4D;
-  const model = pixelcnn.createPixelCnn({ ...recipe.model, filters, layers });
+  const model = pixelcnn.createPixelCnn({ ...recipe.model, filters, layers, block, headFilters });
   const optimizer = tf.train.adam(learningRate);
   const schedule = cosineSchedule(learningRate, finalLearningRate, steps);
   const stream = batches(train.images, undefined, { batchSize, seed });
   console.log(
-    `PixelCNN ${filters} channels, ${layers} mask-B layers, ${model.countParams()} parameters; batch ${batchSize}; ${steps} steps, Adam ${learningRate} → ${finalLearningRate} (cosine)`,
+    `PixelCNN ${filters} channels, ${layers} ${block} mask-B layers, ${model.countParams()} parameters; batch ${batchSize}; ${steps} steps, Adam ${learningRate} → ${finalLearningRate} (cosine)`,
   );
   // Every `eval-every` steps, the NLL on the first 500 test images, off the clock: when the target was first reached.
   const evalEvery = numberFlag('eval-every', 500);
@@ -81,6 +86,7 @@ async function main(): Promise<void> {
     model: {
       filters,
       layers,
+      block,
       params: model.countParams(),
       batchSize,
       optimizer: `adam ${learningRate} → ${finalLearningRate} (cosine)`,

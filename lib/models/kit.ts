@@ -66,8 +66,8 @@ export function initializers(rng: Random, activation?: 'relu') {
   };
 }
 
-/** `layer` applied to a symbolic tensor, typed as the symbolic tensor it returns. */
-export const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.SymbolicTensor =>
+/** `layer` applied to a symbolic tensor (or to several, for a merge layer such as Add), typed as the symbolic tensor it returns. */
+export const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor =>
   layer.apply(x) as tf.SymbolicTensor;
 
 /** `value` if it is a whole number ≥ 1; otherwise a GenlabError naming the setting. */

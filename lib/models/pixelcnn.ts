@@ -21,6 +21,7 @@ import {
   IMAGE_SIDE,
   imageBatchShape,
   imagesOf,
+  apply,
   initializers,
   sumOverBatches,
   TrainOptions,
@@ -34,8 +35,21 @@ export interface PixelCnnConfig {
   layers?: number;
   /** Size of the first, mask-A kernel (default 7). */
   firstKernelSize?: number;
+  /**
+   * What each of the `layers` mask-B layers is (default 'plain'):
+   *  - 'plain':    h ← relu(convB(h)), the stack of van den Oord et al. (2016a);
+   *  - 'residual': h ← h + relu(convB(h)), so that gradients reach the first layers of a deeper stack;
+   *  - 'gated':    h ← h + conv1×1(tanh(convB(h)) ⊙ σ(convB′(h))), the gated activation of
+   *                van den Oord et al. (2016b), "Conditional Image Generation with PixelCNN Decoders".
+   * Every branch is pixelwise after its masked convolution, so causality and `receptiveReach` hold.
+   */
+  block?: PixelCnnBlock;
+  /** Channels of the 1 × 1 layer before the logits (default `filters`). */
+  headFilters?: number;
   seed?: number;
 }
+
+export type PixelCnnBlock = 'plain' | 'residual' | 'gated';
 
 /** The model: binary images [N, 28, 28, 1] → Bernoulli logits [N, 28, 28, 1]. */
 export function createPixelCnn(config: PixelCnnConfig = {}): tf.LayersModel {
@@ -52,18 +66,32 @@ export function createPixelCnn(config: PixelCnnConfig = {}): tf.LayersModel {
     seed: rng.nextSeed(),
     name: 'masked_a',
   }).apply(input) as tf.SymbolicTensor;
-  for (let i = 0; i < layers; i++) {
-    h = new MaskedConv2D({
-      filters,
-      kernelSize: 3,
-      maskType: 'B',
-      activation: 'relu',
-      seed: rng.nextSeed(),
-      name: `masked_b${i + 1}`,
-    }).apply(h) as tf.SymbolicTensor;
+  const block = config.block ?? 'plain';
+  if (!['plain', 'residual', 'gated'].includes(block))
+    throw new GenlabError(`createPixelCnn: block must be 'plain', 'residual' or 'gated', got '${block}'.`);
+  const maskedB = (name: string, activation: 'relu' | 'linear') =>
+    new MaskedConv2D({ filters, kernelSize: 3, maskType: 'B', activation, seed: rng.nextSeed(), name });
+  for (let i = 1; i <= layers; i++) {
+    if (block === 'plain') {
+      h = apply(maskedB(`masked_b${i}`, 'relu'), h);
+    } else if (block === 'residual') {
+      h = apply(tf.layers.add({ name: `residual${i}` }), [h, apply(maskedB(`masked_b${i}`, 'relu'), h)]);
+    } else {
+      const tanh = apply(
+        tf.layers.activation({ activation: 'tanh' }),
+        apply(maskedB(`masked_b${i}_tanh`, 'linear'), h),
+      );
+      const gate = apply(
+        tf.layers.activation({ activation: 'sigmoid' }),
+        apply(maskedB(`masked_b${i}_gate`, 'linear'), h),
+      );
+      const gated = apply(tf.layers.multiply(), [tanh, gate]);
+      const out = apply(tf.layers.conv2d({ filters, kernelSize: 1, ...initializers(rng) }), gated);
+      h = apply(tf.layers.add({ name: `residual${i}` }), [h, out]);
+    }
   }
   h = tf.layers
-    .conv2d({ filters, kernelSize: 1, activation: 'relu', ...initializers(rng) })
+    .conv2d({ filters: config.headFilters ?? filters, kernelSize: 1, activation: 'relu', ...initializers(rng) })
     .apply(h) as tf.SymbolicTensor;
   const logits = tf.layers
     .conv2d({ filters: 1, kernelSize: 1, ...initializers(rng), name: 'logits' })
@@ -152,10 +180,10 @@ export interface SampleOptions {
 
 /**
  * How far the network's receptive field reaches from a pixel — rows up, and columns to
- * either side: the sum of (k − 1)/2 over the masked convolutions (1×1 convolutions
- * and pixelwise layers add nothing). Summing over every layer bounds the longest path,
- * so branches are safe. Undefined when a layer mixes pixels in a way this does not
- * know (any other conv).
+ * either side: the largest sum of (k − 1)/2 over the masked convolutions along any path
+ * from the input to the logits (1×1 convolutions and pixelwise layers add nothing; the
+ * branches of a gated or residual block are parallel, so they count once). Undefined
+ * when a layer mixes pixels in a way this does not know (any other conv).
  */
 export function receptiveReach(model: tf.LayersModel): number | undefined {
   const pixelwise = new Set([
@@ -169,14 +197,18 @@ export function receptiveReach(model: tf.LayersModel): number | undefined {
     'Concatenate',
     'BatchNormalization',
   ]);
-  let reach = 0;
+  // model.layers is in topological order, so every layer's inputs have their reach by the time it comes.
+  const reachAfter = new Map<tf.layers.Layer, number>();
   for (const layer of model.layers) {
     const name = layer.getClassName();
-    if (layer instanceof MaskedConv2D) reach += (layer.kernelSize - 1) / 2;
-    else if (name === 'Conv2D' && (layer.getConfig().kernelSize as number[]).every((k) => k === 1)) continue;
+    let own = 0;
+    if (layer instanceof MaskedConv2D) own = (layer.kernelSize - 1) / 2;
+    else if (name === 'Conv2D' && (layer.getConfig().kernelSize as number[]).every((k) => k === 1)) own = 0;
     else if (!pixelwise.has(name)) return undefined;
+    const inputs = layer.inboundNodes.flatMap((node) => node.inboundLayers);
+    reachAfter.set(layer, own + Math.max(0, ...inputs.map((l) => reachAfter.get(l) ?? 0)));
   }
-  return reach;
+  return Math.max(0, ...model.outputLayers.map((l) => reachAfter.get(l) ?? 0));
 }
 
 /**

@@ -280,3 +280,59 @@ describe('PixelCNN sampling speed-up', () => {
     model.dispose();
   });
 });
+
+describe('PixelCNN blocks: residual and gated', () => {
+  before(() => init({ quiet: true }));
+  const F = 8;
+  const L = 2;
+  // By hand: 7×7 mask A (49F + F), then per layer one 3×3 conv (9F² + F), or two and a 1×1 for 'gated'
+  // (2(9F² + F) + F² + F), then the 1×1 head (F² + F) and the logits (F + 1). Add, Multiply and the activations have none.
+  const expected = {
+    residual: 50 * F + L * (9 * F * F + F) + F * F + F + F + 1,
+    gated: 50 * F + L * (2 * (9 * F * F + F) + F * F + F) + F * F + F + F + 1,
+  };
+  for (const block of ['residual', 'gated'] as const) {
+    it(`'${block}': the parameters counted by hand, causal, reach 3 + layers, and the same after save and load`, async () => {
+      const model = pixelcnn.createPixelCnn({ filters: F, layers: L, block, seed: 2 });
+      assert.strictEqual(model.countParams(), expected[block]);
+      const input = tf.ones([1, 28, 28, 1]) as tf.Tensor4D;
+      for (const pixel of [0, 29, 405, 783])
+        assert.deepStrictEqual(pixelcnn.causalityViolations(model, pixel, input), [], `pixel ${pixel}`);
+      assert.strictEqual(pixelcnn.receptiveReach(model), 3 + L);
+      // The highest row with a non-zero ∂ℓ/∂x, over pixels of row 20: the longest path, through every block's
+      // masked convolution (a dead ReLU can close one pixel's path, so three pixels are asked).
+      let highest = 28;
+      for (const c of [3, 14, 25]) {
+        const field = pixelcnn.receptiveField(model, 20 * 28 + c, input);
+        for (let j = 0; j < 784; j++) if (field[j] !== 0) highest = Math.min(highest, Math.floor(j / 28));
+      }
+      assert.strictEqual(20 - highest, 3 + L, 'rows up, from the gradients');
+      const dir = tempDir();
+      await saveModel(model, dir);
+      const loaded = await loadModel(dir);
+      const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 3).round();
+      assert.ok(maxAbsDiff((loaded.apply(x) as tf.Tensor).dataSync(), (model.apply(x) as tf.Tensor).dataSync()) < 1e-6);
+      const windowed = await pixelcnn.sample(loaded, 2, 5, { cropRows: true });
+      const whole = await pixelcnn.sample(loaded, 2, 5, { cropRows: false });
+      assert.deepStrictEqual(Array.from(windowed.dataSync()), Array.from(whole.dataSync()));
+      tf.dispose([input, x, windowed, whole]);
+      model.dispose();
+      loaded.dispose();
+    });
+  }
+
+  it('headFilters sets the width of the 1×1 layer before the logits: the parameters counted by hand', () => {
+    const H = 5;
+    const model = pixelcnn.createPixelCnn({ filters: F, layers: L, headFilters: H, seed: 2 });
+    // 7×7 mask A (49F + F), L plain 3×3 layers (9F² + F each), the 1×1 head F → H (FH + H), the logits H → 1 (H + 1).
+    assert.strictEqual(model.countParams(), 50 * F + L * (9 * F * F + F) + F * H + H + H + 1);
+    model.dispose();
+  });
+
+  it('names the blocks it knows when given another', () => {
+    assertGenlabError(
+      () => pixelcnn.createPixelCnn({ filters: 4, layers: 1, block: 'dense' as never }),
+      /block must be 'plain', 'residual' or 'gated', got 'dense'/,
+    );
+  });
+});
