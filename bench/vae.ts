@@ -5,7 +5,7 @@
  * 10,000 test images every 2,000 steps; then reports the IWAE bounds (K = 1, 10, 100). Writes
  * bench/results/vae.json.
  *
- *   npm run bench:vae                       # the recipe's full run (13,000 steps), as students run it
+ *   npm run bench:vae                       # the recipe's full run (15,000 steps), as students run it
  *   node dist/bench/vae.js --steps 2000 --batch 64 --lr 1e-3   # the recipe with some settings changed
  */
 import { binarizeStochastic, init, loadMnist, tf, vae, VAE_RECIPE } from '../lib/index';

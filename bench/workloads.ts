@@ -59,7 +59,7 @@ function dcgan(batch: number): Workload {
   };
 }
 
-/** Lab 3's VAEs: the conv one, and the MLP one whose 13,000 steps are most of the lab's time. */
+/** Lab 3's VAEs: the conv one, and the MLP one whose 15,000 steps are most of the lab's time. */
 function vaeStep(architecture: 'conv' | 'mlp', batch: number): Workload {
   const model = vae.createVae({ architecture, latentDim: 32, seed: 1 });
   const optimizer = tf.train.adam(1e-3);
