@@ -83,7 +83,7 @@ const PLANS: Record<PretrainedName, Plan> = {
   pixelcnn: {
     lab: '04-pixelcnn',
     description:
-      "Lab 4's PixelCNN (PIXELCNN_RECIPE: a 7 × 7 mask-A layer, five 3 × 3 mask-B layers, two 1 × 1 layers), trained with the lab's recipe (its cosine learning rate spread over the longer run).",
+      "Lab 4's PixelCNN (PIXELCNN_RECIPE: a 7 × 7 mask-A layer, twelve residual 3 × 3 mask-B layers of 24 channels, two 1 × 1 layers), trained with the lab's recipe (its cosine learning rate spread over the longer run).",
     steps: 20_000,
     config: { ...PIXELCNN_RECIPE.model },
     options: { ...PIXELCNN_RECIPE.training, dynamicBinarization: true },

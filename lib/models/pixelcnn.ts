@@ -173,7 +173,7 @@ export interface SampleOptions {
    * is how far the receptive field extends (see `receptiveReach`); or rows 0 … r when
    * that cannot be worked out from the layers. Exact, not an approximation: masked
    * kernels never look at rows below, and nothing outside the window reaches (r, c).
-   * For lab 4's network (reach 8) that is at most 9 × 17 pixels instead of 28 × 28.
+   * For lab 4's network (reach 15) that is at most 16 × 28 pixels instead of 28 × 28.
    */
   cropRows?: boolean;
 }
