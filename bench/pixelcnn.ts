@@ -87,6 +87,7 @@ async function main(): Promise<void> {
       filters,
       layers,
       block,
+      headFilters,
       params: model.countParams(),
       batchSize,
       optimizer: `adam ${learningRate} → ${finalLearningRate} (cosine)`,

@@ -23,6 +23,7 @@ import {
   imagesOf,
   apply,
   initializers,
+  positiveInteger,
   sumOverBatches,
   TrainOptions,
   trainWithAdam,
@@ -91,7 +92,12 @@ export function createPixelCnn(config: PixelCnnConfig = {}): tf.LayersModel {
     }
   }
   h = tf.layers
-    .conv2d({ filters: config.headFilters ?? filters, kernelSize: 1, activation: 'relu', ...initializers(rng) })
+    .conv2d({
+      filters: positiveInteger(config.headFilters ?? filters, 'headFilters'),
+      kernelSize: 1,
+      activation: 'relu',
+      ...initializers(rng),
+    })
     .apply(h) as tf.SymbolicTensor;
   const logits = tf.layers
     .conv2d({ filters: 1, kernelSize: 1, ...initializers(rng), name: 'logits' })

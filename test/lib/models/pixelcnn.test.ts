@@ -327,6 +327,10 @@ describe('PixelCNN blocks: residual and gated', () => {
     // 7×7 mask A (49F + F), L plain 3×3 layers (9F² + F each), the 1×1 head F → H (FH + H), the logits H → 1 (H + 1).
     assert.strictEqual(model.countParams(), 50 * F + L * (9 * F * F + F) + F * H + H + H + 1);
     model.dispose();
+    assertGenlabError(
+      () => pixelcnn.createPixelCnn({ filters: F, layers: L, headFilters: 0 }),
+      /headFilters must be a whole number ≥ 1, got 0/,
+    );
   });
 
   it('names the blocks it knows when given another', () => {
