@@ -50,7 +50,9 @@ export interface PixelCnnConfig {
   seed?: number;
 }
 
-export type PixelCnnBlock = 'plain' | 'residual' | 'gated';
+/** The kinds of mask-B block `createPixelCnn` builds (see `PixelCnnConfig.block`). */
+export const PIXELCNN_BLOCKS = ['plain', 'residual', 'gated'] as const;
+export type PixelCnnBlock = (typeof PIXELCNN_BLOCKS)[number];
 
 /** The model: binary images [N, 28, 28, 1] → Bernoulli logits [N, 28, 28, 1]. */
 export function createPixelCnn(config: PixelCnnConfig = {}): tf.LayersModel {
@@ -68,8 +70,12 @@ export function createPixelCnn(config: PixelCnnConfig = {}): tf.LayersModel {
     name: 'masked_a',
   }).apply(input) as tf.SymbolicTensor;
   const block = config.block ?? 'plain';
-  if (!['plain', 'residual', 'gated'].includes(block))
-    throw new GenlabError(`createPixelCnn: block must be 'plain', 'residual' or 'gated', got '${block}'.`);
+  if (!PIXELCNN_BLOCKS.includes(block)) {
+    const named = PIXELCNN_BLOCKS.map((b) => `'${b}'`);
+    throw new GenlabError(
+      `createPixelCnn: block must be ${named.slice(0, -1).join(', ')} or ${named.at(-1)}, got '${block}'.`,
+    );
+  }
   const maskedB = (name: string, activation: 'relu' | 'linear') =>
     new MaskedConv2D({ filters, kernelSize: 3, maskType: 'B', activation, seed: rng.nextSeed(), name });
   for (let i = 1; i <= layers; i++) {

@@ -237,6 +237,19 @@ describe('PixelCNN', () => {
   });
 });
 
+/**
+ * How many rows above row 20 the logits of row 20 see: the highest row with a non-zero ∂ℓ/∂x, over three pixels of
+ * that row (a dead ReLU can close one pixel's path, so more than one is asked).
+ */
+function rowsUpSeenFromRow20(model: tf.LayersModel, input: tf.Tensor4D): number {
+  let highest = 28;
+  for (const c of [3, 14, 25]) {
+    const field = pixelcnn.receptiveField(model, 20 * 28 + c, input);
+    for (let j = 0; j < 784; j++) if (field[j] !== 0) highest = Math.min(highest, Math.floor(j / 28));
+  }
+  return 20 - highest;
+}
+
 describe('PixelCNN sampling speed-up', () => {
   before(() => init({ quiet: true }));
 
@@ -252,14 +265,8 @@ describe('PixelCNN sampling speed-up', () => {
       const model = pixelcnn.createPixelCnn({ filters: 8, layers, seed: 5 });
       const reach = pixelcnn.receptiveReach(model);
       assert.strictEqual(reach, 3 + layers);
-      // The highest row with a non-zero ∂ℓ/∂x, over pixels of row 20, is exactly `reach` rows up.
       const input = tf.ones([1, 28, 28, 1]) as tf.Tensor4D; // all ones: every ReLU path is open at init
-      let highest = 28;
-      for (const c of [3, 14, 25]) {
-        const field = pixelcnn.receptiveField(model, 20 * 28 + c, input);
-        for (let j = 0; j < 784; j++) if (field[j] !== 0) highest = Math.min(highest, Math.floor(j / 28));
-      }
-      assert.strictEqual(20 - highest, reach);
+      assert.strictEqual(rowsUpSeenFromRow20(model, input), reach);
       // …and exactly `reach` columns to either side, for a pixel away from the edges.
       const field = pixelcnn.receptiveField(model, 20 * 28 + 14, input);
       const columns = [...field.keys()].filter((j) => field[j] !== 0).map((j) => j % 28);
@@ -299,14 +306,8 @@ describe('PixelCNN blocks: residual and gated', () => {
       for (const pixel of [0, 29, 405, 783])
         assert.deepStrictEqual(pixelcnn.causalityViolations(model, pixel, input), [], `pixel ${pixel}`);
       assert.strictEqual(pixelcnn.receptiveReach(model), 3 + L);
-      // The highest row with a non-zero ∂ℓ/∂x, over pixels of row 20: the longest path, through every block's
-      // masked convolution (a dead ReLU can close one pixel's path, so three pixels are asked).
-      let highest = 28;
-      for (const c of [3, 14, 25]) {
-        const field = pixelcnn.receptiveField(model, 20 * 28 + c, input);
-        for (let j = 0; j < 784; j++) if (field[j] !== 0) highest = Math.min(highest, Math.floor(j / 28));
-      }
-      assert.strictEqual(20 - highest, 3 + L, 'rows up, from the gradients');
+      // The longest path, through every block's masked convolution, as the gradients show.
+      assert.strictEqual(rowsUpSeenFromRow20(model, input), 3 + L, 'rows up, from the gradients');
       const dir = tempDir();
       await saveModel(model, dir);
       const loaded = await loadModel(dir);
