@@ -26,6 +26,7 @@ import { frechetDistance, modeCoverage } from '../metrics';
 import { Random, rngFor } from '../random';
 import { fit, History } from '../train';
 import { penultimateFeatures } from './classifier';
+import { dcganDiscriminatorFeatures, dcganGeneratorFrom } from './dcgan_blocks';
 import {
   apply,
   IMAGE_PIXELS,
@@ -92,34 +93,7 @@ export function createGenerator(config: GanConfig = {}): tf.LayersModel {
     h = apply(tf.layers.dense({ units: IMAGE_PIXELS, activation: 'tanh', ...initializers(rng) }), h);
     h = apply(tf.layers.reshape({ targetShape: [...IMAGE_SHAPE] }), h);
   } else {
-    h = apply(tf.layers.dense({ units: 7 * 7 * 128, useBias: false, ...initializers(rng, 'relu') }), z);
-    h = apply(tf.layers.reshape({ targetShape: [7, 7, 128] }), h);
-    h = apply(tf.layers.batchNormalization(), h); // per channel
-    h = apply(tf.layers.reLU(), h);
-    h = apply(
-      tf.layers.conv2dTranspose({
-        filters: filters[0],
-        kernelSize: 4,
-        strides: 2,
-        padding: 'same',
-        useBias: false,
-        ...initializers(rng, 'relu'),
-      }),
-      h,
-    );
-    h = apply(tf.layers.batchNormalization(), h);
-    h = apply(tf.layers.reLU(), h);
-    h = apply(
-      tf.layers.conv2dTranspose({
-        filters: 1,
-        kernelSize: 4,
-        strides: 2,
-        padding: 'same',
-        activation: 'tanh',
-        ...initializers(rng),
-      }),
-      h,
-    );
+    h = dcganGeneratorFrom(z, filters[0], rng);
   }
   return tf.model({ inputs: z, outputs: h, name: `${architecture}_generator` });
 }
@@ -138,25 +112,7 @@ export const createDiscriminator = answerKey(
         h = apply(tf.layers.leakyReLU({ alpha: 0.01 }), h);
       }
     } else {
-      h = apply(
-        tf.layers.conv2d({ filters: filters[0], kernelSize: 4, strides: 2, padding: 'same', ...initializers(rng) }),
-        x,
-      );
-      h = apply(tf.layers.leakyReLU({ alpha: 0.2 }), h);
-      h = apply(
-        tf.layers.conv2d({
-          filters: filters[1],
-          kernelSize: 4,
-          strides: 2,
-          padding: 'same',
-          useBias: false,
-          ...initializers(rng),
-        }),
-        h,
-      );
-      h = apply(tf.layers.batchNormalization(), h);
-      h = apply(tf.layers.leakyReLU({ alpha: 0.2 }), h);
-      h = apply(tf.layers.flatten(), h);
+      h = dcganDiscriminatorFeatures(x, filters, rng);
     }
     const logit = apply(tf.layers.dense({ units: 1, ...initializers(rng), name: 'logit' }), h);
     return tf.model({ inputs: x, outputs: logit, name: `${architecture}_discriminator` });
