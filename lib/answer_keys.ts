@@ -38,8 +38,10 @@ export const ANSWER_KEYS = {
   buildConvEncoder:
     "autoencoder.createEncoder({ architecture: 'conv' }) (and autoencoder.createAutoencoder's conv encoder)",
   createFineTuneClassifier: 'classifier.classifierFromEncoder',
-  buildDiscriminator: 'gan.createDiscriminator (and gan.createGan, which builds its discriminator with it)',
-  ganTrainingStep: 'gan.discriminatorStep, gan.generatorStep and gan.trainStep (and gan.trainGan, built on them)',
+  buildDiscriminator:
+    'gan.createDiscriminator (and gan.createGan, which builds its discriminator with it, and conditionalGan.createConditionalGan)',
+  ganTrainingStep:
+    'gan.discriminatorStep, gan.generatorStep and gan.trainStep (and gan.trainGan, built on them), conditionalGan.trainStep (and conditionalGan.trainConditionalGan)',
   samplePixelCnn: 'pixelcnn.sample (and pixelcnn.complete, built on it)',
   createMask: 'createMask (and every MaskedConv2D layer, which builds its mask with it)',
   maskedConv: "MaskedConv2D's forward pass (and every PixelCNN built from it)",

@@ -108,6 +108,7 @@ export * as autoencoder from './models/autoencoder';
 export * as vae from './models/vae';
 export * as pixelcnn from './models/pixelcnn';
 export * as gan from './models/gan';
+export * as conditionalGan from './models/conditional_gan';
 export { IMAGE_SHAPE, IMAGE_SIDE, IMAGE_PIXELS } from './models/kit';
 export type { TrainOptions } from './models/kit';
 

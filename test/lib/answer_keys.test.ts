@@ -5,7 +5,17 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { autoencoder, classifier, gan, losses, MaskedConv2D, pixelcnn, unsupervised, vae } from '../../lib';
+import {
+  autoencoder,
+  classifier,
+  conditionalGan,
+  gan,
+  losses,
+  MaskedConv2D,
+  pixelcnn,
+  unsupervised,
+  vae,
+} from '../../lib';
 import { ANSWER_KEYS, AnswerKeyName, WITHHELD_SLOT, WithheldError } from '../../lib/answer_keys';
 import { createMask } from '../../lib/layers/masked_conv';
 
@@ -192,6 +202,32 @@ describe('answer keys', () => {
       }
     });
   }
+
+  it("withheld, the conditional GAN's discriminator and training step are withheld with the unconditional ones", () => {
+    const cgan = conditionalGan.createConditionalGan({ filters: [2, 2], noiseDim: 2, seed: 1 });
+    const batch = {
+      x: tf.zeros([2, 28, 28, 1]),
+      y: tf.tensor1d([0, 1], 'int32'),
+      epoch: 0,
+      indices: new Int32Array(2),
+    };
+    const routes: [AnswerKeyName, () => unknown][] = [
+      ['buildDiscriminator', () => conditionalGan.createConditionalGan({ filters: [2, 2], seed: 1 })],
+      ['ganTrainingStep', () => conditionalGan.trainStep(cgan, gan.createOptimizers(), batch, { seed: 1 })],
+    ];
+    for (const [name, route] of routes) {
+      let thrown: unknown;
+      const calls = whileWithheld([name], () => {
+        try {
+          tf.tidy(() => void route());
+        } catch (err) {
+          thrown = err;
+        }
+      });
+      assert.ok(thrown instanceof WithheldError, `${name}: expected a WithheldError, got ${String(thrown)}`);
+      assert.deepStrictEqual(calls, { [name]: 1 }, name);
+    }
+  });
 
   it('withholding one key leaves the others working', () => {
     const calls = whileWithheld(['klNormal'], () => {

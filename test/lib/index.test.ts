@@ -10,12 +10,13 @@ import * as aliases from '../../lib/aliases';
 import * as losses from '../../lib/losses';
 import * as autoencoder from '../../lib/models/autoencoder';
 import * as classifier from '../../lib/models/classifier';
+import * as conditionalGan from '../../lib/models/conditional_gan';
 import * as gan from '../../lib/models/gan';
 import * as pixelcnn from '../../lib/models/pixelcnn';
 import * as vae from '../../lib/models/vae';
 import * as unsupervised from '../../lib/unsupervised';
 
-const MODELS: Record<string, Record<string, unknown>> = { classifier, autoencoder, vae, pixelcnn, gan };
+const MODELS: Record<string, Record<string, unknown>> = { classifier, autoencoder, vae, pixelcnn, gan, conditionalGan };
 
 describe('the public API (lib/index.ts)', () => {
   it('exports each model file whole, as one namespace', () => {
