@@ -5,11 +5,15 @@
  * to the real-vs-real figure), and reports when the targets were first met:
  * 10 of 10 digits and mean confidence ≥ 0.9. Writes bench/results/gan-<architecture>.json.
  *
+ * `--architecture conditional` trains lab 5's conditional DCGAN (`conditionalGan`, 32/64 filters unless --filters),
+ * asked for each digit in turn when judged, and also reports how often the judge reads the digit asked for.
+ *
  *   npm run bench:gan                                  # DCGAN (64/128 filters), 14 minutes
  *   node dist/bench/gan.js --architecture mlp --minutes 10
  *   node dist/bench/gan.js --filters 32,64 --every 100
+ *   node dist/bench/gan.js --architecture conditional --minutes 5 --every 100
  */
-import { accuracy, classifier, gan, init, loadMnist, tf } from '../lib/index';
+import { accuracy, classifier, conditionalGan, gan, init, loadMnist, tf } from '../lib/index';
 import { flag, numberFlag, runBench, writeResult } from './common';
 
 const TARGET_MODES = 10;
@@ -17,11 +21,16 @@ const TARGET_CONFIDENCE = 0.9;
 
 async function main(): Promise<void> {
   const info = await init();
-  const architecture = flag('architecture', 'dcgan') as 'mlp' | 'dcgan';
-  const filters = flag('filters', '64,128').split(',').map(Number) as [number, number];
-  const batchSize = numberFlag('batch', architecture === 'dcgan' ? 64 : 128);
+  const architecture = flag('architecture', 'dcgan') as 'mlp' | 'dcgan' | 'conditional';
+  if (!['mlp', 'dcgan', 'conditional'].includes(architecture))
+    throw new Error(`--architecture is mlp, dcgan or conditional, got '${architecture}'.`);
+  const conditional = architecture === 'conditional';
+  const filters = flag('filters', conditional ? '32,64' : '64,128')
+    .split(',')
+    .map(Number) as [number, number];
+  const batchSize = numberFlag('batch', architecture === 'mlp' ? 128 : 64);
   const minutes = numberFlag('minutes', 14);
-  const every = numberFlag('every', architecture === 'dcgan' ? 100 : 250);
+  const every = numberFlag('every', architecture === 'mlp' ? 250 : 100);
   const { train, test } = loadMnist();
   const judgeStart = Date.now();
   const judge = await classifier.loadOrTrainMnistClassifier({ train, quiet: true });
@@ -35,33 +44,59 @@ async function main(): Promise<void> {
     `real vs real: Fréchet distance ${realVsReal.frechetDistance.toFixed(2)}, confidence ${realVsReal.meanConfidence.toFixed(3)}`,
   );
 
-  const model = gan.createGan({ architecture, filters, seed: 1 });
+  // One interface for both kinds of GAN: train some steps, judge 1,000 samples.
   const optimizers = gan.createOptimizers(numberFlag('lr', 1e-3)); // the lab's recipe: Adam(1e-3, β₁ = 0.5) for both players
+  const trained = conditional
+    ? (() => {
+        const model = conditionalGan.createConditionalGan({ filters, seed: 1 });
+        return {
+          model,
+          train: (steps: number, seed: number) =>
+            conditionalGan.trainConditionalGan(model, train, { steps, batchSize, optimizers, seed, quiet: true }),
+          judged: () => conditionalGan.evaluate(model, reference, { classifier: judge, samples: 1000, seed: 555 }),
+        };
+      })()
+    : (() => {
+        const model = gan.createGan({ architecture, filters, seed: 1 });
+        return {
+          model,
+          train: (steps: number, seed: number) =>
+            gan.trainGan(model, train.images, { steps, batchSize, optimizers, seed, quiet: true }),
+          judged: () => gan.evaluate(model, reference, { classifier: judge, samples: 1000, seed: 555 }),
+        };
+      })();
+  const { model } = trained;
   const params = { generator: model.generator.countParams(), discriminator: model.discriminator.countParams() };
   console.log(
-    `${architecture} GAN${architecture === 'dcgan' ? ` (filters ${filters})` : ''}: G ${params.generator}, D ${params.discriminator} parameters; batch ${batchSize}; ${minutes} minutes on ${info.backend}`,
+    `${architecture} GAN${architecture !== 'mlp' ? ` (filters ${filters})` : ''}: G ${params.generator}, D ${params.discriminator} parameters; batch ${batchSize}; ${minutes} minutes on ${info.backend}`,
   );
-  const curve: { step: number; seconds: number; modes: number; confidence: number; frechet: number }[] = [];
+  const curve: {
+    step: number;
+    seconds: number;
+    modes: number;
+    confidence: number;
+    frechet: number;
+    labelAgreement?: number;
+  }[] = [];
   let reached: { step: number; seconds: number } | undefined;
   let trainingMs = 0;
   let step = 0;
   while (trainingMs < minutes * 60000) {
     const start = Date.now();
-    await gan.trainGan(model, train.images, { steps: every, batchSize, optimizers, seed: 1000 + step, quiet: true });
+    await trained.train(every, 1000 + step);
     trainingMs += Date.now() - start;
     step += every;
-    const samples = gan.sample(model, 1000, 555);
-    const q = gan.judgeSamples(judge, samples, reference);
-    samples.dispose();
+    const q: gan.SampleQuality & { labelAgreement?: number } = trained.judged();
     curve.push({
       step,
       seconds: trainingMs / 1000,
       modes: q.modesCovered,
       confidence: q.meanConfidence,
       frechet: q.frechetDistance,
+      labelAgreement: q.labelAgreement,
     });
     console.log(
-      `step ${step} · ${(trainingMs / 60000).toFixed(1)} min training (${(trainingMs / step).toFixed(0)} ms/step) · digits ${q.modesCovered}/10 · confidence ${q.meanConfidence.toFixed(3)} · Fréchet ${q.frechetDistance.toFixed(2)}`,
+      `step ${step} · ${(trainingMs / 60000).toFixed(1)} min training (${(trainingMs / step).toFixed(0)} ms/step) · digits ${q.modesCovered}/10 · confidence ${q.meanConfidence.toFixed(3)} · Fréchet ${q.frechetDistance.toFixed(2)}${q.labelAgreement === undefined ? '' : ` · the digit asked for ${(100 * q.labelAgreement).toFixed(1)}%`}`,
     );
     if (!reached && q.modesCovered >= TARGET_MODES && q.meanConfidence >= TARGET_CONFIDENCE)
       reached = { step, seconds: trainingMs / 1000 };
@@ -75,7 +110,7 @@ async function main(): Promise<void> {
   const file = writeResult(`gan-${architecture}`, {
     backend: info.backend,
     architecture,
-    filters: architecture === 'dcgan' ? filters : undefined,
+    filters: architecture !== 'mlp' ? filters : undefined,
     batchSize,
     params,
     msPerStep: trainingMs / step,
