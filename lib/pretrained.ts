@@ -11,6 +11,7 @@
  *   const vae = await loadPretrained('vae-mlp');          // a vae.Vae
  *   const model = await loadPretrained('pixelcnn');       // a tf.LayersModel (pixelcnn.*)
  *   const dcgan = await loadPretrained('dcgan');          // a gan.Gan (its generator: the weight average)
+ *   const cgan = await loadPretrained('conditional-dcgan'); // a conditionalGan.ConditionalGan
  *   const judge = await loadPretrained('mnist-judge');    // the CNN that judges GAN samples
  */
 import { createHash } from 'crypto';
@@ -23,6 +24,7 @@ import { GenlabError } from './errors';
 import { loadModel } from './io';
 import './layers/masked_conv'; // registers MaskedConv2D for deserialisation
 import * as classifier from './models/classifier';
+import * as conditionalGan from './models/conditional_gan';
 import { Gan, GanArchitecture, judgeSamples, sample } from './models/gan';
 import * as pixelcnn from './models/pixelcnn';
 import * as vae from './models/vae';
@@ -33,6 +35,7 @@ export interface PretrainedModels {
   'vae-mlp': Vae;
   pixelcnn: tf.LayersModel;
   dcgan: Gan;
+  'conditional-dcgan': conditionalGan.ConditionalGan;
   'mnist-judge': tf.LayersModel;
 }
 export type PretrainedName = keyof PretrainedModels;
@@ -42,6 +45,7 @@ export const PRETRAINED_PARTS: Record<PretrainedName, readonly string[]> = {
   'vae-mlp': ['encoder', 'decoder'],
   pixelcnn: ['model'],
   dcgan: ['generator', 'discriminator'],
+  'conditional-dcgan': ['generator', 'discriminator'],
   'mnist-judge': ['model'],
 };
 
@@ -174,6 +178,13 @@ export async function loadPretrained<N extends PretrainedName>(
         noise: 'uniform',
         architecture: (config.architecture as GanArchitecture | undefined) ?? 'dcgan',
       } satisfies Gan as PretrainedModels[N];
+    case 'conditional-dcgan':
+      return {
+        generator: parts.generator,
+        discriminator: parts.discriminator,
+        noiseDim: parts.generator.inputs[0].shape[1] as number,
+        classes: parts.generator.inputs[1].shape[1] as number,
+      } satisfies conditionalGan.ConditionalGan as PretrainedModels[N];
     default:
       return parts.model as PretrainedModels[N];
   }
@@ -214,6 +225,21 @@ export async function measurePretrained(
           'digits covered (of 10)': q.modesCovered,
           'mean judge confidence': q.meanConfidence,
           'Fréchet distance to test images': q.frechetDistance,
+        };
+      }
+      case 'conditional-dcgan': {
+        const judge = await loadPretrained('mnist-judge', options.dir);
+        const q = conditionalGan.evaluate(model as conditionalGan.ConditionalGan, test.images, {
+          classifier: judge,
+          samples: options.images,
+          seed: options.seed,
+        });
+        judge.dispose();
+        return {
+          'digits covered (of 10)': q.modesCovered,
+          'mean judge confidence': q.meanConfidence,
+          'Fréchet distance to test images': q.frechetDistance,
+          'digit asked for, as the judge reads it (%)': 100 * q.labelAgreement,
         };
       }
       case 'mnist-judge': {

@@ -41,6 +41,11 @@ function forward(name: PretrainedName, model: unknown): Float32Array {
           const z = tf.linspace(-1, 1, 2 * (g.inputs[0].shape[1] as number)).reshape([2, -1]);
           return g.predict(z) as tf.Tensor;
         }
+        case 'conditional-dcgan': {
+          const g = (model as { generator: tf.LayersModel }).generator;
+          const z = tf.linspace(-1, 1, 2 * (g.inputs[0].shape[1] as number)).reshape([2, -1]);
+          return g.predict([z, tf.oneHot([3, 8], 10).toFloat()]) as tf.Tensor;
+        }
         default:
           return (model as tf.LayersModel).predict(images) as tf.Tensor;
       }
@@ -137,7 +142,7 @@ describe('pretrained models', function () {
     await assertGenlabErrorAsync(() => loadPretrained('vae-mlp', copy), /'vae-mlp' is missing .*decoder\/model\.json/);
     await assertGenlabErrorAsync(
       () => loadPretrained('gpt-4' as PretrainedName),
-      /There is no pretrained model named 'gpt-4'; there are: 'vae-mlp', 'pixelcnn', 'dcgan', 'mnist-judge'/,
+      /There is no pretrained model named 'gpt-4'; there are: 'vae-mlp', 'pixelcnn', 'dcgan', 'conditional-dcgan', 'mnist-judge'/,
     );
     fs.rmSync(path.join(copy, 'manifest.json'));
     await assertGenlabErrorAsync(
