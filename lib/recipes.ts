@@ -55,22 +55,25 @@ export interface PixelCnnRecipe {
 
 /**
  * Lab 4's PixelCNN: 24 channels, twelve residual mask-B layers (h ← h + relu(convB(h))), 64,321 parameters; Adam at
- * 4e-3 decaying along a cosine to 1e-4 over the run, batches of 32 binarized afresh each step (step i with seed i + 1),
- * 3,500 steps. Why: the skip connections let a deeper stack train in two epochs, and depth is what widens the
- * receptive field (15 rows up instead of 8); thinner layers keep its cost near the plain stack's. On the first 2,000
- * test images (`node dist/bench/pixelcnn.js` with `--block --layers --filters --lr --final-lr`, 3,500 steps each):
- * the plain 32-channel, five-layer stack at 2e-3 → 5e-5 gave 92.3 nats; residual, 32 channels × 8 layers 90.68 at
- * 2e-3, 90.28 at 4e-3 (a step 1.5× the plain one's on wasm); 24 × 12 at 4e-3 90.39 (1.3×), at 6e-3 worse;
- * 20 × 16 90.67; 28 × 10 90.13 (1.6×, past the class period on wasm); gated blocks (32 × 5, 2.5× the plain step)
- * trailed residual ones by 1.4 nats after 1,000 steps; a weight average at evaluation changed nothing. Lab 4's full
- * profile reaches 90.29 on wasm alone in 14.5 minutes: its 90-nat target is still 0.3 nats away, while 20,000 steps
- * of the same recipe reach 87.89 on the whole test set (pretrained/).
+ * 4e-3 decaying along a cosine to 1e-4 over the run, batches of 16 binarized afresh each step (step i with seed i + 1),
+ * 6,000 steps. Why residual: the skip connections let a deeper stack train in two epochs, and depth is what widens
+ * the receptive field (15 rows up instead of 8); thinner layers keep its cost near the plain stack's. Why batches of
+ * 16: a step on 16 images costs about half of one on 32 (wasm alone: 112–128 ms against 227), so the class period
+ * buys nearly twice the updates, and in a run this short updates matter more than images per update.
+ * On the first 2,000 test images (`node dist/bench/pixelcnn.js` with `--block --layers --filters --batch --steps
+ * --lr --final-lr`), batch 32 and 3,500 steps: the plain 32-channel, five-layer stack at 2e-3 → 5e-5 gave 92.3 nats;
+ * residual, 32 channels × 8 layers 90.68 at 2e-3, 90.28 at 4e-3 (a step 1.5× the plain one's on wasm); 24 × 12 at
+ * 4e-3 90.39 (1.3×), at 6e-3 worse; 20 × 16 90.67; 28 × 10 90.13 (1.6×, past the class period on wasm); gated blocks
+ * (32 × 5, 2.5× the plain step) trailed residual ones by 1.4 nats after 1,000 steps; a weight average at evaluation
+ * changed nothing. The same 24 × 12 at about the same cost on wasm: batch 32 × 3,500 steps 90.39, batch 16 × 5,600
+ * 89.67, × 6,300 89.46, batch 8 × 11,000 (at 3e-3) 89.13 (native kernels). Lab 4's full profile with batch 32 and
+ * 3,500 steps reached 90.29 on wasm alone in 14.5 minutes; for this recipe's figures see the lab (section 3).
  */
 export const PIXELCNN_RECIPE: PixelCnnRecipe = deepFreeze<PixelCnnRecipe>({
   lab: '04-pixelcnn',
   model: { filters: 24, layers: 12, block: 'residual', seed: 1 },
-  steps: { full: 3500, smoke: 5 },
-  training: { batchSize: 32, learningRate: 4e-3, finalLearningRate: 1e-4, seed: 1 },
+  steps: { full: 6000, smoke: 5 },
+  training: { batchSize: 16, learningRate: 4e-3, finalLearningRate: 1e-4, seed: 1 },
   evaluation: { images: { full: 2000, smoke: 32 }, batchSize: 100 },
 });
 
