@@ -67,7 +67,8 @@ export interface PixelCnnRecipe {
  * (32 × 5, 2.5× the plain step) trailed residual ones by 1.4 nats after 1,000 steps; a weight average at evaluation
  * changed nothing. The same 24 × 12 at about the same cost on wasm: batch 32 × 3,500 steps 90.39, batch 16 × 5,600
  * 89.67, × 6,300 89.46, batch 8 × 11,000 (at 3e-3) 89.13 (native kernels). Lab 4's full profile with batch 32 and
- * 3,500 steps reached 90.29 on wasm alone in 14.5 minutes; for this recipe's figures see the lab (section 3).
+ * 3,500 steps reached 90.29 on wasm alone in 14.5 minutes; with this recipe it reaches 89.56 in 13.7 minutes on wasm
+ * alone and 89.52 in 5.2 with the native kernels (`[GENLAB_NATIVE=0] npm run bench:labs -- --notebooks 04`).
  */
 export const PIXELCNN_RECIPE: PixelCnnRecipe = deepFreeze<PixelCnnRecipe>({
   lab: '04-pixelcnn',
