@@ -28,12 +28,21 @@ import {
   createOptimizers,
   fromGanRange,
   GanOptimizers,
-  judgeSamples,
+  judgeSamplesWithClasses,
   sampleNoise,
   SampleQuality,
   toGanRange,
 } from './gan';
-import { apply, checkImageBatch, IMAGE_SHAPE, initializers, positiveInteger, splitSeed, TrainOptions } from './kit';
+import {
+  apply,
+  checkImageBatch,
+  IMAGE_SHAPE,
+  initializers,
+  positiveInteger,
+  splitSeed,
+  trainableVariables,
+  TrainOptions,
+} from './kit';
 
 export interface ConditionalGanConfig {
   /** Dimensions of z (default 96). */
@@ -118,8 +127,6 @@ export function createConditionalGan(config: ConditionalGanConfig = {}): Conditi
   };
 }
 
-const variablesOf = (model: tf.LayersModel) => model.trainableWeights.map((w) => w.read() as tf.Variable);
-
 export interface ConditionalGanStepOptions {
   /** Seed of the discriminator's fakes' noise; the generator's is seed + 1. */
   seed: number;
@@ -165,7 +172,7 @@ export const trainStep = answerKey(
           return dLoss(realLogits, fakeLogits);
         },
         true,
-        variablesOf(cgan.discriminator),
+        trainableVariables(cgan.discriminator),
       )!;
       const generator = optimizers.generator.minimize(
         () => {
@@ -175,7 +182,7 @@ export const trainStep = answerKey(
           return gLoss(cgan.discriminator.apply([fresh, y], { training: true }) as tf.Tensor);
         },
         true,
-        variablesOf(cgan.generator),
+        trainableVariables(cgan.generator),
       )!;
       return { discriminator, generator, 'D(x)': dReal, 'D(G(z))': dFake };
     });
@@ -261,9 +268,8 @@ export function evaluate(
   const labels = cyclingLabels(options.samples ?? 1000, cgan.classes);
   const images = sample(cgan, labels.length, options.seed ?? 0, { labels });
   try {
-    const quality = judgeSamples(options.classifier, images, reference);
-    const read = tf.tidy(() => (options.classifier.predict(images) as tf.Tensor).argMax(1).dataSync());
-    const agree = labels.filter((y, i) => read[i] === y).length;
+    const { quality, predicted } = judgeSamplesWithClasses(options.classifier, images, reference);
+    const agree = labels.filter((y, i) => predicted[i] === y).length;
     return { ...quality, labelAgreement: agree / labels.length };
   } finally {
     images.dispose();

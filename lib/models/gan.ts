@@ -36,6 +36,7 @@ import {
   positiveInteger,
   splitSeed,
   TrainOptions,
+  trainableVariables,
 } from './kit';
 
 export type GanArchitecture = 'mlp' | 'dcgan' | 'toy';
@@ -247,8 +248,6 @@ export function createOptimizers(learningRate = 1e-3, beta1 = 0.5): GanOptimizer
   };
 }
 
-const variablesOf = (model: tf.LayersModel) => model.trainableWeights.map((w) => w.read() as tf.Variable);
-
 /**
  * One discriminator step: ascend E[log D(x)] + E[log(1 − D(G(z)))] on a real batch
  * (in [−1, 1]) and as many fakes, updating D only. Returns the loss and the mean
@@ -276,7 +275,7 @@ export const discriminatorStep = answerKey(
           return loss(realLogits, fakeLogits);
         },
         true,
-        variablesOf(gan.discriminator),
+        trainableVariables(gan.discriminator),
       )!;
       return { loss: value, dReal, dFake };
     });
@@ -300,7 +299,7 @@ export const generatorStep = answerKey(
           return loss(gan.discriminator.apply(fake, { training: true }) as tf.Tensor);
         },
         true,
-        variablesOf(gan.generator),
+        trainableVariables(gan.generator),
       )!,
     );
   },
@@ -455,8 +454,17 @@ export function evaluate(
  * `reference` images (images in [0, 1]; compare with two real sets for scale).
  */
 export function judgeSamples(classifier: tf.LayersModel, samples: tf.Tensor, reference: tf.Tensor): SampleQuality {
+  return judgeSamplesWithClasses(classifier, samples, reference).quality;
+}
+
+/** `judgeSamples`, and the class the judge reads in each sample (one pass of the judge serves both). */
+export function judgeSamplesWithClasses(
+  classifier: tf.LayersModel,
+  samples: tf.Tensor,
+  reference: tf.Tensor,
+): { quality: SampleQuality; predicted: Int32Array } {
   const logits = classifier.predict(samples) as tf.Tensor;
-  const predicted = tf.tidy(() => logits.argMax(1).dataSync());
+  const predicted = tf.tidy(() => logits.argMax(1).dataSync()) as Int32Array;
   const confidence = tf.tidy(() => tf.softmax(logits).max(1).mean().dataSync()[0]);
   logits.dispose();
   const { covered, counts } = modeCoverage(predicted, classifier.outputs[0].shape[1] as number);
@@ -465,5 +473,8 @@ export function judgeSamples(classifier: tf.LayersModel, samples: tf.Tensor, ref
   const distance = frechetDistance(a, b);
   a.dispose();
   b.dispose();
-  return { modesCovered: covered, counts, meanConfidence: confidence, frechetDistance: distance };
+  return {
+    quality: { modesCovered: covered, counts, meanConfidence: confidence, frechetDistance: distance },
+    predicted,
+  };
 }

@@ -85,6 +85,9 @@ export function splitSeed(seed: number | undefined, count: number): number[] {
   return Array.from({ length: count }, () => rng.nextSeed());
 }
 
+/** A model's trainable weights as variables: the var list that keeps an optimizer's step to that model (one GAN player). */
+export const trainableVariables = (model: tf.LayersModel) => model.trainableWeights.map((w) => w.read() as tf.Variable);
+
 /** Throws a GenlabError unless `x` is a batch of images shaped [N, 28, 28, 1]; `what` names the caller. */
 export function checkImageBatch(x: tf.Tensor, what: string): void {
   if (x.rank !== 4 || x.shape[1] !== IMAGE_SIDE || x.shape[2] !== IMAGE_SIDE || x.shape[3] !== 1) {
