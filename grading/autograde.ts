@@ -149,24 +149,30 @@ function guardShadowing(assembly: Assembly, problems: string[]): void {
 }
 
 /**
- * Adds the prelude (lockdown, withheld answer keys) before every other cell, a fresh
- * token to the end of each test cell, and the report cell after the last test. Cells
- * after the last test are not run: nothing there can change a score.
+ * Adds the prelude (lockdown, withheld answer keys) before every other cell, a lock on the
+ * names each instructor cell defines at its end (so that no student code rebinds them through
+ * tslab's exports), a fresh token to the end of each test cell, and the report cell after the
+ * last test. Cells after the last test are not run: nothing there can change a score.
  */
 export function lockDownStage(g: Grading): void {
   if (!g.assembly) return;
   guardShadowing(g.assembly, g.problems);
   const lastTest = Math.max(-1, ...g.assembly.tests.map((t) => t.cell));
-  const cells = [
-    codeCell('genlab-grader-prelude', PRELUDE({ lab: g.lab, withheld: g.withheld })),
-    ...g.assembly.notebook.cells.slice(0, lastTest + 1),
-  ];
+  const assembled = g.assembly.notebook.cells.slice(0, lastTest + 1);
+  const cells = [codeCell('genlab-grader-prelude', PRELUDE({ lab: g.lab, withheld: g.withheld })), ...assembled];
+  const append = (index: number, code: string) =>
+    (cells[index] = { ...cells[index], source: `${sourceOf(cells[index])}\n;${code}\n` });
+  assembled.forEach((cell, i) => {
+    if (g.assembly!.origins[i] !== 'instructor' || cell.cell_type !== 'code') return;
+    // Strict mode: a student function called from here cannot reach this cell's code through
+    // `caller` or a stack frame's function (tslab runs cells in sloppy mode otherwise).
+    cells[i + 1] = { ...cell, source: `'use strict';\n${sourceOf(cell)}` };
+    const names = topLevelDeclarations(sourceOf(cell));
+    if (names.length) append(i + 1, `(globalThis as any).__genlab_grader.lock(${JSON.stringify(names)});`);
+  });
   g.tokens = new Map(g.assembly.tests.map((t) => [t.cell + 1, `genlab-pass-${randomBytes(16).toString('hex')}`]));
   for (const [index, token] of g.tokens)
-    cells[index] = {
-      ...cells[index],
-      source: `${sourceOf(cells[index])}\n;(globalThis as any).__genlab_grader.pass(${JSON.stringify(token)});\n`,
-    };
+    append(index, `(globalThis as any).__genlab_grader.pass(${JSON.stringify(token)});`);
   g.reportToken = `genlab-report-${randomBytes(16).toString('hex')}`;
   cells.push(
     codeCell('genlab-grader-report', `(globalThis as any).__genlab_grader.report(${JSON.stringify(g.reportToken)});`),
@@ -211,6 +217,17 @@ export function scoreStage(g: Grading): void {
   const report = g.run?.cells[g.cells.length - 1];
   const line = (report?.stdout ?? '').split('\n').find((l) => l.startsWith(`${g.reportToken} `));
   if (line) g.withheldCalls = JSON.parse(line.slice(g.reportToken.length + 1)) as Record<string, number>;
+}
+
+/**
+ * `text` without terminal control sequences and other control characters (a submission's error
+ * message could carry ANSI escapes to the instructor's terminal); newlines and tabs stay.
+ */
+export function plainText(text: string): string {
+  return text
+    .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '')
+    .replace(/\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)?/g, '')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
 }
 
 /** Why a test failed, in one sentence, from the grader's own view of the cell. */
@@ -340,7 +357,15 @@ export function explainStage(g: Grading): void {
     g.flags.push(
       `The submission called genlab's own ${calls.map(([name, n]) => `\`${name}\` (${n} time${n > 1 ? 's' : ''})`).join(', ')}, which ${g.lab} withholds while it is graded: those calls failed and earned nothing.`,
     );
+  } else if (g.withheld.length && g.run && !g.run.graderFault && !g.run.failure && g.withheldCalls === undefined) {
+    g.flags.push(
+      `The grader's count of calls to the functions ${g.lab} withholds did not come back (the kernel died or was stopped before its last cell), so such calls cannot be ruled out; they earned nothing either way.`,
+    );
   }
+  // Text from the submission (its error messages, its cells' names) reaches every report: keep it plain.
+  for (const t of g.tests) t.output = plainText(t.output);
+  g.problems = g.problems.map(plainText);
+  g.flags = g.flags.map(plainText);
   const score = g.tests.reduce((s, t) => s + t.score, 0);
   const maxScore = g.tests.reduce((s, t) => s + t.max_score, 0);
   const manual =
@@ -450,6 +475,7 @@ export async function autograde(
       memoryMiB: options.memoryMiB ?? 4096,
       outputCapBytes: options.outputCapBytes ?? 100_000,
       profile: options.profile ?? 'smoke',
+      withheld: withheldNames(source),
     },
     source,
     lab: path.basename(options.source).replace(/\.ipynb$/, ''),

@@ -10,11 +10,24 @@ import * as path from 'path';
 import { escapeHtml } from '../lib/viz/display';
 import { findJupyter, jupyterEnv } from '../jupyter/environment';
 import { Assembly } from './assemble';
-import { Cell, gradeId, isAutoTest, Notebook, toLines, writeNotebook } from './notebook';
+import { Cell, gradeId, isAutoTest, Notebook, sourceOf, toLines, writeNotebook } from './notebook';
 import { releaseNotebook } from './release';
 import { Results } from './results';
 
 const markdown = (text: string): Cell => ({ cell_type: 'markdown', metadata: {}, source: toLines(text) });
+
+/**
+ * `text` as literal characters in markdown: nbconvert renders markdown without sanitizing it, so
+ * text from a submission (an error message, a cell name, a written answer) must not become HTML,
+ * a link or formatting. Markup characters become HTML entities, and every other ASCII
+ * punctuation mark is backslash-escaped.
+ */
+export function literalMarkdown(text: string): string {
+  return text
+    .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)
+    .replace(/[\\`*_{}[\]()#+\-.!|~=:]/g, (c) => `\\${c}`)
+    .replace(/\n/g, '  \n');
+}
 const code = (cell: Cell): Cell => ({
   cell_type: 'code',
   metadata: {},
@@ -28,9 +41,9 @@ export function feedbackNotebook(source: Notebook, assembly: Assembly | undefine
   const byId = new Map(released.cells.filter((c) => gradeId(c)).map((c) => [gradeId(c)!, c]));
   const cells: Cell[] = [
     markdown(
-      `# Feedback: ${results.extra_data.submission as string}\n\n${results.output
+      `# Feedback: ${literalMarkdown(results.extra_data.submission as string)}\n\n${results.output
         .split('\n')
-        .map((l) => `- ${l}`)
+        .map((l) => `- ${literalMarkdown(l)}`)
         .join('\n')}`,
     ),
   ];
@@ -45,7 +58,7 @@ export function feedbackNotebook(source: Notebook, assembly: Assembly | undefine
       if (t)
         cells.push(
           markdown(
-            `**${t.status === 'passed' ? '✅' : '❌'} Test \`${t.name}\` — ${t.score} / ${t.max_score} points.** ${t.output}`,
+            `**${t.status === 'passed' ? '✅' : '❌'} Test \`${t.name}\` — ${t.score} / ${t.max_score} points.** ${literalMarkdown(t.output)}`,
           ),
         );
     } else if (origin === 'instructor') {
@@ -63,16 +76,13 @@ export function feedbackNotebook(source: Notebook, assembly: Assembly | undefine
             ? '*(this cell was missing from your submission; restored)*'
             : '';
       if (label) cells.push(markdown(label));
-      cells.push(
-        cell.cell_type === 'code'
-          ? code(cell)
-          : markdown(Array.isArray(cell.source) ? cell.source.join('') : cell.source),
-      );
+      // The student's own markdown (a written answer) is shown as the text it is, never rendered.
+      cells.push(cell.cell_type === 'code' ? code(cell) : markdown(literalMarkdown(sourceOf(cell))));
     }
   });
   if (!assembly)
     for (const t of results.tests)
-      cells.push(markdown(`**❌ Test \`${t.name}\` — 0 / ${t.max_score} points.** ${t.output}`));
+      cells.push(markdown(`**❌ Test \`${t.name}\` — 0 / ${t.max_score} points.** ${literalMarkdown(t.output)}`));
   return {
     cells,
     metadata: { kernelspec: source.metadata.kernelspec, language_info: source.metadata.language_info },

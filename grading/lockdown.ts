@@ -1,27 +1,39 @@
 /**
  * The grader's prelude, run in the student's kernel before any student code.
  *
- * Tests must not be turned from failing into passing by student code that runs
- * before them. Three defences, each closing a route:
+ * Assume the submission owns the kernel process. What it must not do is turn a failing
+ * test into a passing one, use the library's copy of a function the lab asks for, or
+ * forge the report. The answer keys are not in the process at all: the kernel loads a
+ * redacted library (grading/redact.ts). What remains is the machinery that runs the tests
+ * and the channels that report them, which this prelude takes out of the submission's
+ * reach before its first cell, in five steps:
  *
  * 1. Intrinsics are frozen (Object, Array, Math, JSON, typed arrays, Promise, … and
  *    their prototypes), as are `console`, the TensorFlow.js namespace and Tensor's
- *    methods, genlab's checks and losses, and tslab's own modules (so its execute
- *    handler cannot be replaced to report success). The globals naming them are
- *    made read-only. A few prototype properties that ordinary code assigns on
- *    instances (`constructor`, `toString`, `name`, `message`, …) keep working
- *    through accessors, as in SES's lockdown.
- * 2. Each test cell ends with `__genlab_grader.pass(token)`, a fresh random token
- *    per test. The grader counts a test as passed only if the kernel replied "ok"
- *    and that token arrived in the cell's output. Student code cannot know the
- *    token in advance, and cannot replace `__genlab_grader` (a read-only global).
- * 3. Student cells may not redeclare names the tests use (checked statically by the
- *    grader, grading/shadowing.ts), which tslab would otherwise let them do.
+ *    methods, and genlab's exports. A few prototype properties that ordinary code assigns on
+ *    instances (`constructor`, `toString`, `name`, `message`, …) keep working through
+ *    accessors, as in SES's lockdown.
+ * 2. What runs a cell cannot be replaced: every function of every module loaded so far (tslab,
+ *    TypeScript, zeromq, …) and of Node's built-in modules (`vm`, `module`, `fs`, …), the
+ *    methods of every global class (Buffer, TextDecoder, …), the module system's loaders,
+ *    caches and resolutions already made, tslab's `__tslab__` (through which each cell
+ *    reaches earlier cells' names and `require`), and `process.stdout`/`stderr`.
+ * 3. What could reach past the process is refused: new processes (`child_process`,
+ *    `cluster`), worker threads, the inspector, V8's heap snapshots, flags and object
+ *    queries, `process.binding`, and native addons other than the installed packages'.
+ * 4. Each test cell ends with `__genlab_grader.pass(token)`, a fresh random token per test,
+ *    which the kernel sees only when the cell arrives. The grader counts a test as passed
+ *    only if the kernel replied "ok" and that token arrived in the cell's output. With the
+ *    runner out of reach, the only way to print the token is for the test's own code to get
+ *    to its end.
+ * 5. Names the instructor's cells define are locked once their cell has run
+ *    (`__genlab_grader.lock`): no student code can rebind `expectClose` or a helper through
+ *    tslab's exports object. (Redeclaring them in a student cell is refused before it runs,
+ *    grading/shadowing.ts.)
  *
- * It also withholds the library's answer keys that the lab names (lib/answer_keys.ts):
- * the list goes where every copy of the library reads it, before any student code
- * runs, and each attempt to use one is counted here. The grader's last cell calls
- * `__genlab_grader.report(token)`, which prints those counts after its token.
+ * It also withholds the lab's answer keys in this realm: calls are counted here, and the
+ * grader's last cell calls `__genlab_grader.report(token)`, which prints those counts after
+ * its token.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -93,6 +105,39 @@ const INTRINSICS = [
   'globalThis',
   'process',
   'require',
+];
+
+/** Node's built-in modules whose functions the kernel's machinery calls while it runs a cell. */
+const BUILTINS = [
+  'assert',
+  'async_hooks',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dns',
+  'events',
+  'fs',
+  'http',
+  'https',
+  'inspector',
+  'module',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'querystring',
+  'readline',
+  'stream',
+  'string_decoder',
+  'timers',
+  'tty',
+  'url',
+  'util',
+  'v8',
+  'vm',
+  'worker_threads',
+  'zlib',
 ];
 
 /** Turns a data property into an accessor whose setter defines an own property on the receiver. */
@@ -193,6 +238,210 @@ export function libraryModules(): Record<string, unknown>[] {
     .map((m) => m.exports as Record<string, unknown>);
 }
 
+/** Makes every own function-valued data property non-writable and non-configurable, accessors non-configurable. */
+function pinFunctions(obj: object, except: readonly string[] = []): void {
+  for (const key of Reflect.ownKeys(obj)) {
+    if (except.includes(key as string)) continue;
+    const desc = Object.getOwnPropertyDescriptor(obj, key);
+    if (!desc?.configurable) continue;
+    if ('value' in desc && typeof desc.value !== 'function') continue;
+    try {
+      Object.defineProperty(obj, key, {
+        ...desc,
+        ...('value' in desc ? { writable: false } : {}),
+        configurable: false,
+      });
+    } catch {
+      /* an exotic object (a module namespace) that keeps its own rules */
+    }
+  }
+}
+
+/**
+ * Exports that are per-execution state rather than code: tslab points `lastWriteDisplayData` at
+ * the running cell's display (lib/viz/display.ts reads it).
+ */
+const STATE_EXPORTS: Record<string, string[]> = {
+  [path.join('tslab', 'dist', 'jupyter.js')]: ['lastWriteDisplayData'],
+};
+
+const stateExports = (filename: string) =>
+  Object.entries(STATE_EXPORTS).find(([file]) => filename.endsWith(path.sep + file))?.[1] ?? [];
+
+/** Pins a module's exported functions, and the methods and statics of the classes it exports. */
+function pinModule(exports: unknown, except: readonly string[] = []): void {
+  if ((typeof exports !== 'object' && typeof exports !== 'function') || exports === null) return;
+  pinFunctions(exports as object, except);
+  for (const key of Reflect.ownKeys(exports as object)) {
+    const desc = Object.getOwnPropertyDescriptor(exports, key);
+    const value = desc && 'value' in desc ? desc.value : undefined;
+    if (typeof value === 'function') {
+      pinFunctions(value);
+      if (value.prototype && typeof value.prototype === 'object') pinFunctions(value.prototype);
+    } else if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) pinFunctions(value);
+  }
+}
+
+/** Replaces `obj[key]` with a function that throws `why`, for good. */
+function refuse(obj: object | undefined, key: string, why: string): void {
+  if (!obj) return;
+  const refused = function () {
+    throw new Error(`${why} (the grader refuses it while a submission is graded)`);
+  };
+  try {
+    Object.defineProperty(obj, key, { value: refused, writable: false, enumerable: false, configurable: false });
+  } catch {
+    /* already pinned by an earlier lockdown step */
+  }
+}
+
+/**
+ * Refuses what would reach past this process or into its internals: new processes, worker
+ * threads, the inspector, V8's introspection and flags, raw bindings, and native addons other
+ * than those of the installed packages (under `packages`).
+ */
+function refuseCapabilities(packages: string): void {
+  const cp = require('child_process') as Record<string, unknown>;
+  for (const k of Object.keys(cp))
+    if (typeof cp[k] === 'function') refuse(cp, k, `child_process.${k}: starting a process`);
+  refuse(require('cluster'), 'fork', 'cluster.fork: starting a process');
+  refuse(require('worker_threads'), 'Worker', 'worker_threads.Worker: starting a thread');
+  const inspector = require('inspector') as typeof import('inspector');
+  for (const k of ['connect', 'connectToMainThread', 'post'])
+    refuse(inspector.Session.prototype, k, `inspector.Session.${k}: the inspector`);
+  for (const k of ['open', 'waitForDebugger']) refuse(inspector, k, `inspector.${k}: the inspector`);
+  const v8 = require('v8') as Record<string, unknown>;
+  for (const k of [
+    'setFlagsFromString',
+    'getHeapSnapshot',
+    'writeHeapSnapshot',
+    'queryObjects',
+    'setHeapSnapshotNearHeapLimit',
+    'takeCoverage',
+  ])
+    refuse(v8, k, `v8.${k}: V8's introspection`);
+  refuse(require('module'), 'register', 'module.register: a module loader hook');
+  const proc = process as unknown as Record<string, unknown>;
+  refuse(proc, 'binding', "process.binding: Node's internal bindings");
+  refuse(proc, '_linkedBinding', "process._linkedBinding: Node's internal bindings");
+  const dlopen = process.dlopen.bind(process);
+  Object.defineProperty(process, 'dlopen', {
+    value: (module: { exports: unknown }, filename: string, flags?: number) => {
+      let real = filename;
+      try {
+        real = fs.realpathSync(filename);
+      } catch {
+        /* refused below */
+      }
+      if (!real.startsWith(packages + path.sep))
+        throw new Error(
+          `loading the native addon ${filename} is refused while a submission is graded: only the installed packages' addons load`,
+        );
+      return flags === undefined ? dlopen(module, filename) : dlopen(module, filename, flags);
+    },
+    writable: false,
+    enumerable: false,
+    configurable: false,
+  });
+}
+
+/** Pins the module system: its loaders, its extensions, and every module and resolution made so far. */
+function pinModuleSystem(): void {
+  const Module = require('module') as Record<string, unknown> & { prototype: object };
+  pinModule(Module);
+  Object.freeze(Module._extensions as object);
+  for (const cache of [Module._cache, Module._pathCache] as Record<string, unknown>[]) {
+    for (const key of Object.keys(cache)) {
+      const entry = cache[key];
+      if (entry && typeof entry === 'object' && 'exports' in entry && 'loaded' in entry) {
+        const desc = Object.getOwnPropertyDescriptor(entry, 'exports');
+        if (desc?.configurable)
+          Object.defineProperty(entry, 'exports', { ...desc, writable: false, configurable: false });
+      }
+      const own = Object.getOwnPropertyDescriptor(cache, key)!;
+      if (own.configurable) Object.defineProperty(cache, key, { ...own, writable: false, configurable: false });
+    }
+  }
+}
+
+/** Pins every global function (and its prototype's methods): Buffer, TextDecoder, setTimeout, … */
+function pinGlobals(): void {
+  for (const key of Reflect.ownKeys(globalThis)) {
+    const desc = Object.getOwnPropertyDescriptor(globalThis, key)!;
+    const value = 'value' in desc ? desc.value : undefined;
+    if (typeof value !== 'function') continue;
+    pinFunctions(value);
+    if (value.prototype && typeof value.prototype === 'object') pinFunctions(value.prototype);
+    if (desc.configurable) Object.defineProperty(globalThis, key, { ...desc, writable: false, configurable: false });
+  }
+}
+
+/**
+ * `process.stdout` and `stderr` stay the streams tslab writes each cell's output through: their
+ * getters cannot be replaced, and `write` stays a plain property (tslab points it at the running
+ * cell before each execution) that cannot become an accessor which would see every later write.
+ */
+function pinOutputStreams(): void {
+  for (const name of ['stdout', 'stderr'] as const) {
+    const stream = process[name];
+    const desc = Object.getOwnPropertyDescriptor(stream, 'write');
+    Object.defineProperty(stream, 'write', {
+      value: desc && 'value' in desc ? desc.value : stream.write,
+      writable: true,
+      enumerable: desc?.enumerable ?? true,
+      configurable: false,
+    });
+    const getter = Object.getOwnPropertyDescriptor(process, name);
+    if (getter?.configurable) Object.defineProperty(process, name, { ...getter, configurable: false });
+  }
+}
+
+/**
+ * tslab runs every cell as `(function (exports, require) { … })(__tslab__.exports, __tslab__.require)`:
+ * earlier cells' names are read from `exports`. The global becomes a frozen holder of a view of
+ * those exports in which a locked name keeps its value (it may be defined again with the very same
+ * one, as a repeated import does) and of tslab's `require`, frozen so that no property of it can
+ * stand in for `apply`.
+ */
+function guardTslabExports(): (names: readonly string[]) => void {
+  const g = globalThis as unknown as Record<string, { exports: object; require: object } | undefined>;
+  const holder = g.__tslab__;
+  if (!holder) return () => undefined; // not running under tslab (the prelude's own tests)
+  const locked = new Set<string | symbol>();
+  const refused = (prop: string | symbol) =>
+    new TypeError(
+      `\`${String(prop)}\` is defined by the assignment's own code and cannot be changed by a student cell`,
+    );
+  const exports = new Proxy(holder.exports, {
+    set(target, prop, value, receiver) {
+      if (locked.has(prop) && Reflect.get(target, prop) !== value) throw refused(prop);
+      return Reflect.set(target, prop, value, receiver);
+    },
+    defineProperty(target, prop, attributes) {
+      const value = attributes.get ? attributes.get() : attributes.value;
+      if (locked.has(prop) && Reflect.get(target, prop) !== value) throw refused(prop);
+      return Reflect.defineProperty(target, prop, attributes);
+    },
+    deleteProperty(target, prop) {
+      if (locked.has(prop)) throw refused(prop);
+      return Reflect.deleteProperty(target, prop);
+    },
+    setPrototypeOf() {
+      return false;
+    },
+  });
+  Object.freeze(holder.require);
+  Object.defineProperty(globalThis, '__tslab__', {
+    value: Object.freeze({ exports, require: holder.require }),
+    writable: false,
+    enumerable: false,
+    configurable: false,
+  });
+  return (names) => {
+    for (const n of names) locked.add(n);
+  };
+}
+
 /** Longest text one console call may print in a graded run. */
 const MAX_PRINT = 100_000;
 
@@ -219,6 +468,8 @@ function capConsole(): void {
 export interface Grader {
   /** Prints a test cell's token: the test ran to its end. */
   pass(token: string): void;
+  /** Locks names an instructor cell defined: no later cell can rebind them to another value. */
+  lock(names: readonly string[]): void;
   /** Prints `token` and then, as JSON, how often each withheld answer key was called. */
   report(token: string): void;
 }
@@ -249,9 +500,12 @@ export function lockdown(options: LockdownOptions = {}): Grader {
     enumerable: false,
     configurable: false,
   });
+  const lock = guardTslabExports();
+  const stringify = JSON.stringify;
   const grader: Grader = Object.freeze({
     pass: (token: string) => void out.write(`${token}\n`),
-    report: (token: string) => void out.write(`${token} ${JSON.stringify(Object.fromEntries(calls))}\n`),
+    lock: (names: readonly string[]) => lock([...names]),
+    report: (token: string) => void out.write(`${token} ${stringify(Object.fromEntries(calls))}\n`),
   });
 
   // Load what the labs load before freezing: ES5-compiled libraries (tfjs-backend-wasm's
@@ -264,6 +518,16 @@ export function lockdown(options: LockdownOptions = {}): Grader {
   for (const mod of libraryModules()) freezeExports(mod);
   for (const id of ['tslab/dist/jupyter', 'tslab/dist/executor', 'tslab/dist/converter', 'tslab/dist/main'])
     freezeModule(id, true);
+  // Everything loaded so far, the built-ins the machinery uses, and the globals: see step 2 above.
+  for (const id of BUILTINS) require(id);
+  refuseCapabilities(path.resolve(fs.realpathSync(require.resolve('@tensorflow/tfjs/package.json')), '..', '..', '..'));
+  pinFunctions(process);
+  for (const id of BUILTINS) pinModule(require(id));
+  for (const m of Object.values(require.cache)) if (m) pinModule(m.exports, stateExports(m.filename));
+  pinModuleSystem();
+  (require('module') as { syncBuiltinESMExports(): void }).syncBuiltinESMExports();
+  pinGlobals();
+  pinOutputStreams();
 
   capConsole();
   const g = globalThis as unknown as Record<string, { prototype?: object }>;

@@ -10,6 +10,7 @@ import { GenlabError } from '../lib/errors';
 import { jupyterPython, KERNEL_NAME, kernelSpecInstalled, projectRoot } from '../jupyter/environment';
 import { findProgram } from '../jupyter/prerequisites';
 import { Notebook } from './notebook';
+import { redactedLibrary } from './redact';
 import { projectMounts, SANDBOX_KINDS, sandboxed, SandboxKind } from './sandbox';
 
 export interface RunLimits {
@@ -27,6 +28,8 @@ export interface RunLimits {
   outputCapBytes: number;
   /** GENLAB_PROFILE for the kernel. */
   profile: 'smoke' | 'full';
+  /** The answer keys the lab withholds: the kernel's library has no body for them (grading/redact.ts). */
+  withheld?: string[];
 }
 
 export interface CellOutcome {
@@ -81,12 +84,21 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
       graderFault: true,
       failure: 'The "TypeScript (genlab)" kernel is not registered on the grading machine (run `npm run setup`).',
     };
+  let library: string;
+  try {
+    library = redactedLibrary(root, limits.withheld ?? []);
+  } catch (err) {
+    return { cells: [], graderFault: true, failure: (err as Error).message };
+  }
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-grade-'));
-  // The kernel runs in this empty folder; `genlab` (and its types) resolve through this link.
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(workDir, 'node_modules'));
+  // The kernel runs in this empty folder; `genlab` (the redacted one, and its types) and the
+  // project's packages resolve through this link.
+  fs.symlinkSync(path.join(library, 'node_modules'), path.join(workDir, 'node_modules'));
   const { file, args, env } = sandboxed(kind, [python, path.join(root, 'grading', 'run_graded.py')], {
     workDir,
     readOnly: projectMounts(root),
+    projectRoot: root,
+    library,
     memoryBytes: limits.memoryMiB * 2 ** 20,
     env: {
       JUPYTER_PATH: path.join(root, '.jupyter'),
@@ -96,9 +108,12 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
       GENLAB_PROFILE: limits.profile,
       GENLAB_OUTPUT_DIR: path.join(workDir, 'genlab-output'),
       NODE_OPTIONS: `--max-old-space-size=${Math.max(256, Math.floor(limits.memoryMiB / 2))}`,
-      // One wasm thread per kernel: batches already run a kernel per core, and a threaded
-      // kernel starts a pool of 8 workers inside the memory limit. An explicit setting wins.
-      GENLAB_WASM_THREADS: process.env.GENLAB_WASM_THREADS ?? '1',
+      // The wasm backend, single-threaded, without the native addon: the prelude refuses
+      // worker threads and addons to the submission, batches already run a kernel per core,
+      // and every sandbox kind then grades on the same kernels.
+      GENLAB_BACKEND: 'wasm',
+      GENLAB_WASM_THREADS: '1',
+      GENLAB_NATIVE: '0',
       PYTHONDONTWRITEBYTECODE: '1',
     },
   });

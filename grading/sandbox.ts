@@ -1,16 +1,22 @@
 /**
  * The sandbox a submission runs in, and how the grader chooses one.
  *
+ * Every kind shows the kernel the redacted library (grading/redact.ts) as `genlab`: the lab's
+ * withheld functions have no body anywhere the kernel looks for the library.
+ *
  * - `bubblewrap` (Debian's `bubblewrap`): new namespaces for the runner and the
- *   student's kernel — no network but their own loopback, their own PIDs — a
- *   read-only view of /usr and of the project's built library and node_modules, a
- *   private /tmp, and one writable work folder. The source notebook, the hidden tests
- *   (they reach the runner on stdin, never as a file), other submissions and the
- *   grader's output folder are not in that view.
- * - `unshare` (util-linux): a new network namespace and PID namespace only. A new
- *   network namespace starts with its loopback *down*, and the kernel talks to its
- *   client over 127.0.0.1, so the runner brings `lo` up first (run_graded.py); files
- *   stay visible.
+ *   student's kernel — no network but their own loopback, their own PIDs — no
+ *   capabilities, a read-only view of /usr, of the project's packages and of the
+ *   redacted library, a private /tmp, and one writable work folder. The project's
+ *   compiled library and sources, the source notebook, the hidden tests (they reach the
+ *   runner on stdin, never as a file), other submissions and the grader's output folder
+ *   are not in that view.
+ * - `unshare` (util-linux): new user, mount, network and PID namespaces (with their own
+ *   /proc), and no capabilities once the runner starts. In its mount namespace the project
+ *   folder shows only what bubblewrap shows of it (the redacted library where `dist/` was,
+ *   read-only); the rest of the machine's files stay visible. A new network namespace
+ *   starts with its loopback *down*, and the kernel talks to its client over 127.0.0.1, so
+ *   the runner brings `lo` up first (run_graded.py).
  * - `none`: no isolation at all; for trusted notebooks, and for machines with neither
  *   tool (macOS). It is said in the CLI's output and in every results.json.
  *
@@ -34,6 +40,10 @@ export interface SandboxSpec {
   workDir: string;
   /** Paths visible read-only at the same place. */
   readOnly: string[];
+  /** The project folder, of which the kernel sees only `readOnly` (and `dist` from `library`). */
+  projectRoot: string;
+  /** The redacted library package (grading/redact.ts), shown read-only. */
+  library: string;
   env: Record<string, string>;
   memoryBytes: number;
 }
@@ -47,11 +57,16 @@ export interface SandboxCommand {
 /** What a sandbox kind keeps submission code away from, and what it does not. */
 export function containment(kind: SandboxKind): { contained: string[]; notContained: string[] } {
   const network = 'the network (its own loopback only)';
-  const processes = "the grader's processes (its own PID namespace)";
+  const processes = "the grader's processes (its own PID namespace and /proc, no capabilities)";
+  const project = "the project's sources, tests and compiled library (only the redacted library is in view)";
   const files = 'files: the source notebook with its solutions and hidden tests, other submissions, the output folder';
   const memory = findProgram('prlimit') ? 'memory beyond the limit (RLIMIT_DATA)' : undefined;
-  const all = { bubblewrap: [network, processes, files], unshare: [network, processes], none: [] as string[] }[kind];
-  const everything = [network, processes, files];
+  const all = {
+    bubblewrap: [network, processes, project, files],
+    unshare: [network, processes, project],
+    none: [] as string[],
+  }[kind];
+  const everything = [network, processes, project, files];
   return {
     contained: memory ? [...all, memory] : all,
     notContained: [
@@ -64,8 +79,10 @@ export function containment(kind: SandboxKind): { contained: string[]; notContai
 export function describeSandbox(kind: SandboxKind): string {
   const { notContained } = containment(kind);
   const summary = {
-    bubblewrap: 'bubblewrap: no network, own PIDs, read-only system and library, only its work folder writable',
-    unshare: 'unshare: no network and own PIDs, but files are NOT isolated (install bubblewrap for that)',
+    bubblewrap:
+      'bubblewrap: no network, own PIDs, no capabilities, read-only system and redacted library, only its work folder writable',
+    unshare:
+      "unshare: no network, own PIDs, the project's own files hidden, but other files are NOT isolated (install bubblewrap for that)",
     none: 'none: the submission ran WITHOUT isolation (install bubblewrap; use only for trusted notebooks)',
   }[kind];
   return notContained.length ? `${summary}; not contained: ${notContained.join('; ')}` : summary;
@@ -86,8 +103,6 @@ function systemMounts(): string[] {
   return args;
 }
 
-const isRoot = () => process.getuid?.() === 0;
-
 /** The command line that runs `command` in a sandbox of `kind`, with only `spec.env` as its environment. */
 export function sandboxed(kind: SandboxKind, command: string[], spec: SandboxSpec): SandboxCommand {
   // The programs the kernel runs are named by absolute path; PATH is for anything they start.
@@ -95,8 +110,6 @@ export function sandboxed(kind: SandboxKind, command: string[], spec: SandboxSpe
     ...new Set([path.dirname(command[0]), path.dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin']),
   ];
   const env: Record<string, string> = { ...spec.env, HOME: spec.workDir, PATH: pathDirs.join(':'), LANG: 'C.UTF-8' };
-  // The runner brings the loopback up itself in a bare network namespace (bubblewrap does it for us).
-  if (kind === 'unshare') env.GENLAB_LOOPBACK_UP = '1';
   const prlimit = findProgram('prlimit');
   const limited = (args: string[]): SandboxCommand =>
     prlimit
@@ -116,30 +129,71 @@ export function sandboxed(kind: SandboxKind, command: string[], spec: SandboxSpe
       '--tmpfs',
       '/tmp',
     ];
-    for (const p of spec.readOnly) args.push('--ro-bind', p, p);
+    for (const p of [...spec.readOnly, spec.library]) args.push('--ro-bind', p, p);
     args.push('--bind', spec.workDir, spec.workDir, '--chdir', spec.workDir);
     for (const [k, v] of Object.entries(env)) args.push('--setenv', k, v);
     return limited([findProgram('bwrap') ?? 'bwrap', ...args, '--', ...command]);
   }
   if (kind === 'unshare') {
-    // Without root, a user namespace (mapped to root inside) is what lets us own the new network namespace.
-    const user = isRoot() ? [] : ['--user', '--map-root-user'];
+    // A user namespace (mapped to root inside) owns the new mount and network namespaces, so the
+    // script below can mount, and nothing it starts has a capability outside them.
     return limited([
       findProgram('unshare') ?? 'unshare',
-      ...user,
+      '--user',
+      '--map-root-user',
+      '--mount',
+      '--propagation',
+      'private',
       '--net',
       '--pid',
       '--fork',
       '--kill-child',
+      '--mount-proc',
+      '--',
+      '/bin/sh',
+      '-c',
+      unshareScript(spec),
+      'genlab-sandbox',
       ...command,
     ]);
   }
   return limited(command);
 }
 
-/** Paths of the project the kernel needs to see (read-only). */
+const sh = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
+/**
+ * The shell script that, inside unshare's namespaces, gives the project folder bubblewrap's view
+ * (the paths in `readOnly`, and the redacted library's `dist` where the project's was, all
+ * read-only, on an empty folder), brings the loopback up, and starts the runner ("$@") with no
+ * capabilities, so that nothing the kernel does can undo a mount.
+ */
+function unshareScript(spec: SandboxSpec): string {
+  const root = spec.projectRoot;
+  const saved = path.join(spec.workDir, '.project');
+  const lines = ['set -e', `mkdir -p ${sh(saved)}`, `mount --bind ${sh(root)} ${sh(saved)}`];
+  lines.push(`mount -t tmpfs -o mode=755 genlab-project ${sh(root)}`);
+  const showAt = (from: string, at: string, isDir: boolean) => {
+    lines.push(isDir ? `mkdir -p ${sh(at)}` : `mkdir -p ${sh(path.dirname(at))} && : > ${sh(at)}`);
+    lines.push(`mount --bind ${sh(from)} ${sh(at)}`, `mount -o remount,bind,ro ${sh(at)}`);
+  };
+  for (const p of spec.readOnly) {
+    const rel = path.relative(root, p);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) continue; // outside the project: already where it is
+    const from = path.join(saved, rel);
+    showAt(from, p, fs.statSync(p).isDirectory());
+  }
+  showAt(path.join(spec.library, 'dist'), path.join(root, 'dist'), true);
+  lines.push(`mount -o remount,ro ${sh(root)}`, `umount -l ${sh(saved)}`, `rmdir ${sh(saved)}`);
+  lines.push('"$@" --loopback-up-only');
+  const setpriv = findProgram('setpriv');
+  lines.push(setpriv ? `exec ${sh(setpriv)} --bounding-set=-all --inh-caps=-all -- "$@"` : 'exec "$@"');
+  return lines.join('\n');
+}
+
+/** Paths of the project the kernel needs to see (read-only); the library comes redacted, apart. */
 export function projectMounts(root: string): string[] {
-  return ['package.json', 'dist', 'node_modules', '.jupyter', path.join('grading', 'run_graded.py')].map((p) =>
-    path.join(root, p),
-  );
+  return ['node_modules', '.jupyter', path.join('grading', 'run_graded.py'), 'pretrained']
+    .map((p) => path.join(root, p))
+    .filter((p) => fs.existsSync(p));
 }

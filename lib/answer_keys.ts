@@ -99,3 +99,16 @@ export function answerKey<F extends (...args: any[]) => any>(name: AnswerKeyName
   Object.defineProperty(guarded, 'length', { value: implementation.length });
   return guarded as unknown as F;
 }
+
+/**
+ * What the grader's redacted copy of the library (grading/redact.ts) has in place of a withheld
+ * implementation: a function that records the attempt where the grader listens and throws. Its
+ * body holds nothing of the answer, so no realm, module cache, closure or file can yield one.
+ */
+export function redacted(name: AnswerKeyName): () => never {
+  return function () {
+    const w = withholding();
+    w?.record(name);
+    throw new WithheldError(name, w?.lab ?? 'this lab');
+  };
+}
