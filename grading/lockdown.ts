@@ -442,6 +442,82 @@ function guardTslabExports(): (names: readonly string[]) => void {
   };
 }
 
+/** The maps whose entries no one may change any more (TensorFlow.js's kernel and gradient registries). */
+const sealedMaps = new WeakSet<object>();
+
+/**
+ * `Map.prototype.set`, `delete` and `clear` refuse a sealed map. Installed before the intrinsics are
+ * frozen, since the registries are reachable (`globalThis._tfGlobals`) and `Map.prototype.set.call`
+ * would bypass anything less.
+ */
+function guardMaps(): void {
+  const proto = Map.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const method of ['set', 'delete', 'clear']) {
+    const original = proto[method];
+    Object.defineProperty(Map.prototype, method, {
+      value: {
+        [method](this: Map<unknown, unknown>, ...args: unknown[]) {
+          if (sealedMaps.has(this))
+            throw new Error(
+              "changing TensorFlow.js's kernels or gradients is refused while a submission is graded (the grader sealed them once the lab's init() had run)",
+            );
+          return original.apply(this, args);
+        },
+      }[method],
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  }
+}
+
+/**
+ * Pins every method an object reaches through its prototype chain as its own non-writable,
+ * non-configurable property, so that none can be shadowed on the object itself (its data fields
+ * stay as they are).
+ */
+function pinInstanceMethods(obj: object | undefined, fields: readonly string[] = []): void {
+  if (!obj) return;
+  for (
+    let proto = Object.getPrototypeOf(obj);
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  )
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const desc = Object.getOwnPropertyDescriptor(proto, key)!;
+      if (key === 'constructor' || !('value' in desc) || typeof desc.value !== 'function') continue;
+      if (Object.getOwnPropertyDescriptor(obj, key)) continue;
+      Object.defineProperty(obj, key, { value: desc.value, writable: false, enumerable: false, configurable: false });
+    }
+  for (const key of fields) {
+    const desc = Object.getOwnPropertyDescriptor(obj, key);
+    if (desc?.configurable && 'value' in desc)
+      Object.defineProperty(obj, key, { ...desc, writable: false, configurable: false });
+  }
+}
+
+/**
+ * Once the lab's `init()` has chosen the backend and registered genlab's kernels, TensorFlow.js's
+ * engine is sealed: its kernel and gradient registries, its backends and their factories, the
+ * engine's and the backend's methods, and which backend and state the engine uses. A test's
+ * reference computed with TensorFlow.js then runs on the kernels the lab chose, not on ones a
+ * submission registered.
+ */
+function sealEngine(tf: typeof import('@tensorflow/tfjs')): void {
+  const globals = (globalThis as unknown as { _tfGlobals?: Map<string, unknown> })._tfGlobals;
+  for (const name of ['kernelRegistry', 'gradRegistry']) {
+    const registry = globals?.get(name);
+    if (registry instanceof Map) sealedMaps.add(registry);
+  }
+  if (globals) sealedMaps.add(globals);
+  const engine = tf.engine() as unknown as Record<string, unknown>;
+  Object.freeze(engine.registry);
+  Object.freeze(engine.registryFactory);
+  pinInstanceMethods(engine, ['registry', 'registryFactory', 'backendInstance', 'backendName', 'state', 'ENV']);
+  pinInstanceMethods(engine.state as object, ['tensorInfo']);
+  pinInstanceMethods(tf.backend(), ['dataIdMap', 'wasm']);
+}
+
 /** Longest text one console call may print in a graded run. */
 const MAX_PRINT = 100_000;
 
@@ -515,6 +591,19 @@ export function lockdown(options: LockdownOptions = {}): Grader {
   // Tensor and Variable methods cannot be replaced; instances keep their own fields.
   for (const cls of [tf.Tensor, tf.Variable]) pinProperties(cls.prototype);
   for (const id of ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) freezeModule(id);
+  // The lab's first init() seals TensorFlow.js's engine once it has chosen the backend (sealEngine).
+  const backend = require(path.join(path.dirname(require.resolve('genlab')), 'engine', 'backend')) as {
+    init: (...a: unknown[]) => Promise<unknown>;
+  };
+  const init = backend.init;
+  let sealed = false;
+  backend.init = async (...args: unknown[]) => {
+    const info = await init(...args);
+    if (!sealed) sealEngine(tf);
+    sealed = true;
+    return info;
+  };
+  guardMaps();
   for (const mod of libraryModules()) freezeExports(mod);
   for (const id of ['tslab/dist/jupyter', 'tslab/dist/executor', 'tslab/dist/converter', 'tslab/dist/main'])
     freezeModule(id, true);

@@ -52,23 +52,22 @@ export function redactModule(text: string, withheld: ReadonlySet<string>): { tex
   return { text: out, redacted: edits.map((e) => e.name) };
 }
 
-function copyRedacted(from: string, to: string, withheld: ReadonlySet<string>, found: Set<string>): void {
+/** Copies one compiled file (redacted, without its source-map comment) or declaration file. */
+function copyFile(src: string, dst: string, withheld: ReadonlySet<string>, found: Set<string>): void {
+  if (src.endsWith('.js')) {
+    const plain = fs.readFileSync(src, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
+    const r = plain.includes('answerKey') ? redactModule(plain, withheld) : { text: plain, redacted: [] };
+    r.redacted.forEach((n) => found.add(n));
+    fs.writeFileSync(dst, r.text);
+  } else if (src.endsWith('.d.ts') || src.endsWith('.json')) fs.copyFileSync(src, dst);
+}
+
+function copyTree(from: string, to: string, withheld: ReadonlySet<string>, found: Set<string>): void {
   fs.mkdirSync(to, { recursive: true });
   for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
     const src = path.join(from, entry.name);
-    const dst = path.join(to, entry.name);
-    if (entry.isDirectory()) copyRedacted(src, dst, withheld, found);
-    else if (entry.name.endsWith('.js')) {
-      const text = fs.readFileSync(src, 'utf8');
-      // Drop the source-map comment: the maps are not copied.
-      const plain = text.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
-      if (!plain.includes('answerKey')) fs.writeFileSync(dst, plain);
-      else {
-        const r = redactModule(plain, withheld);
-        r.redacted.forEach((n) => found.add(n));
-        fs.writeFileSync(dst, r.text);
-      }
-    } else if (entry.name.endsWith('.d.ts') || entry.name.endsWith('.json')) fs.copyFileSync(src, dst);
+    if (entry.isDirectory()) copyTree(src, path.join(to, entry.name), withheld, found);
+    else copyFile(src, path.join(to, entry.name), withheld, found);
   }
 }
 
@@ -90,11 +89,10 @@ export function redactedLibrary(root: string, withheld: readonly string[]): stri
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `genlab-redacted-${tag}-`));
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   const found = new Set<string>();
-  copyRedacted(path.join(dist, 'lib'), path.join(dir, 'dist', 'lib'), new Set(names), found);
-  const lockdown = path.join(dist, 'grading', 'lockdown.js');
-  copyRedacted(path.dirname(lockdown), path.join(dir, 'dist', 'grading'), new Set(names), found);
-  for (const extra of fs.readdirSync(path.join(dir, 'dist', 'grading')))
-    if (!/^lockdown\.(js|d\.ts)$/.test(extra)) fs.rmSync(path.join(dir, 'dist', 'grading', extra), { recursive: true });
+  copyTree(path.join(dist, 'lib'), path.join(dir, 'dist', 'lib'), new Set(names), found);
+  fs.mkdirSync(path.join(dir, 'dist', 'grading'));
+  for (const file of ['lockdown.js', 'lockdown.d.ts'])
+    copyFile(path.join(dist, 'grading', file), path.join(dir, 'dist', 'grading', file), new Set(names), found);
   const missing = names.filter((n) => !found.has(n));
   if (missing.length)
     throw new GenlabError(

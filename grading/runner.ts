@@ -68,6 +68,21 @@ interface RunnerAnswer {
 }
 const KERNEL_READY = '{"kernel_ready": true}';
 
+/**
+ * Kernels that share the machine's network (no sandbox) start one at a time. A kernel's ports are
+ * chosen free and then bound a moment later by the kernel; two starting at once can be given the
+ * same port, and then one runner's heartbeat reaches the other's kernel, which dies on the message
+ * ("message missing delimiter", seen in a batch of two jobs): a machine's failure charged to a
+ * submission. In a sandbox each kernel has a network namespace of its own.
+ */
+let sharedNetworkStart: Promise<void> = Promise.resolve();
+function startOnSharedNetwork(): Promise<() => void> {
+  let release!: () => void;
+  const turn = sharedNetworkStart;
+  sharedNetworkStart = new Promise<void>((resolve) => (release = resolve));
+  return turn.then(() => release);
+}
+
 /** Runs `notebook` in a fresh kernel inside a sandbox of `kind`; never rejects. */
 export async function runGraded(notebook: Notebook, limits: RunLimits, kind: SandboxKind): Promise<RunResult> {
   const root = projectRoot();
@@ -129,6 +144,8 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
     startup_attempts: startupAttempts,
     cwd: workDir,
   });
+  // Until this run's kernel is up (or its runner ends): see startOnSharedNetwork.
+  const started = kind === 'none' ? await startOnSharedNetwork() : () => undefined;
   try {
     return await new Promise<RunResult>((resolve) => {
       const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env });
@@ -148,16 +165,21 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
         },
         (limits.totalTimeoutS + startupTimeoutS * startupAttempts + 60) * 1000,
       );
-      child.stdout.on('data', (d) => (stdout += d));
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (stdout.includes(KERNEL_READY)) started();
+      });
       child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-20000)));
       child.stdin.on('error', () => undefined);
       child.stdin.end(request);
       child.on('error', (err) => {
         clearTimeout(timer);
+        started();
         resolve({ cells: [], graderFault: true, failure: `The grader could not start its runner (${err.message}).` });
       });
       child.on('close', (code) => {
         clearTimeout(timer);
+        started();
         const lines = stdout.trim().split('\n');
         // Before this line no submitted code had run: a runner that stopped earlier is the machine's failure.
         const kernelReady = lines.includes(KERNEL_READY);
@@ -197,6 +219,7 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
       });
     });
   } finally {
+    started();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
 }

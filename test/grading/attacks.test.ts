@@ -9,7 +9,8 @@
  * 2. introspection: read the implementation out of a guarded function (the inspector, a heap
  *    snapshot, V8's natives syntax, the function's source text);
  * 3. machinery: replace what runs the tests (vm's runner, the module system, tslab's exports,
- *    holder, require and metadata, the output streams, the decoders of incoming messages);
+ *    holder, require and metadata, the output streams, the decoders of incoming messages,
+ *    TensorFlow.js's kernels, registry, engine and backend);
  * 4. report: call a withheld function, then hide the call from the grader's report (rewrite
  *    stdout, print a forged report, or end the kernel before the report cell);
  * 5. markup: put HTML in an error message, a written answer and the file's name.
@@ -198,6 +199,12 @@ const MACHINERY = `
   attempt('TextDecoder.prototype.decode', () => { const p: any = TextDecoder.prototype; const d = p.decode; p.decode = function (...a: any[]) { return d.apply(this, a); }; });
   attempt('stdout accessor', () => { Object.defineProperty(process.stdout, 'write', { get: () => () => true, set: () => undefined }); });
   attempt('process.stdout', () => { Object.defineProperty(process, 'stdout', { get: () => ({ write: () => true }) }); });
+  // TensorFlow.js's engine, on which the tests compute their references.
+  attempt('a TensorFlow.js kernel', () => { tf.registerKernel({ kernelName: 'Conv2D', backendName: tf.getBackend(), kernelFunc: (() => undefined) as any }); });
+  attempt('the kernel registry', () => { const reg = (globalThis as any)._tfGlobals.get('kernelRegistry'); Map.prototype.set.call(reg, tf.getBackend() + '_Conv2D', {}); });
+  attempt("the engine's runKernel", () => { Object.defineProperty(tf.engine(), 'runKernel', { value: () => undefined }); });
+  attempt("the backend's readSync", () => { Object.defineProperty(tf.backend(), 'readSync', { value: () => new Float32Array(1) }); });
+  attempt("the engine's backend", () => { (tf.engine() as any).backendInstance = {}; });
   attempt('the grader', () => { (globalThis as any).__genlab_grader = { pass: () => undefined, lock: () => undefined, report: () => undefined }; });
   console.log(tried.join('\\n'));
 }`;
@@ -417,7 +424,7 @@ for (const kind of ['bubblewrap', 'unshare', 'none'] as const) {
       each((lab, g) => {
         const printed = executedText(g, 'machinery');
         assert.ok(!printed.includes(': took'), `${lab}: an attempt took effect:\n${printed}`);
-        assert.strictEqual((printed.match(/: refused/g) ?? []).length, 17, `${lab}:\n${printed}`);
+        assert.strictEqual((printed.match(/: refused/g) ?? []).length, 22, `${lab}:\n${printed}`);
       }),
     );
 

@@ -712,10 +712,11 @@ for (const kind of ['unshare', 'none'] as const) {
     it(
       kind === 'none'
         ? 'contains nothing, and says so'
-        : 'keeps the network out (its loopback brought up for the kernel), not the files',
+        : "keeps the network (its loopback brought up for the kernel) and the project's folder out, not the machine's files",
       () => {
         const executed = fs.readFileSync(path.join(graded.out, 'files-and-network', 'executed.ipynb'), 'utf8');
-        assert.match(executed, /read source: ALLOWED/);
+        // The source lies in the project's folder (test-artifacts/), which unshare's mount namespace hides.
+        assert.match(executed, kind === 'none' ? /read source: ALLOWED/ : /read source: blocked/);
         assert.match(executed, kind === 'none' ? /network: ALLOWED/ : /network: blocked/);
         assert.strictEqual(graded.hits.length, kind === 'none' ? 1 : 0, graded.hits.join(', '));
         assert.ok(
