@@ -505,11 +505,11 @@ function pinInstanceMethods(obj: object | undefined, fields: readonly string[] =
  */
 function sealEngine(tf: typeof import('@tensorflow/tfjs')): void {
   const globals = (globalThis as unknown as { _tfGlobals?: Map<string, unknown> })._tfGlobals;
+  // tfjs-core holds these two maps from its start; `_tfGlobals` itself stays open to globals tfjs adds later.
   for (const name of ['kernelRegistry', 'gradRegistry']) {
     const registry = globals?.get(name);
     if (registry instanceof Map) sealedMaps.add(registry);
   }
-  if (globals) sealedMaps.add(globals);
   const engine = tf.engine() as unknown as Record<string, unknown>;
   Object.freeze(engine.registry);
   Object.freeze(engine.registryFactory);
