@@ -19,13 +19,13 @@ const markdown = (text: string): Cell => ({ cell_type: 'markdown', metadata: {},
 /**
  * `text` as literal characters in markdown: nbconvert renders markdown without sanitizing it, so
  * text from a submission (an error message, a cell name, a written answer) must not become HTML,
- * a link or formatting. Markup characters become HTML entities, and every other ASCII
- * punctuation mark is backslash-escaped.
+ * a link or formatting. Markup characters become HTML entities, and the punctuation markdown
+ * gives a meaning is backslash-escaped (those nbconvert's mistune unescapes: not `:` or `=`).
  */
 export function literalMarkdown(text: string): string {
   return text
     .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)
-    .replace(/[\\`*_{}[\]()#+\-.!|~=:]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_{}[\]()#+\-.!|~]/g, (c) => `\\${c}`)
     .replace(/\n/g, '  \n');
 }
 const code = (cell: Cell): Cell => ({

@@ -280,6 +280,14 @@ function submissions(lab: string): Record<string, Notebook> {
         cell.source = toLines(`${MARKUP}\n\n# ${MARKUP}`);
     }),
   };
+  // A cell of its own whose grade_id is markup: the grader's problems quote it.
+  out[`markup-${MARKUP.replace(/\//g, '')}`].cells.push({
+    cell_type: 'code',
+    metadata: { nbgrader: { grade_id: MARKUP, grade: false, locked: false, solution: true, schema_version: 3 } },
+    source: toLines('// mine'),
+    outputs: [],
+    execution_count: null,
+  });
   if (lab === '03-vae')
     // The kernel ends before the report cell can run: the count cannot come back, and that is flagged.
     out['report-then-exit'] = edit((cell, t) => {
@@ -436,6 +444,14 @@ for (const kind of ['bubblewrap', 'unshare', 'none'] as const) {
         for (const raw of ['<script>alert(', '<img src=x', 'href="javascript:'])
           assert.ok(!feedback.includes(raw), `${lab}: feedback.html carries ${raw}`);
         assert.match(feedback, /&lt;script&gt;alert/, `${lab}: the error is shown, as text`);
+        // …and reads as written: the link's text shows character for character, with no escape of the feedback's own.
+        assert.ok(feedback.includes('[click](javascript:alert(2))'), `${lab}: the error's text, as written`);
+        assert.match(feedback, /not implemented: /, `${lab}: a stub's sentence`);
+        const problems = g.results.get(name)!.extra_data.problems as string[];
+        assert.ok(
+          problems.some((p) => p.includes(MARKUP)),
+          `${lab}: the foreign cell's grade_id is quoted in the problems: ${problems.join(' | ')}`,
+        );
         const r = g.results.get(name)!;
         assert.strictEqual(r.output_format, 'text');
         assert.ok(r.tests.every((t) => t.output_format === 'text'));

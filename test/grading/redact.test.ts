@@ -82,7 +82,7 @@ describe('grading: submission text in reports', () => {
     assert.ok(!/<|>/.test(md), md);
     assert.strictEqual(
       md,
-      String.raw`&lt;script&gt;alert\(1\)&lt;/script&gt; \[x\]\(javascript\:alert\(2\)\) \*\*b\*\* &amp; \`c\`  ` +
+      String.raw`&lt;script&gt;alert\(1\)&lt;/script&gt; \[x\]\(javascript:alert\(2\)\) \*\*b\*\* &amp; \`c\`  ` +
         '\n' +
         String.raw`\# h`,
     );
