@@ -12,11 +12,12 @@
  * another list to `autograde`:
  *
  *   assemble   read the submission and rebuild the notebook from the source (assemble.ts)
- *   lock down  refuse cells that shadow the tests' names; add the prelude, the tokens
- *              and the withheld-call report; drop the cells after the last test
- *   execute    run it in the sandbox, one cell at a time (runner.ts)
+ *   lock down  refuse cells that shadow the tests' names; add the prelude (lockdown.ts), strict
+ *              mode and name locks to the instructor's cells, the tokens and the withheld-call
+ *              report; drop the cells after the last test
+ *   execute    run it in the sandbox, on the redacted library, one cell at a time (runner.ts)
  *   score      a test passes only if its cell ended "ok" and its token came back
- *   explain    each failed test's reason in words; flags for the instructor
+ *   explain    each failed test's reason in words, the submission's text kept plain; flags for the instructor
  *   write      results.json, executed.ipynb, grader-log.txt, feedback.html
  */
 import { randomBytes } from 'crypto';
