@@ -79,13 +79,13 @@ const built = new Map<string, string>();
  */
 export function redactedLibrary(root: string, withheld: readonly string[]): string {
   const names = [...new Set(withheld)].sort();
-  const key = names.join(',');
+  const key = `${root}\n${names.join(',')}`;
   const ready = built.get(key);
   if (ready && fs.existsSync(ready)) return ready;
   const dist = path.join(root, 'dist');
   if (!fs.existsSync(path.join(dist, 'lib', 'index.js')))
     throw new GenlabError(`The compiled library is missing (${dist}/lib): run \`npm run build\` before grading.`);
-  const tag = createHash('sha256').update(`${root}\n${key}\n${process.pid}`).digest('hex').slice(0, 12);
+  const tag = createHash('sha256').update(`${key}\n${process.pid}`).digest('hex').slice(0, 12);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `genlab-redacted-${tag}-`));
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   const found = new Set<string>();
