@@ -23,6 +23,7 @@ import { registerWasmLeakyRelu } from './kernels/wasm_leaky_relu';
 import { registerWasmReductions } from './kernels/wasm_reduce';
 import { registerWasmSlice } from './kernels/wasm_slice';
 import { registerWasmTile } from './kernels/wasm_tile';
+import { registerWasmUnsortedSegmentSum } from './kernels/wasm_unsorted_segment_sum';
 import { profile, ProfileName } from '../run_size';
 import { defaultSeed, setGlobalSeed } from '../random';
 import { wasmThreadsWanted, withWasmThreads } from './wasm_threads';
@@ -149,6 +150,7 @@ const CANDIDATES: Candidate[] = [
       registerWasmSlice();
       registerWasmGather();
       registerWasmIdentity();
+      registerWasmUnsortedSegmentSum();
       const threads = wasmThreadsWanted();
       const ok = await withoutEmscriptenCrashHandlers(() => withWasmThreads(threads, () => activate('wasm')));
       if (ok) loadNativeKernels(threads);
