@@ -29,15 +29,29 @@ function flatten(v: Values): number[] {
   return out;
 }
 
-/** rel_error(x, y) = max_i |x_i − y_i| / max(1e-8, |x_i| + |y_i|) (CS231n's). */
+/**
+ * The error of `actual` against `expected`, entry by entry, relative to the size of the answer:
+ *
+ *   max_i |a_i − e_i| / max(|a_i| + |e_i|, ⅒ · max_j |e_j|, 1e-8)
+ *
+ * CS231n's rel_error divides by |a_i| + |e_i| alone, which fails correct float32 work: an entry that should be
+ * near 0 comes out as a rounding error of the large terms that cancel in it (the size of the answer's other
+ * entries), so its relative error is of order 1. Measured on random hidden-test inputs on wasm, three correct
+ * ways of writing each of projectPca, reparameterize and updateCentroids failed 1 to 2 % of draws that way
+ * (25 of 1,500 for projectPca at 1e-5), so a check over 20 seeds would fail a correct answer about once in three.
+ * Entries below a tenth of the largest are therefore measured against that tenth (0 failures in the same
+ * 7,500 draws); a mistake still shows, since it moves the answer by an amount of the answer's own size.
+ */
 export function relativeError(actual: Values, expected: Values): number {
   const a = flatten(actual);
   const b = flatten(expected);
   if (a.length !== b.length) return Infinity;
+  const largest = b.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0);
+  const floor = Math.max(1e-8, largest / 10);
   let worst = 0;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - b[i]);
-    worst = Math.max(worst, Number.isNaN(d) ? Infinity : d / Math.max(1e-8, Math.abs(a[i]) + Math.abs(b[i])));
+    worst = Math.max(worst, Number.isNaN(d) ? Infinity : d / Math.max(floor, Math.abs(a[i]) + Math.abs(b[i])));
   }
   return worst;
 }

@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { init } from '../../lib/engine/backend';
-import { expectClose, CheckFailed } from '../../lib/checks';
+import { expectClose, CheckFailed, relativeError } from '../../lib/checks';
 import {
   bernoulliLogLikelihood,
   discriminatorLoss,
@@ -163,6 +163,18 @@ describe('notebook checks', () => {
       /got \[1, 3\], expected \[1, 2\] \(relative error 2\.00e-1 > 0\.00001\)|relative error/,
     );
     assert.throws(() => expectClose('kl', [NaN, 2], [1, 2]), /relative error Infinity/);
+  });
+
+  it("measure an entry far below the answer's size against a tenth of that size, not against itself", () => {
+    // A float32 rounding error of 3e-7 in an entry that should be 0, beside an entry of 3: by hand, 3e-7 / 0.3 = 1e-6.
+    assert.ok(Math.abs(relativeError([3, 3e-7], [3, 0]) - 1e-6) < 1e-12);
+    expectClose('projection', [3, 3e-7], [3, 0]);
+    // Entries of the answer's own size keep the plain relative error: |2.2 − 2| / (2.2 + 2).
+    assert.ok(Math.abs(relativeError([2.2, 3], [2, 3]) - 0.2 / 4.2) < 1e-12);
+    // A mistake in the small entry still shows once it is of the answer's size.
+    assert.throws(() => expectClose('projection', [3, 0.5], [3, 0]), /relative error/);
+    // An answer that is all zeros is measured against the absolute floor, 1e-8: 1e-9 / 1e-8 = 0.1.
+    assert.ok(Math.abs(relativeError([1e-9], [0]) - 0.1) < 1e-12);
   });
 });
 
