@@ -15,7 +15,7 @@
  * classical unsupervised methods, training, plots, checks) has one meaning wherever
  * it is used, so it is flat: `klNormal`, `kmeans`, `showImages`.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf';
 import { registerFileRouter } from './io';
 import { showCellErrorsAsSentences } from './viz/cell_error_sentences';
 
