@@ -1,6 +1,6 @@
 """Execute a notebook with nbclient and report the outcome as one JSON line.
 
-Used by genlab's notebook runner (scripts/notebook_runner.ts). Python because
+Used by genlab's notebook runner (jupyter/notebook_runner.ts). Python because
 Jupyter's client is Python; all logic that decides anything lives in TypeScript.
 
 usage: run_notebook.py NOTEBOOK OUTPUT KERNEL TIMEOUT_S
