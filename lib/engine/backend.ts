@@ -24,6 +24,7 @@ import { registerWasmReductions } from './kernels/wasm_reduce';
 import { registerWasmSlice } from './kernels/wasm_slice';
 import { registerWasmTile } from './kernels/wasm_tile';
 import { registerWasmUnsortedSegmentSum } from './kernels/wasm_unsorted_segment_sum';
+import { registerWasmCpuFallbacks } from './kernels/wasm_cpu_fallback';
 import { profile, ProfileName } from '../run_size';
 import { defaultSeed, setGlobalSeed } from '../random';
 import { wasmThreadsWanted, withWasmThreads } from './wasm_threads';
@@ -151,6 +152,7 @@ const CANDIDATES: Candidate[] = [
       registerWasmGather();
       registerWasmIdentity();
       registerWasmUnsortedSegmentSum();
+      registerWasmCpuFallbacks();
       const threads = wasmThreadsWanted();
       const ok = await withoutEmscriptenCrashHandlers(() => withWasmThreads(threads, () => activate('wasm')));
       if (ok) loadNativeKernels(threads);
