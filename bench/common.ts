@@ -2,18 +2,25 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { projectRoot } from '../jupyter/environment';
+import { FlagSpec, FlagValue, parseCommandLine } from '../lib/command_line';
 
-/** The value after `--name` on the command line, else `fallback`. */
-export function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+let commandLine: { program: string; flags: Record<string, FlagValue | undefined> } | undefined;
+
+function declared(name: string): FlagValue | undefined {
+  if (!commandLine) throw new Error(`bench: --${name} read before runBench parsed the command line`);
+  return commandLine.flags[name];
 }
 
-/** A numeric flag; a value that is not a number stops the benchmark with a sentence. */
+/** The value of `--name`, else `fallback`. */
+export function flag(name: string, fallback: string): string {
+  const value = declared(name);
+  return value === undefined ? fallback : String(value);
+}
+
+/** A numeric flag (declared with kind 'number', so a value that is not a number has already stopped the benchmark). */
 export function numberFlag(name: string, fallback: number): number {
-  const value = Number(flag(name, String(fallback)));
-  if (!Number.isFinite(value)) throw new Error(`--${name} must be a number, got '${flag(name, '')}'.`);
-  return value;
+  const value = declared(name);
+  return value === undefined ? fallback : Number(value);
 }
 
 /** Writes `bench/results/<name>.json` (git-ignored) and returns its path. */
@@ -25,12 +32,21 @@ export function writeResult(name: string, data: unknown): string {
   return file;
 }
 
-/** Runs a benchmark's main, printing a failure as one line and exiting non-zero. */
-export function runBench(main: () => Promise<void>): void {
-  main().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
+/**
+ * Runs a benchmark's main, printing a failure as one line and exiting non-zero. First the command line is read
+ * against the flags the benchmark accepts: an unknown flag, a value of the wrong kind or a missing value stops it
+ * with a sentence naming the flags it takes.
+ */
+export function runBench(program: string, flags: Record<string, FlagSpec>, main: () => Promise<void>): void {
+  Promise.resolve()
+    .then(() => {
+      commandLine = { program, flags: parseCommandLine(program, process.argv.slice(2), flags).flags };
+      return main();
+    })
+    .catch((err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    });
 }
 
 /** Runs `run` `warmup` times, then times it until `seconds` have passed and at least `minRuns` runs (ms each). */

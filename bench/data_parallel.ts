@@ -23,6 +23,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { init } from '../lib/index';
 import { flag, median, numberFlag, runBench, timeRuns, writeResult } from './common';
+import type { FlagSpec } from '../lib/command_line';
 import { BATCH_SIZE, createWorkload, WorkloadName } from './workloads';
 
 const TRAINING: WorkloadName[] = ['dcgan', 'conv-vae', 'mlp-vae', 'pixelcnn'];
@@ -66,6 +67,15 @@ async function timeTogether(
   });
   return Promise.all(runs);
 }
+
+/** The flags this benchmark accepts; any other stops it with a sentence. */
+const FLAGS: Record<string, FlagSpec> = {
+  seconds: { kind: 'number', value: 'S' },
+  models: { kind: 'string', value: 'a,b,…' },
+  batch: { kind: 'number' },
+  worker: { kind: 'string', value: '<workload>' },
+  out: { kind: 'string', value: '<file>' },
+};
 
 async function main(): Promise<void> {
   const seconds = numberFlag('seconds', 15);
@@ -113,4 +123,4 @@ async function main(): Promise<void> {
   );
 }
 
-runBench(main);
+runBench('npm run bench:data-parallel', FLAGS, main);

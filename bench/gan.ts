@@ -15,9 +15,20 @@
  */
 import { accuracy, classifier, conditionalGan, gan, init, loadMnist, tf } from '../lib/index';
 import { flag, numberFlag, runBench, writeResult } from './common';
+import type { FlagSpec } from '../lib/command_line';
 
 const TARGET_MODES = 10;
 const TARGET_CONFIDENCE = 0.9;
+
+/** The flags this benchmark accepts; any other stops it with a sentence. */
+const FLAGS: Record<string, FlagSpec> = {
+  architecture: { kind: 'string', choices: ['mlp', 'dcgan', 'conditional'] },
+  filters: { kind: 'string', value: 'F1,F2' },
+  batch: { kind: 'number' },
+  minutes: { kind: 'number' },
+  every: { kind: 'number', value: 'STEPS' },
+  lr: { kind: 'number' },
+};
 
 async function main(): Promise<void> {
   const info = await init();
@@ -123,4 +134,4 @@ async function main(): Promise<void> {
   tf.disposeVariables();
 }
 
-runBench(main);
+runBench('npm run bench:gan', FLAGS, main);

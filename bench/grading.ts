@@ -15,6 +15,10 @@ import { releaseNotebook } from '../grading/release';
 import { chooseSandbox } from '../grading/runner';
 import { projectRoot } from '../jupyter/environment';
 import { flag, numberFlag, runBench, writeResult } from './common';
+import type { FlagSpec } from '../lib/command_line';
+
+/** The flags this benchmark accepts; any other stops it with a sentence. */
+const FLAGS: Record<string, FlagSpec> = { lab: { kind: 'string', value: '<source.ipynb>' }, count: { kind: 'number' } };
 
 async function main(): Promise<void> {
   const root = projectRoot();
@@ -56,4 +60,4 @@ async function main(): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-runBench(main);
+runBench('npm run bench:grading', FLAGS, main);

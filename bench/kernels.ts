@@ -12,6 +12,7 @@ import { init, tf } from '../lib/index';
 import { stockWasmKernel } from '../lib/engine/kernels/wasm_compose';
 import { setNativeKernelsEnabled } from '../lib/engine/native';
 import { runBench, writeResult } from './common';
+import type { FlagSpec } from '../lib/command_line';
 
 /**
  * wasm kernels return when their result is written (threads included), so the
@@ -37,6 +38,9 @@ function withStock<T>(name: string, f: () => T): T {
     tf.registerKernel(ours);
   }
 }
+
+/** The flags this benchmark accepts; any other stops it with a sentence. */
+const FLAGS: Record<string, FlagSpec> = {};
 
 async function main(): Promise<void> {
   await init({ backend: 'wasm' });
@@ -134,4 +138,4 @@ async function main(): Promise<void> {
   writeResult('kernels', rows);
 }
 
-runBench(main);
+runBench('npm run bench:kernels', FLAGS, main);

@@ -22,9 +22,23 @@ import {
   tf,
 } from '../lib/index';
 import { flag, numberFlag, runBench, writeResult } from './common';
+import type { FlagSpec } from '../lib/command_line';
 
 /** Lab 4's target (issue #20): test NLL ≤ 90 nats. */
 const TARGET_NATS = 90;
+
+/** The flags this benchmark accepts; any other stops it with a sentence. */
+const FLAGS: Record<string, FlagSpec> = {
+  filters: { kind: 'number' },
+  layers: { kind: 'number' },
+  head: { kind: 'number' },
+  block: { kind: 'string', choices: pixelcnn.PIXELCNN_BLOCKS },
+  batch: { kind: 'number' },
+  steps: { kind: 'number' },
+  lr: { kind: 'number' },
+  'final-lr': { kind: 'number' },
+  'eval-every': { kind: 'number', value: 'STEPS' },
+};
 
 async function main(): Promise<void> {
   const info = await init();
@@ -115,4 +129,4 @@ async function main(): Promise<void> {
   );
 }
 
-runBench(main);
+runBench('npm run bench:pixelcnn', FLAGS, main);

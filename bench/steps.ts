@@ -9,7 +9,7 @@
  * `webgpu` is a column where a forced webgpu starts; on a software adapter (Mesa's llvmpipe, a machine without a
  * GPU) it is marked `(sw)`, since its times are a CPU's and say nothing of a GPU's.
  *
- * `wasm+native` is the wasm backend with genlab's native kernels (oneDNN; lib/engine/native.ts), a column of its
+ * `wasm+native` is the wasm backend with genlab's native kernels (oneDNN; lib/engine/native/), a column of its
  * own where the addon is built; the plain `wasm` column then runs with GENLAB_NATIVE=0.
  *
  * Each backend runs in its own process (a clean heap, and backends cannot share
@@ -29,6 +29,7 @@ import { BACKEND_CHOICES, BackendChoice } from '../lib/engine/backend';
 import { nativeAddonPath } from '../lib/engine/native';
 import { projectRoot } from '../jupyter/environment';
 import { flag, median, numberFlag, runBench, timeRuns, writeResult } from './common';
+import type { FlagSpec } from '../lib/command_line';
 import { BATCH_SIZE, createWorkload, SAMPLE_COUNT, WORKLOAD_NAMES, WorkloadName } from './workloads';
 
 interface Timing {
@@ -239,6 +240,16 @@ function timeOn(into: BackendResult, col: Column, name: WorkloadName, seconds: n
 const fmt = (ms: number | undefined) =>
   ms === undefined ? '—' : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`;
 
+/** The flags this benchmark accepts; any other stops it with a sentence. */
+const FLAGS: Record<string, FlagSpec> = {
+  models: { kind: 'string', value: 'a,b,…' },
+  backends: { kind: 'string', value: 'a,b,…' },
+  seconds: { kind: 'number', value: 'S' },
+  limit: { kind: 'number', value: 'S' },
+  worker: { kind: 'string', value: '<backend>' },
+  out: { kind: 'string', value: '<file>' },
+};
+
 async function main(): Promise<void> {
   const models = flag('models', WORKLOAD_NAMES.join(',')).split(',') as WorkloadName[];
   for (const m of models)
@@ -380,4 +391,4 @@ async function main(): Promise<void> {
   console.log(`results in ${file}`);
 }
 
-runBench(main);
+runBench('npm run bench', FLAGS, main);

@@ -10,9 +10,17 @@
  */
 import { binarizeStochastic, init, loadMnist, tf, vae, VAE_RECIPE } from '../lib/index';
 import { numberFlag, runBench, writeResult } from './common';
+import type { FlagSpec } from '../lib/command_line';
 
 const TARGET_NATS = 95;
 const EVALUATE_EVERY = 2000;
+
+/** The flags this benchmark accepts; any other stops it with a sentence. */
+const FLAGS: Record<string, FlagSpec> = {
+  steps: { kind: 'number' },
+  batch: { kind: 'number' },
+  lr: { kind: 'number' },
+};
 
 async function main(): Promise<void> {
   const info = await init();
@@ -85,4 +93,4 @@ async function main(): Promise<void> {
   );
 }
 
-runBench(main);
+runBench('npm run bench:vae', FLAGS, main);

@@ -16,6 +16,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { FlagSpec, FlagValue, parseCommandLine } from '../lib/command_line';
 import { GenlabError } from '../lib/errors';
 import { autograde, GradeOptions } from './autograde';
 import { batch } from './batch';
@@ -35,51 +36,63 @@ const USAGE = `usage:
   genlab-grade gradescope --source <source.ipynb> --out <dir>
 options: --cell-timeout S  --total-timeout S  --startup-timeout S  --memory MiB  --profile smoke|full  --sandbox bubblewrap|unshare|none`;
 
-function parse(argv: string[]): { positional: string[]; flags: Record<string, string> } {
-  const positional: string[] = [];
-  const flags: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i].startsWith('--')) {
-      const [key, inline] = argv[i].slice(2).split('=', 2);
-      if (inline !== undefined) flags[key] = inline;
-      else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags[key] = argv[++i];
-      else flags[key] = 'true';
-    } else positional.push(argv[i]);
-  }
-  return { positional, flags };
-}
+/** The options of every command that runs submissions (autograde, batch, validate). */
+const GRADE_FLAGS: Record<string, FlagSpec> = {
+  'cell-timeout': { kind: 'number', value: 'S' },
+  'total-timeout': { kind: 'number', value: 'S' },
+  'startup-timeout': { kind: 'number', value: 'S' },
+  memory: { kind: 'number', value: 'MiB' },
+  profile: { kind: 'string', choices: ['smoke', 'full'] },
+  sandbox: { kind: 'string', choices: SANDBOX_KINDS },
+};
 
-function need(value: string | undefined, what: string): string {
-  if (!value) throw new GenlabError(`missing ${what}.\n${USAGE}`);
+/** Each command's flags and how many arguments it takes. */
+const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; positionals: number }> = {
+  release: { flags: { out: { kind: 'string', value: '<dir>' } }, positionals: 1 },
+  validate: { flags: GRADE_FLAGS, positionals: 1 },
+  autograde: {
+    flags: {
+      source: { kind: 'string', value: '<source.ipynb>' },
+      out: { kind: 'string', value: '<dir>' },
+      ...GRADE_FLAGS,
+    },
+    positionals: 1,
+  },
+  batch: {
+    flags: {
+      source: { kind: 'string', value: '<source.ipynb>' },
+      out: { kind: 'string', value: '<dir>' },
+      jobs: { kind: 'number', value: 'N' },
+      ...GRADE_FLAGS,
+    },
+    positionals: 1,
+  },
+  gradescope: {
+    flags: { source: { kind: 'string', value: '<source.ipynb>' }, out: { kind: 'string', value: '<dir>' } },
+    positionals: 0,
+  },
+};
+
+type Flags = Record<string, FlagValue | undefined>;
+
+function need<T extends FlagValue>(value: T | undefined, what: string): T {
+  if (value === undefined || value === '') throw new GenlabError(`missing ${what}.\n${USAGE}`);
   return value;
 }
 
-function number(flags: Record<string, string>, key: string): number | undefined {
-  if (flags[key] === undefined) return undefined;
-  const n = Number(flags[key]);
-  if (!Number.isFinite(n) || n <= 0) throw new GenlabError(`--${key} must be a positive number, got '${flags[key]}'.`);
-  return n;
-}
-
-function gradeOptions(flags: Record<string, string>): Omit<GradeOptions, 'source' | 'out'> {
-  const profile = flags.profile;
-  if (profile && profile !== 'smoke' && profile !== 'full')
-    throw new GenlabError(`--profile must be smoke or full, got '${profile}'.`);
-  const sandbox = flags.sandbox;
-  if (sandbox && !(SANDBOX_KINDS as readonly string[]).includes(sandbox))
-    throw new GenlabError(`--sandbox must be bubblewrap, unshare or none, got '${sandbox}'.`);
+function gradeOptions(flags: Flags): Omit<GradeOptions, 'source' | 'out'> {
   return {
-    cellTimeoutS: number(flags, 'cell-timeout'),
-    totalTimeoutS: number(flags, 'total-timeout'),
-    startupTimeoutS: number(flags, 'startup-timeout'),
-    memoryMiB: number(flags, 'memory'),
-    profile: profile as 'smoke' | 'full' | undefined,
-    sandbox: sandbox as SandboxKind | undefined,
+    cellTimeoutS: flags['cell-timeout'] as number | undefined,
+    totalTimeoutS: flags['total-timeout'] as number | undefined,
+    startupTimeoutS: flags['startup-timeout'] as number | undefined,
+    memoryMiB: flags.memory as number | undefined,
+    profile: flags.profile as 'smoke' | 'full' | undefined,
+    sandbox: flags.sandbox as SandboxKind | undefined,
   };
 }
 
 /** Says which sandbox grading will use, and warns loudly when it is none. */
-async function announceSandbox(flags: Record<string, string>): Promise<void> {
+async function announceSandbox(flags: Flags): Promise<void> {
   const choice = await chooseSandbox(gradeOptions(flags).sandbox);
   for (const p of choice.passedOver) console.log(`sandbox ${p.kind} passed over: ${p.reason}`);
   console.log(`sandbox: ${describeSandbox(choice.kind)}`);
@@ -91,12 +104,20 @@ async function announceSandbox(flags: Record<string, string>): Promise<void> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { positional, flags } = parse(rest);
+  const spec = COMMANDS[command];
+  if (!spec) {
+    console.error(command ? `unknown command '${command}'.\n${USAGE}` : USAGE);
+    return 2;
+  }
+  const { positionals: positional, flags } = parseCommandLine(`genlab-grade ${command}`, rest, spec.flags, {
+    max: spec.positionals,
+  });
+  const text = (name: string) => flags[name] as string | undefined;
   switch (command) {
     case 'release': {
       const written = releaseCommand(
         need(positional[0], 'the source notebook or folder'),
-        need(flags.out, '--out <dir>'),
+        need(text('out'), '--out <dir>'),
       );
       for (const f of written) console.log(`released ${f}`);
       return 0;
@@ -121,15 +142,15 @@ async function main(argv: string[]): Promise<number> {
       await announceSandbox(flags);
       const r = await autograde(need(positional[0], 'the submission notebook'), {
         ...gradeOptions(flags),
-        source: need(flags.source, '--source <source.ipynb>'),
-        out: need(flags.out, '--out <dir>'),
+        source: need(text('source'), '--source <source.ipynb>'),
+        out: need(text('out'), '--out <dir>'),
       });
       console.log(r.output);
       for (const t of r.tests)
         console.log(
           `  ${t.status === 'passed' ? '✓' : '✗'} ${t.name} ${t.score}/${t.max_score}${t.status === 'passed' ? '' : `: ${t.output}`}`,
         );
-      console.log(`results: ${path.join(flags.out, 'results.json')} (${r.execution_time} s)`);
+      console.log(`results: ${path.join(text('out')!, 'results.json')} (${r.execution_time} s)`);
       const reason = notGradedReason(r);
       if (reason) {
         console.error(`genlab-grade: NOT GRADED: ${reason}. Grade this submission again.`);
@@ -139,11 +160,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'batch': {
       await announceSandbox(flags);
-      const jobs = number(flags, 'jobs');
-      const out = need(flags.out, '--out <dir>');
+      const jobs = flags.jobs as number | undefined;
+      const out = need(text('out'), '--out <dir>');
       const { results, seconds, notGraded } = await batch(need(positional[0], 'the folder of submissions'), {
         ...gradeOptions(flags),
-        source: need(flags.source, '--source <source.ipynb>'),
+        source: need(text('source'), '--source <source.ipynb>'),
         out,
         jobs,
         onDone: (s, r) => {
@@ -165,12 +186,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'gradescope': {
-      for (const f of exportGradescope(need(flags.source, '--source <source.ipynb>'), need(flags.out, '--out <dir>')))
+      for (const f of exportGradescope(
+        need(text('source'), '--source <source.ipynb>'),
+        need(text('out'), '--out <dir>'),
+      ))
         console.log(`wrote ${f}`);
       return 0;
     }
     default:
-      console.error(command ? `unknown command '${command}'.\n${USAGE}` : USAGE);
       return 2;
   }
 }

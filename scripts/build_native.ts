@@ -1,5 +1,5 @@
 /**
- * Builds genlab's optional native kernels (native/, lib/engine/native.ts) with node-gyp, where a C++ compiler and
+ * Builds genlab's optional native kernels (native/, lib/engine/native/) with node-gyp, where a C++ compiler and
  * oneDNN are installed. Never fails setup: a machine without them runs the wasm kernels, and this says what to
  * install. `npm run setup` calls it (and skips it when the build is newer than its sources); `npm run build:native`
  * runs it alone (`-- --force` rebuilds).
@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { projectRoot } from '../jupyter/environment';
 import { findProgram } from '../jupyter/prerequisites';
+import { parseCommandLine } from '../lib/command_line';
 import { nativeAddonPath } from '../lib/engine/native';
 
 /** Where oneDNN's headers are looked for (Debian's libdnnl-dev, or a build of one's own in /usr/local). */
@@ -109,6 +110,13 @@ export function buildNative(force = false): NativeBuild {
 }
 
 if (require.main === module) {
-  const result = buildNative(process.argv.includes('--force'));
-  console.log(`setup: ${result.message}`);
+  try {
+    const { flags } = parseCommandLine('npm run build:native --', process.argv.slice(2), {
+      force: { kind: 'boolean' },
+    });
+    console.log(`setup: ${buildNative(flags.force === true).message}`);
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exitCode = 1;
+  }
 }

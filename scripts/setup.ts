@@ -25,6 +25,7 @@ import {
 } from '../jupyter/environment';
 import { debianPackages, howToInstall, isPresent, Need, prerequisitesFor, which } from '../jupyter/prerequisites';
 import { buildNative } from './build_native';
+import { parseCommandLine } from '../lib/command_line';
 
 function log(message: string): void {
   console.log(`setup: ${message}`);
@@ -141,7 +142,8 @@ function reportDatasets(): void {
 }
 
 function main(): void {
-  const needs: Need[] = process.argv.includes('--for-tests') ? ['course', 'grading', 'tests'] : ['course', 'grading'];
+  const { flags } = parseCommandLine('npm run setup --', process.argv.slice(2), { 'for-tests': { kind: 'boolean' } });
+  const needs: Need[] = flags['for-tests'] ? ['course', 'grading', 'tests'] : ['course', 'grading'];
   const jupyterOk = ensurePrerequisites(needs);
   installKernelSpec();
   if (jupyterOk) verifyKernelVisible(jupyterPython()!);
@@ -151,4 +153,10 @@ function main(): void {
   else log(`ready on ${os.cpus().length} cores. \`npm start\` opens the course.`);
 }
 
-main();
+try {
+  main();
+} catch (err) {
+  // A mistyped flag (or any error with a sentence) is reported as that sentence.
+  console.error(`setup: ${(err as Error).message}`);
+  process.exitCode = 1;
+}

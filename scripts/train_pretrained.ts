@@ -30,6 +30,8 @@ import {
   type PretrainedEntry,
   type PretrainedName,
 } from '../lib';
+import { parseCommandLine } from '../lib/command_line';
+import { GenlabError } from '../lib/errors';
 import {
   loadPretrained,
   measurePretrained,
@@ -179,19 +181,26 @@ function commit(): string {
 
 function parseArgs(argv: string[]): { names: PretrainedName[]; steps: Partial<Record<PretrainedName, number>> } {
   const known = Object.keys(PLANS) as PretrainedName[];
-  const names: PretrainedName[] = [];
+  const { flags, positionals } = parseCommandLine(
+    'npm run train:pretrained',
+    argv,
+    { steps: { kind: 'list', value: 'name=N' } },
+    { max: known.length },
+  );
   const steps: Partial<Record<PretrainedName, number>> = {};
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--steps') {
-      const [name, n] = (argv[++i] ?? '').split('=');
-      if (!known.includes(name as PretrainedName) || !(Number(n) > 0))
-        throw new Error(`--steps takes name=N with a name among ${known.join(', ')}, got '${argv[i]}'.`);
-      steps[name as PretrainedName] = Number(n);
-    } else if (known.includes(argv[i] as PretrainedName)) names.push(argv[i] as PretrainedName);
-    else throw new Error(`unknown pretrained model '${argv[i]}'; there are: ${known.join(', ')}.`);
+  for (const given of (flags.steps as string[] | undefined) ?? []) {
+    const [name, n] = given.split('=');
+    if (!known.includes(name as PretrainedName) || !(Number(n) > 0) || !Number.isInteger(Number(n)))
+      throw new GenlabError(
+        `--steps takes name=N (N a whole number of steps) with a name among ${known.join(', ')}, got '${given}'.`,
+      );
+    steps[name as PretrainedName] = Number(n);
   }
+  for (const name of positionals)
+    if (!known.includes(name as PretrainedName))
+      throw new GenlabError(`unknown pretrained model '${name}'; there are: ${known.join(', ')}.`);
   // The judge first: the DCGAN's figures are the judge's.
-  return { names: names.length ? known.filter((n) => names.includes(n)) : known, steps };
+  return { names: positionals.length ? known.filter((n) => positionals.includes(n)) : known, steps };
 }
 
 async function main(): Promise<void> {
@@ -256,6 +265,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(`train:pretrained: ${(err as Error).message}`);
+  console.error(err instanceof GenlabError ? (err as Error).message : `train:pretrained: ${(err as Error).message}`);
   process.exit(1);
 });
