@@ -36,7 +36,7 @@ def describe_error(nb, running_cell):
         return {}
     cell = nb.cells[running_cell]
     stderr = ANSI.sub("", "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")).strip()
-    # tslab prints the error to stderr; scripts/cell_errors.ts reads a name and message from it.
+    # tslab prints the error to stderr; jupyter/cell_errors.ts reads a name and message from it.
     return {"cell": running_cell, "source": cell.source, "traceback": stderr}
 
 

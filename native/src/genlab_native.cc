@@ -1,7 +1,7 @@
 // genlab's optional native kernels: the heavy TensorFlow.js kernels (convolutions, their two gradients, matrix
 // products), run by oneDNN in place on the wasm backend's heap.
 //
-// The JavaScript side (lib/engine/native.ts) passes the heap as a Float32Array over the wasm memory (a plain or a
+// The JavaScript side (lib/engine/native/addon.ts) passes the heap as a Float32Array over the wasm memory (a plain or a
 // shared ArrayBuffer), and one Int32Array that describes the call: the operation, its shapes and attributes, then
 // the float offsets of its tensors in the heap. Nothing is copied in or out: oneDNN reads and writes the tensors
 // where tfjs keeps them.
@@ -50,13 +50,13 @@ stream &cpuStream() {
   return s;
 }
 
-// The operations, as lib/engine/native.ts numbers them.
+// The operations, as lib/engine/native/addon.ts numbers them (OP).
 enum Op : int32_t {
   kConv2D = 0, kConv2DBackpropInput = 1, kConv2DBackpropFilter = 2, kMatMul = 3, kAdam = 4, kBinary = 5,
   kUnary = 6, kReduce = 7, kBatchNorm = 8, kBatchNormGrad = 9, kMoments = 10, kMomentsGrad = 11, kOpCount
 };
 
-// Fused activations, as lib/engine/native.ts numbers them.
+// Fused activations, as lib/engine/native/kernels.ts numbers them (ACTIVATIONS).
 enum Activation : int32_t { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3 };
 
 // The layout of a convolution's description (ints), after which come the heap offsets.

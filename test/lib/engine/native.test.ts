@@ -1,5 +1,5 @@
 /**
- * genlab's native kernels (oneDNN on the wasm heap, lib/engine/native.ts) against the cpu backend, an independent
+ * genlab's native kernels (oneDNN on the wasm heap, lib/engine/native/) against the cpu backend, an independent
  * implementation: the values and both gradients of convolutions over strides, paddings, dilations, kernel shapes
  * and batch sizes, transposed convolutions, fused bias and activations, and matrix products with transposes and
  * broadcast batches; then a few training steps of each lab model with and without them; then the fallbacks.

@@ -1,5 +1,5 @@
 /**
- * Threaded wasm in Node (lib/wasm_threads.ts). The thread count is fixed when the
+ * Threaded wasm in Node (lib/engine/wasm_threads.ts). The thread count is fixed when the
  * wasm module starts, once per process, so each case runs in a fresh Node process.
  */
 import * as assert from 'assert';
