@@ -14,6 +14,7 @@ import { Figure, readFigures } from '../lib/report';
 import { projectRoot } from '../jupyter/environment';
 import { describeFailure, runNotebook } from '../jupyter/notebook_runner';
 import { flag, runBench, writeResult } from './common';
+import { readNotebook } from '../jupyter/notebook';
 import type { FlagSpec } from '../lib/command_line';
 
 /** A lab's full profile must finish within a class period on a 2-core laptop (wasm). */
@@ -53,17 +54,10 @@ const TARGETS: Record<string, Target[]> = {
   ],
 };
 
-interface NotebookCell {
-  cell_type: string;
-  id?: string;
-  metadata: { execution?: Record<string, string>; nbgrader?: { grade_id?: string } };
-}
-
 /** Seconds each code cell took: from the kernel's "busy" to its "idle", as nbclient records them in the executed notebook. */
 function cellSeconds(executed: string): { cell: string; seconds: number }[] {
-  const nb = JSON.parse(fs.readFileSync(executed, 'utf8')) as { cells: NotebookCell[] };
-  return nb.cells
-    .filter(
+  return readNotebook(executed)
+    .cells.filter(
       (c) =>
         c.cell_type === 'code' &&
         c.metadata.execution?.['iopub.status.busy'] &&

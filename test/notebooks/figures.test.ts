@@ -8,11 +8,12 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { projectRoot } from '../../jupyter/environment';
+import { readNotebook, sourceOf } from '../../jupyter/notebook';
 
 const ROOT = projectRoot();
 const text = (lab: string) =>
-  (JSON.parse(fs.readFileSync(path.join(ROOT, 'notebooks', lab), 'utf8')) as { cells: { source: string[] }[] }).cells
-    .map((c) => c.source.join(''))
+  readNotebook(path.join(ROOT, 'notebooks', lab))
+    .cells.map(sourceOf)
     .join('\n');
 const recipes = fs.readFileSync(path.join(ROOT, 'lib', 'recipes.ts'), 'utf8');
 

@@ -14,6 +14,7 @@ import * as net from 'net';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { projectRoot } from '../../jupyter/environment';
+import { joined, Notebook, Output, readNotebook } from '../../jupyter/notebook';
 import { releaseCommand } from '../../grading/release';
 import { solutionName } from '../../grading/markers';
 import { NO_PLOTLY_NOTE, UNTRUSTED_CHART_NOTE } from '../../lib/viz/plotly';
@@ -63,35 +64,20 @@ const FIRST_TODO_MISTAKE: Record<string, { replace: [string, string]; says: RegE
     ],
     says: /^CheckFailed: lsDiscriminatorLoss: real and fake are swapped/,
   },
+  '05-gan-extensions-2.ipynb': {
+    replace: ['return norms.sub(1).square().mean() as tf.Scalar;', 'return norms.sub(1).mean() as tf.Scalar;'],
+    says: /^CheckFailed: gradientPenalty: square each \(‖∇f\(x̂\)‖ − 1\) before the mean/,
+  },
 };
 
-interface NbOutput {
-  output_type: string;
-  name?: string;
-  text?: string | string[];
-  data?: Record<string, string | string[]>;
-}
-interface NbCell {
-  cell_type: string;
-  source: string | string[];
-  metadata: { nbgrader?: { solution?: boolean; grade_id?: string } };
-  outputs?: NbOutput[];
-}
-interface Nb {
-  cells: NbCell[];
-  metadata: Record<string, unknown>;
-}
-
-const joined = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join('') : (v ?? ''));
-const readNb = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Nb;
-const stderrOf = (outputs: NbOutput[]) =>
+const stderrOf = (outputs: Output[]) =>
   outputs
     .filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr'))
     .map((o) => joined(o.text) || JSON.stringify(o))
     .join('');
 
 /** What a notebook's outputs should draw: PNG images, and genlab's plotly charts (one div each). */
-function expectedDrawing(nb: Nb): { images: number; charts: number } {
+function expectedDrawing(nb: Notebook): { images: number; charts: number } {
   const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
   return {
     images: outputs.filter((o) => o.data?.['image/png']).length,
@@ -103,7 +89,7 @@ function expectedDrawing(nb: Nb): { images: number; charts: number } {
 }
 
 /** The first TODO of a lab: its cell, the function asked for, and the check cell after it. */
-function firstTodo(nb: Nb): { index: number; name: string; solution: string } | undefined {
+function firstTodo(nb: Notebook): { index: number; name: string; solution: string } | undefined {
   const index = nb.cells.findIndex(
     (c) => c.cell_type === 'code' && c.metadata.nbgrader?.solution && joined(c.source).includes('BEGIN SOLUTION'),
   );
@@ -365,8 +351,8 @@ class NotebookTab {
   }
 
   /** The notebook as the page holds it (nbformat JSON). */
-  model(): Promise<Nb> {
-    return this.tab.evaluate('Jupyter.notebook.toJSON()') as Promise<Nb>;
+  model(): Promise<Notebook> {
+    return this.tab.evaluate('Jupyter.notebook.toJSON()') as Promise<Notebook>;
   }
 
   /** Waits until every image has loaded and every chart has drawn, or `timeoutMs` passed; returns what is drawn. */
@@ -399,8 +385,8 @@ class NotebookTab {
     await this.waitUntilDone(120000);
   }
 
-  cellOutputs(index: number): Promise<NbOutput[]> {
-    return this.tab.evaluate(`Jupyter.notebook.get_cell(${index}).output_area.outputs`) as Promise<NbOutput[]>;
+  cellOutputs(index: number): Promise<Output[]> {
+    return this.tab.evaluate(`Jupyter.notebook.get_cell(${index}).output_area.outputs`) as Promise<Output[]>;
   }
 
   /**
@@ -511,7 +497,7 @@ describe('the student path: npm start, the live Notebook UI in Chromium, Run All
         assert.deepStrictEqual(pageErrorsOfOurs(nt.errors), []);
 
         await nt.save(file);
-        const saved = readNb(file);
+        const saved = readNotebook(file);
         assert.deepStrictEqual(expectedDrawing(saved), expected, 'the file on disk holds the outputs');
         await nt.reload();
         const reopened = await nt.drawn();
@@ -561,7 +547,7 @@ describe('the student path: npm start, the live Notebook UI in Chromium, Run All
 
     it('00-welcome: reopened untrusted, each chart says why it is blank, the images still show, and re-running a cell draws its chart', async () => {
       const file = path.join(UI, 'source', '00-welcome.ipynb');
-      const nb = readNb(file);
+      const nb = readNotebook(file);
       nb.metadata.edited_elsewhere = true; // any change outside Jupyter voids the notebook's signature
       fs.writeFileSync(file, JSON.stringify(nb, null, 1));
       const nt = await NotebookTab.open(browser, course, 'source/00-welcome.ipynb');
@@ -595,13 +581,13 @@ describe('the student path: npm start, the live Notebook UI in Chromium, Run All
   }
 
   it('every lab with TODOs has a mistake for the walk through its release', () => {
-    const withTodos = LABS.filter((lab) => firstTodo(readNb(path.join(NOTEBOOKS, lab))));
+    const withTodos = LABS.filter((lab) => firstTodo(readNotebook(path.join(NOTEBOOKS, lab))));
     assert.deepStrictEqual(withTodos, Object.keys(FIRST_TODO_MISTAKE).sort());
   });
 
   for (const lab of Object.keys(FIRST_TODO_MISTAKE).sort()) {
     it(`${lab} (student release): Run All stops at the first TODO with one sentence; a wrong solution typed in gets the named mistake, the right one passes`, async () => {
-      const todo = firstTodo(readNb(path.join(NOTEBOOKS, lab)))!;
+      const todo = firstTodo(readNotebook(path.join(NOTEBOOKS, lab)))!;
       const mistake = FIRST_TODO_MISTAKE[lab];
       const check = todo.index + 1;
       const nt = await NotebookTab.open(browser, course, `release/${lab}`);
