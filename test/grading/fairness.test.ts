@@ -17,7 +17,7 @@ import { projectRoot } from '../../jupyter/environment';
 import { clone, Notebook, readNotebook, toLines, writeNotebook } from '../../grading/notebook';
 import { releaseNotebook } from '../../grading/release';
 import type { Results } from '../../grading/results';
-import { EXTENSIONS } from './fairness/extensions';
+import { EXTENSIONS, EXTENSIONS_2 } from './fairness/extensions';
 import { LAB1 } from './fairness/lab1';
 import { LAB2 } from './fairness/lab2';
 import { LAB3 } from './fairness/lab3';
@@ -87,7 +87,7 @@ function submission(lab: LabFairness, source: Notebook, sources: Record<string, 
   return nb;
 }
 
-const LABS = [LAB1, LAB2, LAB3, LAB4, LAB5, EXTENSIONS];
+const LABS = [LAB1, LAB2, LAB3, LAB4, LAB5, EXTENSIONS, EXTENSIONS_2];
 
 describe('fairness: correct work earns its points, named mistakes lose them, graded by genlab-grade', function () {
   for (const lab of LABS) {

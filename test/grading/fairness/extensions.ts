@@ -1,8 +1,9 @@
 import type { LabFairness } from './types';
 
 /**
- * The GAN extensions: least-squares losses, the gradient penalty (its graph intact to the critic's weights) and the
- * cycle loss. The lab is not graded; the suite grades a copy in which each TODO's check cell is a test.
+ * The GAN extensions, part 1 (the least-squares losses) and part 2 (the gradient penalty, its graph intact to the
+ * critic's weights, and the cycle loss). They are not graded; the suite grades copies in which each TODO's check
+ * cell is a test.
  */
 export const EXTENSIONS: LabFairness = {
   lab: '05-gan-extensions.ipynb',
@@ -70,6 +71,13 @@ function lsGeneratorLoss(fakeScores: tf.Tensor): tf.Scalar {
         },
       ],
     },
+  },
+};
+
+export const EXTENSIONS_2: LabFairness = {
+  lab: '05-gan-extensions-2.ipynb',
+  checksAsTests: true,
+  todos: {
     'wgan-penalty': {
       test: 'wgan-penalty-check',
       correct: [
