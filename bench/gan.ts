@@ -13,7 +13,18 @@
  *   node dist/bench/gan.js --filters 32,64 --every 100
  *   node dist/bench/gan.js --architecture conditional --minutes 5 --every 100
  */
-import { accuracy, classifier, conditionalGan, gan, init, loadMnist, tf } from '../lib/index';
+import {
+  accuracy,
+  classifier,
+  conditionalGan,
+  gan,
+  init,
+  judgeSamples,
+  loadMnist,
+  loadPretrained,
+  tf,
+} from '../lib/index';
+import type { SampleQuality } from '../lib/index';
 import { flag, numberFlag, runBench, writeResult } from './common';
 import type { FlagSpec } from '../lib/command_line';
 
@@ -44,13 +55,13 @@ async function main(): Promise<void> {
   const every = numberFlag('every', architecture === 'mlp' ? 250 : 100);
   const { train, test } = loadMnist();
   const judgeStart = Date.now();
-  const judge = await classifier.loadOrTrainMnistClassifier({ train, quiet: true });
+  const judge = await loadPretrained('mnist-judge');
   const judgeAccuracy = accuracy(test.labels, classifier.predictClasses(judge, test.images));
   console.log(
     `judge: the lab's CNN, ${(100 * judgeAccuracy).toFixed(2)}% on the test digits (${((Date.now() - judgeStart) / 1000).toFixed(0)} s to train or load)`,
   );
   const reference = test.images.slice(0, 1000);
-  const realVsReal = gan.judgeSamples(judge, test.images.slice(1000, 1000), reference);
+  const realVsReal = judgeSamples(judge, test.images.slice(1000, 1000), reference);
   console.log(
     `real vs real: Fréchet distance ${realVsReal.frechetDistance.toFixed(2)}, confidence ${realVsReal.meanConfidence.toFixed(3)}`,
   );
@@ -97,7 +108,7 @@ async function main(): Promise<void> {
     await trained.train(every, 1000 + step);
     trainingMs += Date.now() - start;
     step += every;
-    const q: gan.SampleQuality & { labelAgreement?: number } = trained.judged();
+    const q: SampleQuality & { labelAgreement?: number } = trained.judged();
     curve.push({
       step,
       seconds: trainingMs / 1000,

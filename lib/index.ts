@@ -83,6 +83,9 @@ export {
   frechetDistance,
   frechetDistanceFromMoments,
 } from './metrics';
+// The judge of generated digits, for every generative model (lib/judge.ts).
+export { judgeSamples, judgeSamplesWithClasses, judgeConditionalSamples } from './judge';
+export type { SampleQuality, ConditionalSampleQuality } from './judge';
 export { createMask, MaskedConv2D, maskedConv2d } from './layers/masked_conv';
 export type { MaskType, MaskedConv2DArgs } from './layers/masked_conv';
 export { symmetricEigen } from './linalg';

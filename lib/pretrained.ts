@@ -25,7 +25,8 @@ import { loadModel } from './io';
 import './layers/masked_conv'; // registers MaskedConv2D for deserialisation
 import * as classifier from './models/classifier';
 import * as conditionalGan from './models/conditional_gan';
-import { Gan, GanArchitecture, judgeSamples, sample } from './models/gan';
+import { judgeSamples } from './judge';
+import { Gan, GanArchitecture, sample } from './models/gan';
 import * as pixelcnn from './models/pixelcnn';
 import * as vae from './models/vae';
 import type { Vae, VaeArchitecture } from './models/vae';

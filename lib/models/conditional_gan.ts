@@ -24,15 +24,8 @@ import { discriminatorLoss, nonSaturatingGeneratorLoss } from '../losses';
 import { rngFor } from '../random';
 import { fit, History } from '../train';
 import { dcganDiscriminatorFeatures, dcganGeneratorFrom } from './dcgan_blocks';
-import {
-  createOptimizers,
-  fromGanRange,
-  GanOptimizers,
-  judgeSamplesWithClasses,
-  sampleNoise,
-  SampleQuality,
-  toGanRange,
-} from './gan';
+import { ConditionalSampleQuality, judgeConditionalSamples } from '../judge';
+import { createOptimizers, fromGanRange, GanOptimizers, sampleNoise, toGanRange } from './gan';
 import {
   apply,
   checkImageBatch,
@@ -247,10 +240,7 @@ export function sample(
   );
 }
 
-export interface ConditionalSampleQuality extends SampleQuality {
-  /** The fraction of samples the judge classifies as the digit they were asked to be. */
-  labelAgreement: number;
-}
+export type { ConditionalSampleQuality } from '../judge';
 
 /**
  * Judges `samples` (default 1,000) images, seeded, ten of each digit in turn, by `judgeSamples` against real
@@ -263,14 +253,12 @@ export function evaluate(
 ): ConditionalSampleQuality {
   if (!options?.classifier)
     throw new GenlabError(
-      'conditionalGan.evaluate needs a trained classifier to judge the samples: evaluate(cgan, reference, { classifier: await classifier.loadOrTrainMnistClassifier() }).',
+      "conditionalGan.evaluate needs a trained classifier to judge the samples: evaluate(cgan, reference, { classifier: await loadPretrained('mnist-judge') }).",
     );
   const labels = cyclingLabels(options.samples ?? 1000, cgan.classes);
   const images = sample(cgan, labels.length, options.seed ?? 0, { labels });
   try {
-    const { quality, predicted } = judgeSamplesWithClasses(options.classifier, images, reference);
-    const agree = labels.filter((y, i) => predicted[i] === y).length;
-    return { ...quality, labelAgreement: agree / labels.length };
+    return judgeConditionalSamples(options.classifier, images, labels, reference);
   } finally {
     images.dispose();
   }

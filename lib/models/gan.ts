@@ -22,10 +22,9 @@ import { answerKey } from '../answer_keys';
 import { Batch, batches } from '../data/batches';
 import { GenlabError } from '../errors';
 import { discriminatorLoss, nonSaturatingGeneratorLoss } from '../losses';
-import { frechetDistance, modeCoverage } from '../metrics';
 import { Random, rngFor } from '../random';
 import { fit, History } from '../train';
-import { penultimateFeatures } from './classifier';
+import { judgeSamples, SampleQuality } from '../judge';
 import { dcganDiscriminatorFeatures, dcganGeneratorFrom } from './dcgan_blocks';
 import {
   apply,
@@ -416,20 +415,9 @@ export async function trainGan(gan: Gan, images: tf.Tensor, options: TrainGanOpt
   });
 }
 
-export interface SampleQuality {
-  /** Digits that at least 1% of the samples are classified as (10 when no mode is missing). */
-  modesCovered: number;
-  /** How many samples the classifier gives each digit. */
-  counts: number[];
-  /** Mean of the classifier's top probability, max_k p(k | x): high when samples look like clear digits. */
-  meanConfidence: number;
-  /** Fréchet distance between the classifier's features of the samples and of the reference images (FID-style). */
-  frechetDistance: number;
-}
-
 /**
  * Judges the GAN by `judgeSamples` on `samples` (default 1,000) of its images, seeded, against real
- * `reference` images in [0, 1]; `classifier` is the judge (`classifier.loadOrTrainMnistClassifier()`).
+ * `reference` images in [0, 1]; `classifier` is the judge (`loadPretrained('mnist-judge')`).
  */
 export function evaluate(
   gan: Gan,
@@ -438,7 +426,7 @@ export function evaluate(
 ): SampleQuality {
   if (!options?.classifier)
     throw new GenlabError(
-      'gan.evaluate needs a trained classifier to judge the samples: evaluate(gan, reference, { classifier: await classifier.loadOrTrainMnistClassifier() }).',
+      "gan.evaluate needs a trained classifier to judge the samples: evaluate(gan, reference, { classifier: await loadPretrained('mnist-judge') }).",
     );
   const images = sample(gan, options.samples ?? 1000, options.seed ?? 0);
   try {
@@ -448,33 +436,5 @@ export function evaluate(
   }
 }
 
-/**
- * Judges generated digits with a trained MNIST classifier: mode coverage, mean
- * confidence, and a Fréchet distance on its penultimate features against real
- * `reference` images (images in [0, 1]; compare with two real sets for scale).
- */
-export function judgeSamples(classifier: tf.LayersModel, samples: tf.Tensor, reference: tf.Tensor): SampleQuality {
-  return judgeSamplesWithClasses(classifier, samples, reference).quality;
-}
-
-/** `judgeSamples`, and the class the judge reads in each sample (one pass of the judge serves both). */
-export function judgeSamplesWithClasses(
-  classifier: tf.LayersModel,
-  samples: tf.Tensor,
-  reference: tf.Tensor,
-): { quality: SampleQuality; predicted: Int32Array } {
-  const logits = classifier.predict(samples) as tf.Tensor;
-  const predicted = tf.tidy(() => logits.argMax(1).dataSync()) as Int32Array;
-  const confidence = tf.tidy(() => tf.softmax(logits).max(1).mean().dataSync()[0]);
-  logits.dispose();
-  const { covered, counts } = modeCoverage(predicted, classifier.outputs[0].shape[1] as number);
-  const a = penultimateFeatures(classifier, samples);
-  const b = penultimateFeatures(classifier, reference);
-  const distance = frechetDistance(a, b);
-  a.dispose();
-  b.dispose();
-  return {
-    quality: { modesCovered: covered, counts, meanConfidence: confidence, frechetDistance: distance },
-    predicted,
-  };
-}
+// The judge of the samples (judgeSamples, SampleQuality) is lib/judge.ts, shared by every generative model.
+export type { SampleQuality } from '../judge';

@@ -13,7 +13,8 @@ import {
   trainConditionalGan,
   trainStep,
 } from '../../../lib/models/conditional_gan';
-import { createOptimizers, judgeSamples } from '../../../lib/models/gan';
+import { judgeSamples } from '../../../lib/judge';
+import { createOptimizers } from '../../../lib/models/gan';
 import { assertGenlabError, assertGenlabErrorAsync, maxAbsDiff } from '../../helpers';
 
 /** A labelled batch of random images and the given digits. */

@@ -12,13 +12,13 @@ import {
   fromGanRange,
   generate,
   generatorStep,
-  judgeSamples,
   sample,
   sampleNoise,
   toGanRange,
   trainGan,
   trainStep,
 } from '../../../lib/models/gan';
+import { judgeSamples } from '../../../lib/judge';
 import { assertGenlabError, maxAbsDiff } from '../../helpers';
 
 const snapshot = (model: tf.LayersModel) => model.trainableWeights.map((w) => Array.from(w.read().dataSync()));
