@@ -516,6 +516,32 @@ function sealEngine(tf: typeof import('@tensorflow/tfjs')): void {
   pinInstanceMethods(engine, ['registry', 'registryFactory', 'backendInstance', 'backendName', 'state', 'ENV']);
   pinInstanceMethods(engine.state as object, ['tensorInfo']);
   pinInstanceMethods(tf.backend(), ['dataIdMap', 'wasm']);
+  // The cpu backend runs the kernels wasm lacks (lib/engine/kernels/wasm_cpu_fallback.ts): sealed the same way.
+  const cpu = (engine.registry as Record<string, object | undefined>).cpu;
+  if (cpu && cpu !== tf.backend()) {
+    pinInstanceMethods(cpu, ['data']);
+    pinInstanceMethods((cpu as { data?: object }).data);
+  }
+}
+
+/**
+ * The cpu backend, which runs the kernels wasm lacks, numbers its tensors with a static counter
+ * (`MathBackendCPU.nextDataId++`); pinning the class's properties would make it read-only and stop every cpu
+ * kernel. An accessor, pinned like the rest, keeps counting.
+ */
+function keepCpuBackendCounting(): void {
+  const owner = (require('@tensorflow/tfjs-backend-cpu') as { MathBackendCPU?: { nextDataId: number } }).MathBackendCPU;
+  const desc = owner && Object.getOwnPropertyDescriptor(owner, 'nextDataId');
+  if (!owner || !desc || !('value' in desc)) return;
+  let next = desc.value as number;
+  Object.defineProperty(owner, 'nextDataId', {
+    get: () => next,
+    set: (value: number) => {
+      next = value;
+    },
+    enumerable: desc.enumerable,
+    configurable: true,
+  });
 }
 
 /** Longest text one console call may print in a graded run. */
@@ -587,6 +613,7 @@ export function lockdown(options: LockdownOptions = {}): Grader {
   // Load what the labs load before freezing: ES5-compiled libraries (tfjs-backend-wasm's
   // __extends) assign `constructor` on prototypes as they load.
   require('@tensorflow/tfjs-backend-wasm');
+  keepCpuBackendCounting();
   const tf = require('@tensorflow/tfjs');
   // Tensor and Variable methods cannot be replaced; instances keep their own fields.
   for (const cls of [tf.Tensor, tf.Variable]) pinProperties(cls.prototype);

@@ -87,6 +87,9 @@ function submission(lab: LabFairness, source: Notebook, sources: Record<string, 
   return nb;
 }
 
+/** How many correct-solution submissions a lab gets: as many as its TODO with the most solutions has. */
+const variantsOf = (lab: LabFairness) => Math.max(...Object.values(lab.todos).map((t) => t.correct.length));
+
 const LABS = [LAB1, LAB2, LAB3, LAB4, LAB5, EXTENSIONS, EXTENSIONS_2];
 
 describe('fairness: correct work earns its points, named mistakes lose them, graded by genlab-grade', function () {
@@ -107,8 +110,11 @@ describe('fairness: correct work earns its points, named mistakes lose them, gra
         const graded = gradedSource(lab);
         const source = path.join(work, lab.lab);
         writeNotebook(source, graded);
-        for (let k = 0; k < CORRECT_VARIANTS; k++) {
-          const sources = Object.fromEntries(Object.entries(lab.todos).map(([id, t]) => [id, t.correct[k]]));
+        for (let k = 0; k < variantsOf(lab); k++) {
+          // A TODO with fewer solutions than the lab's most gives its first one.
+          const sources = Object.fromEntries(
+            Object.entries(lab.todos).map(([id, t]) => [id, t.correct[k] ?? t.correct[0]]),
+          );
           writeNotebook(path.join(submissions, `correct-${k}.ipynb`), submission(lab, graded, sources));
         }
         rounds.forEach((round, r) => {
@@ -135,7 +141,7 @@ describe('fairness: correct work earns its points, named mistakes lose them, gra
         }
       });
 
-      for (let k = 0; k < CORRECT_VARIANTS; k++)
+      for (let k = 0; k < variantsOf(lab); k++)
         it(`correct solutions #${k + 1}: full marks on every test, every cell runs`, () => {
           const r = results(`correct-${k}`);
           const lost = r.tests.filter((t) => t.score !== t.max_score).map((t) => `${t.name}: ${t.output}`);
