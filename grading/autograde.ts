@@ -328,8 +328,8 @@ function whereTheKernelDied(g: Grading): KernelDeath | undefined {
   };
 }
 
-/** Puts each failed test's reason in words, and the flags and the summary lines. */
-export function explainStage(g: Grading): void {
+/** Each failed test's reason, in words: not graded, the cell's error, or the names a failed cell left undefined. */
+function explainFailedTests(g: Grading): void {
   const diedWhere = whereTheKernelDied(g);
   const missing = missingNames(g);
   for (const t of g.tests) {
@@ -353,6 +353,10 @@ export function explainStage(g: Grading): void {
       t.output = sentences.length ? `${sentences.join(' ')} (${reason})` : reason;
     }
   }
+}
+
+/** The instructor's flag for calls to the lab's withheld answer keys, or for a count that never came back. */
+function flagWithheldCalls(g: Grading): void {
   const calls = Object.entries(g.withheldCalls ?? {}).filter(([, n]) => n > 0);
   if (calls.length) {
     g.flags.push(
@@ -363,20 +367,29 @@ export function explainStage(g: Grading): void {
       `The grader's count of calls to the functions ${g.lab} withholds did not come back (the kernel died or was stopped before its last cell), so such calls cannot be ruled out; they earned nothing either way.`,
     );
   }
-  // Text from the submission (its error messages, its cells' names) reaches every report: keep it plain.
+}
+
+/** Text from the submission (its error messages, its cells' names) reaches every report: keep it plain. */
+function keepPlain(g: Grading): void {
   for (const t of g.tests) t.output = plainText(t.output);
   g.problems = g.problems.map(plainText);
   g.flags = g.flags.map(plainText);
-  const score = g.tests.reduce((s, t) => s + t.score, 0);
-  const maxScore = g.tests.reduce((s, t) => s + t.max_score, 0);
-  const manual =
+}
+
+/** The written answers graded by hand, from the assembly, or from the source when nothing was assembled. */
+function manualAnswers(g: Grading): { gradeId: string; points: number }[] {
+  return (
     g.assembly?.manual ??
     g.source.cells
       .filter((c) => c.metadata.nbgrader?.grade && c.metadata.nbgrader?.solution)
-      .map((c) => ({ gradeId: c.metadata.nbgrader!.grade_id!, points: Number(c.metadata.nbgrader!.points ?? 0) }));
-  const { notContained } = containment(g.sandbox.kind);
+      .map((c) => ({ gradeId: c.metadata.nbgrader!.grade_id!, points: Number(c.metadata.nbgrader!.points ?? 0) }))
+  );
+}
+
+/** The summary's lines: not graded, the score, what is graded by hand, the sandbox's warnings, flags and problems. */
+function summaryLines(g: Grading, score: number, maxScore: number, manual: { points: number }[]): string[] {
   const notGraded = g.run?.graderFault ? g.run.failure : undefined;
-  const lines = [
+  return [
     ...(notGraded
       ? [
           `NOT GRADED: the grading machine failed before any of this submission's code ran (${notGraded}). The 0 below is not a grade: grade this submission again.`,
@@ -399,11 +412,22 @@ export function explainStage(g: Grading): void {
     ...g.flags.map((f) => `Flag for the instructor: ${f}`),
     ...g.problems.map((p) => `Problem: ${p}`),
   ];
+}
+
+/** Puts each failed test's reason in words, the flags, and the results with their summary lines. */
+export function explainStage(g: Grading): void {
+  explainFailedTests(g);
+  flagWithheldCalls(g);
+  keepPlain(g);
+  const score = g.tests.reduce((s, t) => s + t.score, 0);
+  const maxScore = g.tests.reduce((s, t) => s + t.max_score, 0);
+  const manual = manualAnswers(g);
+  const notGraded = g.run?.graderFault ? g.run.failure : undefined;
   g.results = {
     score,
     max_score: maxScore,
     execution_time: Math.round((Date.now() - g.started) / 100) / 10,
-    output: lines.join('\n'),
+    output: summaryLines(g, score, maxScore, manual).join('\n'),
     output_format: 'text',
     visibility: 'visible',
     stdout_visibility: 'hidden',
@@ -411,7 +435,7 @@ export function explainStage(g: Grading): void {
     extra_data: {
       sandbox: describeSandbox(g.sandbox.kind),
       sandbox_kind: g.sandbox.kind,
-      not_contained: notContained,
+      not_contained: containment(g.sandbox.kind).notContained,
       sandboxes_passed_over: g.sandbox.passedOver,
       profile: g.limits.profile,
       withheld: g.withheld,

@@ -83,22 +83,132 @@ function startOnSharedNetwork(): Promise<() => void> {
   return turn.then(() => release);
 }
 
+/** What the grading machine lacks to run any kernel (Jupyter, the kernel's registration), in words. */
+function missingPrerequisite(): string | undefined {
+  if (!jupyterPython()) return 'Jupyter is not installed on the grading machine (run `npm run setup`).';
+  if (!kernelSpecInstalled())
+    return 'The "TypeScript (genlab)" kernel is not registered on the grading machine (run `npm run setup`).';
+  return undefined;
+}
+
+/** The environment of the runner and its kernel: Jupyter's folders in the work folder, the profile, the backend. */
+function kernelEnvironment(root: string, workDir: string, limits: RunLimits): Record<string, string> {
+  return {
+    JUPYTER_PATH: path.join(root, '.jupyter'),
+    JUPYTER_RUNTIME_DIR: path.join(workDir, '.jupyter-runtime'),
+    JUPYTER_DATA_DIR: path.join(workDir, '.jupyter-data'),
+    JUPYTER_CONFIG_DIR: path.join(workDir, '.jupyter-config'),
+    GENLAB_PROFILE: limits.profile,
+    GENLAB_OUTPUT_DIR: path.join(workDir, 'genlab-output'),
+    NODE_OPTIONS: `--max-old-space-size=${Math.max(256, Math.floor(limits.memoryMiB / 2))}`,
+    // The wasm backend, single-threaded, without the native addon: the prelude refuses
+    // worker threads and addons to the submission, batches already run a kernel per core,
+    // and every sandbox kind then grades on the same kernels.
+    GENLAB_BACKEND: 'wasm',
+    GENLAB_WASM_THREADS: '1',
+    GENLAB_NATIVE: '0',
+    PYTHONDONTWRITEBYTECODE: '1',
+  };
+}
+
+/** The runner's answer (its last line on stdout), or why there is none, as the run's result. */
+function readRunnerAnswer(
+  stdout: string,
+  stderr: string,
+  code: number | null,
+  killed: boolean,
+  limits: RunLimits,
+): RunResult {
+  const lines = stdout.trim().split('\n');
+  // Before this line no submitted code had run: a runner that stopped earlier is the machine's failure.
+  const kernelReady = lines.includes(KERNEL_READY);
+  const last = lines[lines.length - 1];
+  let parsed: RunnerAnswer | undefined;
+  try {
+    parsed = last && last !== KERNEL_READY ? (JSON.parse(last) as RunnerAnswer) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.failure)
+    return { cells: [], failure: parsed.failure, graderFault: parsed.grader_fault === true, log: stderr };
+  if (parsed)
+    return {
+      cells: parsed.cells ?? [],
+      executed: parsed.executed,
+      startupFailures: parsed.startup_failures ?? [],
+      log: stderr,
+    };
+  if (killed)
+    return {
+      cells: [],
+      log: stderr,
+      failure: `The submission ran past the ${limits.totalTimeoutS} s limit and was stopped.`,
+    };
+  const tail = stderr.trim().split('\n').slice(-5).join(' | ').slice(0, 1500);
+  return {
+    cells: [],
+    log: stderr,
+    graderFault: !kernelReady,
+    failure: kernelReady
+      ? `The grader's runner stopped while the notebook ran (exit ${code}): ${tail}`
+      : `The grader's runner stopped before a kernel was ready (exit ${code}${limits.memoryMiB < 512 ? `; the sandbox's memory limit was ${limits.memoryMiB} MiB, too little for the runner and a kernel` : ''}): ${tail}`,
+  };
+}
+
+/**
+ * Runs the sandboxed runner with `request` on its stdin until it ends, or until a hard stop past the whole-notebook
+ * limit (which starts once a kernel is up) for a kernel that ignores interrupts. `kernelUp` is called once the
+ * kernel is ready or the runner has ended.
+ */
+function runRunner(
+  command: { file: string; args: string[]; env: NodeJS.ProcessEnv },
+  request: string,
+  limits: RunLimits,
+  hardStopS: number,
+  kernelUp: () => void,
+): Promise<RunResult> {
+  return new Promise<RunResult>((resolve) => {
+    const child = spawn(command.file, command.args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+      env: command.env,
+    });
+    let stdout = '';
+    let stderr = '';
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, hardStopS * 1000);
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (stdout.includes(KERNEL_READY)) kernelUp();
+    });
+    child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-20000)));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(request);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      kernelUp();
+      resolve({ cells: [], graderFault: true, failure: `The grader could not start its runner (${err.message}).` });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      kernelUp();
+      resolve(readRunnerAnswer(stdout, stderr, code, killed, limits));
+    });
+  });
+}
+
 /** Runs `notebook` in a fresh kernel inside a sandbox of `kind`; never rejects. */
 export async function runGraded(notebook: Notebook, limits: RunLimits, kind: SandboxKind): Promise<RunResult> {
   const root = projectRoot();
-  const python = jupyterPython();
-  if (!python)
-    return {
-      cells: [],
-      graderFault: true,
-      failure: 'Jupyter is not installed on the grading machine (run `npm run setup`).',
-    };
-  if (!kernelSpecInstalled())
-    return {
-      cells: [],
-      graderFault: true,
-      failure: 'The "TypeScript (genlab)" kernel is not registered on the grading machine (run `npm run setup`).',
-    };
+  const missing = missingPrerequisite();
+  if (missing) return { cells: [], graderFault: true, failure: missing };
   let library: string;
   try {
     library = redactedLibrary(root, limits.withheld ?? []);
@@ -109,28 +219,13 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
   // The kernel runs in this empty folder; `genlab` (the redacted one, and its types) and the
   // project's packages resolve through this link.
   fs.symlinkSync(path.join(library, 'node_modules'), path.join(workDir, 'node_modules'));
-  const { file, args, env } = sandboxed(kind, [python, path.join(root, 'grading', 'run_graded.py')], {
+  const command = sandboxed(kind, [jupyterPython()!, path.join(root, 'grading', 'run_graded.py')], {
     workDir,
     readOnly: projectMounts(root),
     projectRoot: root,
     library,
     memoryBytes: limits.memoryMiB * 2 ** 20,
-    env: {
-      JUPYTER_PATH: path.join(root, '.jupyter'),
-      JUPYTER_RUNTIME_DIR: path.join(workDir, '.jupyter-runtime'),
-      JUPYTER_DATA_DIR: path.join(workDir, '.jupyter-data'),
-      JUPYTER_CONFIG_DIR: path.join(workDir, '.jupyter-config'),
-      GENLAB_PROFILE: limits.profile,
-      GENLAB_OUTPUT_DIR: path.join(workDir, 'genlab-output'),
-      NODE_OPTIONS: `--max-old-space-size=${Math.max(256, Math.floor(limits.memoryMiB / 2))}`,
-      // The wasm backend, single-threaded, without the native addon: the prelude refuses
-      // worker threads and addons to the submission, batches already run a kernel per core,
-      // and every sandbox kind then grades on the same kernels.
-      GENLAB_BACKEND: 'wasm',
-      GENLAB_WASM_THREADS: '1',
-      GENLAB_NATIVE: '0',
-      PYTHONDONTWRITEBYTECODE: '1',
-    },
+    env: kernelEnvironment(root, workDir, limits),
   });
   const startupTimeoutS = limits.startupTimeoutS ?? 120;
   const startupAttempts = limits.startupAttempts ?? 3;
@@ -145,81 +240,17 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
     cwd: workDir,
   });
   // Until this run's kernel is up (or its runner ends): see startOnSharedNetwork.
-  const started = kind === 'none' ? await startOnSharedNetwork() : () => undefined;
+  const kernelUp = kind === 'none' ? await startOnSharedNetwork() : () => undefined;
   try {
-    return await new Promise<RunResult>((resolve) => {
-      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env });
-      let stdout = '';
-      let stderr = '';
-      let killed = false;
-      // A hard stop past the whole-notebook limit (which starts once a kernel is up), for a
-      // kernel that ignores interrupts.
-      const timer = setTimeout(
-        () => {
-          killed = true;
-          try {
-            process.kill(-child.pid!, 'SIGKILL');
-          } catch {
-            /* already gone */
-          }
-        },
-        (limits.totalTimeoutS + startupTimeoutS * startupAttempts + 60) * 1000,
-      );
-      child.stdout.on('data', (d) => {
-        stdout += d;
-        if (stdout.includes(KERNEL_READY)) started();
-      });
-      child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-20000)));
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(request);
-      child.on('error', (err) => {
-        clearTimeout(timer);
-        started();
-        resolve({ cells: [], graderFault: true, failure: `The grader could not start its runner (${err.message}).` });
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        started();
-        const lines = stdout.trim().split('\n');
-        // Before this line no submitted code had run: a runner that stopped earlier is the machine's failure.
-        const kernelReady = lines.includes(KERNEL_READY);
-        const last = lines[lines.length - 1];
-        let parsed: RunnerAnswer | undefined;
-        try {
-          parsed = last && last !== KERNEL_READY ? (JSON.parse(last) as RunnerAnswer) : undefined;
-        } catch {
-          parsed = undefined;
-        }
-        if (parsed?.failure)
-          resolve({ cells: [], failure: parsed.failure, graderFault: parsed.grader_fault === true, log: stderr });
-        else if (parsed)
-          resolve({
-            cells: parsed.cells ?? [],
-            executed: parsed.executed,
-            startupFailures: parsed.startup_failures ?? [],
-            log: stderr,
-          });
-        else if (killed)
-          resolve({
-            cells: [],
-            log: stderr,
-            failure: `The submission ran past the ${limits.totalTimeoutS} s limit and was stopped.`,
-          });
-        else {
-          const tail = stderr.trim().split('\n').slice(-5).join(' | ').slice(0, 1500);
-          resolve({
-            cells: [],
-            log: stderr,
-            graderFault: !kernelReady,
-            failure: kernelReady
-              ? `The grader's runner stopped while the notebook ran (exit ${code}): ${tail}`
-              : `The grader's runner stopped before a kernel was ready (exit ${code}${limits.memoryMiB < 512 ? `; the sandbox's memory limit was ${limits.memoryMiB} MiB, too little for the runner and a kernel` : ''}): ${tail}`,
-          });
-        }
-      });
-    });
+    return await runRunner(
+      command,
+      request,
+      limits,
+      limits.totalTimeoutS + startupTimeoutS * startupAttempts + 60,
+      kernelUp,
+    );
   } finally {
-    started();
+    kernelUp();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
 }
