@@ -29,7 +29,7 @@ const ROOT = projectRoot();
 const CORRECT_VARIANTS = 3;
 
 /** A mistake's cell: its correct solution with the edits applied, each found exactly once. */
-export function mistakenSource(correct: string[], mistake: Mistake, todo: string): string {
+function mistakenSource(correct: string[], mistake: Mistake, todo: string): string {
   let source = correct[mistake.variant ?? 0];
   for (const [from, to] of [mistake.replace, ...(mistake.also ?? [])]) {
     const count = source.split(from).length - 1;
@@ -46,7 +46,7 @@ interface Placed {
 }
 
 /** Rounds of mistakes: one per TODO at most, and never one beside a mistake in a TODO it calls or that calls it. */
-export function mistakeRounds(lab: LabFairness): Placed[][] {
+function mistakeRounds(lab: LabFairness): Placed[][] {
   const rounds: Placed[][] = [];
   const related = (a: string, b: string) =>
     a === b || (lab.todos[a].uses ?? []).includes(b) || (lab.todos[b].uses ?? []).includes(a);
