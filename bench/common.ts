@@ -4,11 +4,12 @@ import * as path from 'path';
 import { projectRoot } from '../jupyter/environment';
 import { FlagSpec, FlagValue, parseCommandLine } from '../lib/command_line';
 
-let commandLine: { program: string; flags: Record<string, FlagValue | undefined> } | undefined;
+/** The flags given, as runBench read them against the benchmark's declared ones. */
+let given: Record<string, FlagValue | undefined> | undefined;
 
 function declared(name: string): FlagValue | undefined {
-  if (!commandLine) throw new Error(`bench: --${name} read before runBench parsed the command line`);
-  return commandLine.flags[name];
+  if (!given) throw new Error(`bench: --${name} read before runBench parsed the command line`);
+  return given[name];
 }
 
 /** The value of `--name`, else `fallback`. */
@@ -40,7 +41,7 @@ export function writeResult(name: string, data: unknown): string {
 export function runBench(program: string, flags: Record<string, FlagSpec>, main: () => Promise<void>): void {
   Promise.resolve()
     .then(() => {
-      commandLine = { program, flags: parseCommandLine(program, process.argv.slice(2), flags).flags };
+      given = parseCommandLine(program, process.argv.slice(2), flags).flags;
       return main();
     })
     .catch((err) => {

@@ -16,7 +16,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { FlagSpec, FlagValue, parseCommandLine } from '../lib/command_line';
+import { describeFlags, FlagSpec, FlagValue, parseCommandLine } from '../lib/command_line';
 import { GenlabError } from '../lib/errors';
 import { autograde, GradeOptions } from './autograde';
 import { batch } from './batch';
@@ -28,14 +28,6 @@ import { chooseSandbox } from './runner';
 import { describeSandbox, SANDBOX_KINDS, SandboxKind } from './sandbox';
 import { validate } from './validate';
 
-const USAGE = `usage:
-  genlab-grade release <source.ipynb | folder> --out <dir>
-  genlab-grade validate <source.ipynb | folder>
-  genlab-grade autograde <submission.ipynb> --source <source.ipynb> --out <dir>
-  genlab-grade batch <folder of submissions> --source <source.ipynb> [--jobs N] --out <dir>
-  genlab-grade gradescope --source <source.ipynb> --out <dir>
-options: --cell-timeout S  --total-timeout S  --startup-timeout S  --memory MiB  --profile smoke|full  --sandbox bubblewrap|unshare|none`;
-
 /** The options of every command that runs submissions (autograde, batch, validate). */
 const GRADE_FLAGS: Record<string, FlagSpec> = {
   'cell-timeout': { kind: 'number', value: 'S' },
@@ -45,6 +37,14 @@ const GRADE_FLAGS: Record<string, FlagSpec> = {
   profile: { kind: 'string', choices: ['smoke', 'full'] },
   sandbox: { kind: 'string', choices: SANDBOX_KINDS },
 };
+
+const USAGE = `usage:
+  genlab-grade release <source.ipynb | folder> --out <dir>
+  genlab-grade validate <source.ipynb | folder>
+  genlab-grade autograde <submission.ipynb> --source <source.ipynb> --out <dir>
+  genlab-grade batch <folder of submissions> --source <source.ipynb> [--jobs N] --out <dir>
+  genlab-grade gradescope --source <source.ipynb> --out <dir>
+options: ${describeFlags(GRADE_FLAGS)}`;
 
 /** Each command's flags and how many arguments it takes. */
 const COMMANDS: Record<string, { flags: Record<string, FlagSpec>; positionals: number }> = {
@@ -202,7 +202,9 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {
-      console.error(`genlab-grade: ${err instanceof GenlabError ? err.message : (err as Error).stack}`);
+      const text = err instanceof GenlabError ? err.message : (err as Error).stack;
+      // A command-line error already names the command ("genlab-grade batch: unknown flag …").
+      console.error(text?.startsWith('genlab-grade') ? text : `genlab-grade: ${text}`);
       process.exit(1);
     },
   );

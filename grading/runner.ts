@@ -83,9 +83,9 @@ function startOnSharedNetwork(): Promise<() => void> {
   return turn.then(() => release);
 }
 
-/** What the grading machine lacks to run any kernel (Jupyter, the kernel's registration), in words. */
-function missingPrerequisite(): string | undefined {
-  if (!jupyterPython()) return 'Jupyter is not installed on the grading machine (run `npm run setup`).';
+/** What the grading machine lacks to run any kernel (Jupyter's Python, the kernel's registration), in words. */
+function missingPrerequisite(python: string | undefined): string | undefined {
+  if (!python) return 'Jupyter is not installed on the grading machine (run `npm run setup`).';
   if (!kernelSpecInstalled())
     return 'The "TypeScript (genlab)" kernel is not registered on the grading machine (run `npm run setup`).';
   return undefined;
@@ -207,7 +207,8 @@ function runRunner(
 /** Runs `notebook` in a fresh kernel inside a sandbox of `kind`; never rejects. */
 export async function runGraded(notebook: Notebook, limits: RunLimits, kind: SandboxKind): Promise<RunResult> {
   const root = projectRoot();
-  const missing = missingPrerequisite();
+  const python = jupyterPython();
+  const missing = missingPrerequisite(python);
   if (missing) return { cells: [], graderFault: true, failure: missing };
   let library: string;
   try {
@@ -219,7 +220,7 @@ export async function runGraded(notebook: Notebook, limits: RunLimits, kind: San
   // The kernel runs in this empty folder; `genlab` (the redacted one, and its types) and the
   // project's packages resolve through this link.
   fs.symlinkSync(path.join(library, 'node_modules'), path.join(workDir, 'node_modules'));
-  const command = sandboxed(kind, [jupyterPython()!, path.join(root, 'grading', 'run_graded.py')], {
+  const command = sandboxed(kind, [python!, path.join(root, 'grading', 'run_graded.py')], {
     workDir,
     readOnly: projectMounts(root),
     projectRoot: root,

@@ -15,8 +15,6 @@ export interface FlagSpec {
   value?: string;
   /** The values a string flag may take. */
   choices?: readonly string[];
-  /** A number flag's values must be > 0 (the default) or ≥ 0. */
-  min?: 'positive' | 'non-negative';
 }
 
 export type FlagValue = string | number | boolean | string[];
@@ -58,13 +56,14 @@ function suggestion(flag: string, names: string[]): string {
 
 /**
  * Parses `argv` (without node and the script) against `spec`. `program` names the command in messages;
- * `positionals` is how many non-flag arguments it takes (default none).
+ * `positionals.max` is how many non-flag arguments it takes at most (default none; a missing one is the caller's
+ * to name, since only it knows what the argument is).
  */
 export function parseCommandLine(
   program: string,
   argv: readonly string[],
   spec: Record<string, FlagSpec>,
-  positionals: { min?: number; max?: number } = {},
+  positionals: { max?: number } = {},
 ): ParsedCommandLine {
   const names = Object.keys(spec);
   const accepted = names.length ? `${program} accepts ${describeFlags(spec)}` : `${program} takes no flags`;
@@ -99,27 +98,17 @@ export function parseCommandLine(
     const s = spec[name];
     if (s.kind === 'number') {
       const n = Number(raw);
-      const ok =
-        typeof raw === 'string' &&
-        raw.trim() !== '' &&
-        Number.isFinite(n) &&
-        (s.min === 'non-negative' ? n >= 0 : n > 0);
-      if (!ok)
-        throw new GenlabError(
-          `${program}: --${name} must be a ${s.min === 'non-negative' ? 'number ≥ 0' : 'positive number'}, got '${String(raw)}'.`,
-        );
+      if (!(typeof raw === 'string' && raw.trim() !== '' && Number.isFinite(n) && n > 0))
+        throw new GenlabError(`${program}: --${name} must be a positive number, got '${String(raw)}'.`);
       flags[name] = n;
     } else if (s.choices && !s.choices.includes(raw as string)) {
       throw new GenlabError(`${program}: --${name} must be ${s.choices.join(', ')}, got '${String(raw)}'.`);
     } else flags[name] = raw as FlagValue;
   }
-  const min = positionals.min ?? 0;
   const max = positionals.max ?? 0;
   if (parsed.positionals.length > max)
     throw new GenlabError(
       `${program}: unexpected argument '${parsed.positionals[max]}'${max === 0 ? ` (it takes none; a flag needs its two dashes)` : ''}; ${accepted}.`,
     );
-  if (parsed.positionals.length < min)
-    throw new GenlabError(`${program}: missing ${min - parsed.positionals.length} argument(s); ${accepted}.`);
   return { flags, positionals: parsed.positionals };
 }

@@ -48,12 +48,11 @@ function viaCpu(name: string, cpuKernel: tf.KernelConfig, cpu: WasmBackend) {
  * Registers a cpu-backed wasm kernel for every kernel wasm lacks (call after genlab's own wasm kernels), and starts
  * the cpu backend now: the grader seals the engine's backend registry once init() has run.
  */
-export function registerWasmCpuFallbacks(): string[] {
+export function registerWasmCpuFallbacks(): void {
   const cpu = tf.engine().findBackend('cpu') as (WasmBackend & { firstUse?: boolean }) | null;
-  if (!cpu) return [];
+  if (!cpu) return;
   // The cpu backend prints an "install tfjs-node" banner on its first write; genlab's backend line says enough.
   cpu.firstUse = false;
-  const registered: string[] = [];
   for (const config of tf.getKernelsForBackend('cpu')) {
     if (tf.getKernel(config.kernelName, 'wasm')) continue;
     tf.registerKernel({
@@ -61,7 +60,5 @@ export function registerWasmCpuFallbacks(): string[] {
       backendName: 'wasm',
       kernelFunc: viaCpu(config.kernelName, config, cpu) as tf.KernelFunc,
     });
-    registered.push(config.kernelName);
   }
-  return registered;
 }
