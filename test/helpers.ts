@@ -50,6 +50,22 @@ function checkGenlabError(err: unknown, patterns: RegExp[]): GenlabError {
   return err;
 }
 
+/**
+ * Every file below `dir` whose name and path `keep` accepts, walking into the folders `enter` accepts (all, unless
+ * it says otherwise).
+ */
+export function filesBelow(
+  dir: string,
+  keep: (name: string, full: string) => boolean,
+  enter: (name: string) => boolean = () => true,
+): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return enter(e.name) ? filesBelow(full, keep, enter) : [];
+    return keep(e.name, full) ? [full] : [];
+  });
+}
+
 export function tempDir(prefix = 'genlab-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }

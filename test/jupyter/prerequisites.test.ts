@@ -10,27 +10,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { jupyterPython, projectRoot } from '../../jupyter/environment';
 import { debianPackages, isPresent, PREREQUISITES } from '../../jupyter/prerequisites';
+import { filesBelow } from '../helpers';
 
 const ROOT = projectRoot();
 /** Where the course, the grader and the tests live (bench/ installs its own PyTorch peer, and says so). */
 const SCANNED = ['lib', 'scripts', 'jupyter', 'grading', 'test'];
 
 function sourceFiles(ending: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (
-        entry.name.endsWith(ending) &&
-        !entry.name.endsWith('.d.ts') &&
-        full !== path.join(ROOT, 'test', 'jupyter', 'prerequisites.test.ts')
-      )
-        found.push(full);
-    }
-  };
-  for (const dir of SCANNED) walk(path.join(ROOT, dir));
-  return found;
+  const self = path.join(ROOT, 'test', 'jupyter', 'prerequisites.test.ts');
+  return SCANNED.flatMap((dir) =>
+    filesBelow(path.join(ROOT, dir), (name, full) => name.endsWith(ending) && !name.endsWith('.d.ts') && full !== self),
+  );
 }
 
 /** Every program named by a literal in a call that starts or finds one: spawn('x'…), execFileSync('x'…), which('x'), findProgram('x'), '/usr/bin/x'. */
