@@ -5,10 +5,12 @@
  * to the real-vs-real figure), and reports when the targets were first met:
  * 10 of 10 digits and mean confidence ≥ 0.9. Writes bench/results/gan-<architecture>.json.
  *
- * `--architecture conditional` trains lab 5's conditional DCGAN (`conditionalGan`, 32/64 filters unless --filters),
- * asked for each digit in turn when judged, and also reports how often the judge reads the digit asked for.
+ * The DCGAN and the conditional DCGAN train by lab 5's recipes (DCGAN_RECIPE, CONDITIONAL_DCGAN_RECIPE: their
+ * networks, batch size, learning rate and k), unless a flag says otherwise. `--architecture conditional` trains
+ * the conditional DCGAN, asked for each digit in turn when judged, and also reports how often the judge reads the
+ * digit asked for.
  *
- *   npm run bench:gan                                  # DCGAN (64/128 filters), 14 minutes
+ *   npm run bench:gan                                  # lab 5's DCGAN (32/64 filters), 14 minutes
  *   node dist/bench/gan.js --architecture mlp --minutes 10
  *   node dist/bench/gan.js --filters 32,64 --every 100
  *   node dist/bench/gan.js --architecture conditional --minutes 5 --every 100
@@ -17,6 +19,8 @@ import {
   accuracy,
   classifier,
   conditionalGan,
+  CONDITIONAL_DCGAN_RECIPE,
+  DCGAN_RECIPE,
   gan,
   init,
   judgeSamples,
@@ -47,10 +51,9 @@ async function main(): Promise<void> {
   if (!['mlp', 'dcgan', 'conditional'].includes(architecture))
     throw new Error(`--architecture is mlp, dcgan or conditional, got '${architecture}'.`);
   const conditional = architecture === 'conditional';
-  const filters = flag('filters', conditional ? '32,64' : '64,128')
-    .split(',')
-    .map(Number) as [number, number];
-  const batchSize = numberFlag('batch', architecture === 'mlp' ? 128 : 64);
+  const recipe = conditional ? CONDITIONAL_DCGAN_RECIPE : DCGAN_RECIPE;
+  const filters = flag('filters', String(recipe.model.filters)).split(',').map(Number) as [number, number];
+  const batchSize = numberFlag('batch', architecture === 'mlp' ? 128 : recipe.training.batchSize!);
   const minutes = numberFlag('minutes', 14);
   const every = numberFlag('every', architecture === 'mlp' ? 250 : 100);
   const { train, test } = loadMnist();
@@ -67,23 +70,23 @@ async function main(): Promise<void> {
   );
 
   // One interface for both kinds of GAN: train some steps, judge 1,000 samples.
-  const optimizers = gan.createOptimizers(numberFlag('lr', 1e-3)); // the lab's recipe: Adam(1e-3, β₁ = 0.5) for both players
+  const optimizers = gan.createOptimizers(numberFlag('lr', recipe.training.learningRate!)); // Adam(β₁ = 0.5) for both players
+  const training = { ...recipe.training, batchSize, optimizers, quiet: true };
   const trained = conditional
     ? (() => {
-        const model = conditionalGan.createConditionalGan({ filters, seed: 1 });
+        const model = conditionalGan.createConditionalGan({ ...recipe.model, filters });
         return {
           model,
           train: (steps: number, seed: number) =>
-            conditionalGan.trainConditionalGan(model, train, { steps, batchSize, optimizers, seed, quiet: true }),
+            conditionalGan.trainConditionalGan(model, train, { ...training, steps, seed }),
           judged: () => conditionalGan.evaluate(model, reference, { classifier: judge, samples: 1000, seed: 555 }),
         };
       })()
     : (() => {
-        const model = gan.createGan({ architecture, filters, seed: 1 });
+        const model = gan.createGan({ ...DCGAN_RECIPE.model, architecture, filters });
         return {
           model,
-          train: (steps: number, seed: number) =>
-            gan.trainGan(model, train.images, { steps, batchSize, optimizers, seed, quiet: true }),
+          train: (steps: number, seed: number) => gan.trainGan(model, train.images, { ...training, steps, seed }),
           judged: () => gan.evaluate(model, reference, { classifier: judge, samples: 1000, seed: 555 }),
         };
       })();

@@ -1,6 +1,6 @@
 /**
  * PixelCNN quality and speed (lab 4). Trains the lab's recipe (PIXELCNN_RECIPE: the model, Adam with its cosine
- * learning rate, batch 32, batches binarized afresh) for its full profile's steps on the active backend, as the
+ * learning rate, batches of 16 binarized afresh, through pixelcnn.trainPixelCnn) for its full profile's steps on the active backend, as the
  * notebook does, then reports the test NLL (nats per image and bits/dim) on 2,000 test images, the time to sample
  * 16 images with and without the cropped sampler, and when the NLL on 500 test images (every --eval-every steps, off
  * the clock) first met lab 4's target of 90 nats. Writes bench/results/pixelcnn.json.
@@ -9,18 +9,7 @@
  *   node dist/bench/pixelcnn.js --steps 20000 --filters 64
  *   node dist/bench/pixelcnn.js --block gated --layers 5   # another architecture (PixelCnnConfig.block)
  */
-import {
-  batches,
-  binarizeStochastic,
-  bitsPerDim,
-  cosineSchedule,
-  init,
-  loadMnist,
-  PIXELCNN_RECIPE,
-  pixelcnn,
-  setLearningRate,
-  tf,
-} from '../lib/index';
+import { binarizeStochastic, bitsPerDim, init, loadMnist, PIXELCNN_RECIPE, pixelcnn, tf } from '../lib/index';
 import { flag, numberFlag, runBench, writeResult } from './common';
 import type { FlagSpec } from '../lib/command_line';
 
@@ -51,13 +40,9 @@ async function main(): Promise<void> {
   const steps = numberFlag('steps', recipe.steps.full);
   const learningRate = numberFlag('lr', recipe.training.learningRate);
   const finalLearningRate = numberFlag('final-lr', recipe.training.finalLearningRate);
-  const { seed } = recipe.training;
   const { train, test } = loadMnist();
   const testX = binarizeStochastic(test.images.slice(0, recipe.evaluation.images.full), 0) as tf.Tensor4D;
   const model = pixelcnn.createPixelCnn({ ...recipe.model, filters, layers, block, headFilters });
-  const optimizer = tf.train.adam(learningRate);
-  const schedule = cosineSchedule(learningRate, finalLearningRate, steps);
-  const stream = batches(train.images, undefined, { batchSize, seed });
   console.log(
     `PixelCNN ${filters} channels, ${layers} ${block} mask-B layers, ${model.countParams()} parameters; batch ${batchSize}; ${steps} steps, Adam ${learningRate} → ${finalLearningRate} (cosine)`,
   );
@@ -67,24 +52,27 @@ async function main(): Promise<void> {
   const curve: { step: number; trainSeconds: number; testNll500: number }[] = [];
   let evalMs = 0;
   const start = Date.now();
-  let step = 0;
-  while (step < steps) {
-    if (step > 0 && step % evalEvery === 0) {
+  // The lab's recipe through the kit's loop (pixelcnn.trainPixelCnn), as lab 4 and train:pretrained train it.
+  await pixelcnn.trainPixelCnn(model, train.images, {
+    ...recipe.training,
+    batchSize,
+    learningRate,
+    finalLearningRate,
+    steps,
+    quiet: true,
+    onStep: (i, values) => {
+      const done = i + 1;
+      if (i % 100 === 0)
+        console.log(`step ${i} · ${((Date.now() - start) / 1000).toFixed(0)}s · train NLL ${values.loss.toFixed(2)}`);
+      if (done % evalEvery !== 0 || done === steps) return;
       const t0 = Date.now();
       const testNll500 = pixelcnn.evaluate(model, curveX, { batchSize: 100 }).negativeLogLikelihood;
-      curve.push({ step, trainSeconds: (t0 - start - evalMs) / 1000, testNll500 });
+      curve.push({ step: done, trainSeconds: (t0 - start - evalMs) / 1000, testNll500 });
       evalMs += Date.now() - t0;
-      console.log(`step ${step} · test NLL (500 images) ${testNll500.toFixed(2)}`);
-    }
-    setLearningRate(optimizer, schedule(step));
-    const nll = tf.tidy(() => {
-      const x = binarizeStochastic(stream.next().value.x, step + 1);
-      return optimizer.minimize(() => pixelcnn.logLikelihood(model, x).mean().neg() as tf.Scalar, true)!.dataSync()[0];
-    });
-    if (step % 100 === 0)
-      console.log(`step ${step} · ${((Date.now() - start) / 1000).toFixed(0)}s · train NLL ${nll.toFixed(2)}`);
-    step++;
-  }
+      console.log(`step ${done} · test NLL (500 images) ${testNll500.toFixed(2)}`);
+    },
+  });
+  const step = steps;
   const trainSeconds = (Date.now() - start - evalMs) / 1000;
   const first = curve.find((c) => c.testNll500 <= TARGET_NATS);
   const nll = pixelcnn.evaluate(model, testX, { batchSize: recipe.evaluation.batchSize }).negativeLogLikelihood;

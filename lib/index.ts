@@ -54,8 +54,8 @@ export type { Figure } from './report';
 // Training.
 export { fit, plotHistory, cosineSchedule, setLearningRate } from './train';
 export type { FitOptions, History } from './train';
-export { RECIPES, VAE_RECIPE, PIXELCNN_RECIPE } from './recipes';
-export type { VaeRecipe } from './recipes';
+export { RECIPES, VAE_RECIPE, PIXELCNN_RECIPE, DCGAN_RECIPE, CONDITIONAL_DCGAN_RECIPE } from './recipes';
+export type { VaeRecipe, PixelCnnRecipe, GanRecipe } from './recipes';
 
 // Losses, metrics, layers, linear algebra.
 export {
@@ -105,15 +105,23 @@ export type { Pca, PcaOptions } from './unsupervised/pca';
 export { fitPixelBernoulli, pixelBernoulliLogLikelihood, samplePixelBernoulli } from './unsupervised/density';
 export type { PixelBernoulli } from './unsupervised/density';
 
-// The models, one namespace each (the contract they share: lib/models/kit.ts).
+// The models, one namespace each (the contract they share: lib/models/kit.ts, its type lib/models/contract.ts).
 export * as classifier from './models/classifier';
 export * as autoencoder from './models/autoencoder';
 export * as vae from './models/vae';
 export * as pixelcnn from './models/pixelcnn';
 export * as gan from './models/gan';
 export * as conditionalGan from './models/conditional_gan';
-export { IMAGE_SHAPE, IMAGE_SIDE, IMAGE_PIXELS } from './models/kit';
-export type { TrainOptions } from './models/kit';
+export { IMAGE_SHAPE, IMAGE_SIDE, IMAGE_PIXELS, runTrainingLoop, createWeightAverage } from './models/kit';
+export type {
+  GenerativeFamily,
+  ModelFamily,
+  Parts,
+  Round,
+  TrainingLoop,
+  TrainOptions,
+  WeightAverage,
+} from './models/kit';
 
 // Checks a lab runs on the student's work.
 export { expectClose, expectTrue, relativeError, CheckFailed } from './checks';

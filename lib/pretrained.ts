@@ -23,13 +23,16 @@ import { loadMnist } from './data/mnist';
 import { GenlabError } from './errors';
 import { loadModel } from './io';
 import './layers/masked_conv'; // registers MaskedConv2D for deserialisation
-import * as classifier from './models/classifier';
+import type { ImageDataset } from './data/mnist';
+import type { SampleQuality } from './judge';
+import * as classifierModels from './models/classifier';
 import * as conditionalGan from './models/conditional_gan';
-import { judgeSamples } from './judge';
-import { Gan, GanArchitecture, sample } from './models/gan';
+import type { Parts } from './models/contract';
+import * as gan from './models/gan';
+import type { Gan, JudgeOptions } from './models/gan';
 import * as pixelcnn from './models/pixelcnn';
 import * as vae from './models/vae';
-import type { Vae, VaeArchitecture } from './models/vae';
+import type { Vae } from './models/vae';
 
 /** What `loadPretrained` gives for each name. */
 export interface PretrainedModels {
@@ -41,14 +44,88 @@ export interface PretrainedModels {
 }
 export type PretrainedName = keyof PretrainedModels;
 
-/** The networks (folders) each model is saved as. */
-export const PRETRAINED_PARTS: Record<PretrainedName, readonly string[]> = {
-  'vae-mlp': ['encoder', 'decoder'],
-  pixelcnn: ['model'],
-  dcgan: ['generator', 'discriminator'],
-  'conditional-dcgan': ['generator', 'discriminator'],
-  'mnist-judge': ['model'],
+/** The test images a pretrained model is measured on, and the seed of any draw the measure makes. */
+interface Measuring {
+  test: ImageDataset;
+  seed: number;
+  /** The judge of generated samples (`mnist-judge`), loaded from the same folder. */
+  judge: () => Promise<tf.LayersModel>;
+}
+
+/**
+ * One shipped model: its family (whose networks, saved by `parts`, come back through `fromParts`) and how it is
+ * measured, the figures the manifest records and a test recomputes.
+ */
+interface PretrainedRow<M> {
+  family: { partNames: readonly string[]; fromParts: (parts: Parts, config: never) => M };
+  measure: (model: M, on: Measuring) => Promise<Record<string, number>>;
+}
+
+/** A likelihood model's figure: its evaluation in nats on the test images, binarized with the measure's seed. */
+function natsOnBinarizedTest<M>(figure: string, nats: (model: M, x: tf.Tensor) => number) {
+  return async (model: M, { test, seed }: Measuring) => {
+    const x = binarizeStochastic(test.images, seed);
+    try {
+      return { [figure]: nats(model, x) };
+    } finally {
+      x.dispose();
+    }
+  };
+}
+
+/** An adversarial model's figures: the shipped judge's measures of as many samples as there are test images. */
+function judgedOnTest<M, Q extends SampleQuality>(
+  evaluate: (model: M, reference: tf.Tensor, options: JudgeOptions) => Q,
+  more: (q: Q) => Record<string, number> = () => ({}),
+) {
+  return async (model: M, { test, seed, judge }: Measuring) => {
+    const classifier = await judge();
+    try {
+      const q = evaluate(model, test.images, { classifier, samples: test.size, seed });
+      return {
+        'digits covered (of 10)': q.modesCovered,
+        'mean judge confidence': q.meanConfidence,
+        'Fréchet distance to test images': q.frechetDistance,
+        ...more(q),
+      };
+    } finally {
+      classifier.dispose();
+    }
+  };
+}
+
+/** The shipped models, one row each: a new model family ships weights by adding its row (and its plan in train:pretrained). */
+const PRETRAINED: { [N in PretrainedName]: PretrainedRow<PretrainedModels[N]> } = {
+  'vae-mlp': {
+    family: vae.family,
+    measure: natsOnBinarizedTest('test −ELBO (nats)', (model, x) => vae.evaluate(model, x, { seed: 7 }).negativeElbo),
+  },
+  pixelcnn: {
+    family: pixelcnn.family,
+    measure: natsOnBinarizedTest(
+      'test NLL (nats)',
+      (model, x) => pixelcnn.evaluate(model, x, { batchSize: 100 }).negativeLogLikelihood,
+    ),
+  },
+  dcgan: { family: gan.family, measure: judgedOnTest(gan.evaluate) },
+  'conditional-dcgan': {
+    family: conditionalGan.family,
+    measure: judgedOnTest(conditionalGan.evaluate, (q) => ({
+      'digit asked for, as the judge reads it (%)': 100 * q.labelAgreement,
+    })),
+  },
+  'mnist-judge': {
+    family: classifierModels.family,
+    measure: async (model, { test }) => ({
+      'test accuracy (%)': 100 * classifierModels.evaluate(model, test).accuracy,
+    }),
+  },
 };
+
+/** The networks (folders) each model is saved as: its family's parts. */
+export const PRETRAINED_PARTS = Object.fromEntries(
+  Object.entries(PRETRAINED).map(([name, row]) => [name, row.family.partNames]),
+) as Record<PretrainedName, readonly string[]>;
 
 /** Every file `name` is saved as, relative to pretrained/: model.json and weights.bin of each network. */
 export function pretrainedFiles(name: PretrainedName): string[] {
@@ -162,33 +239,8 @@ export async function loadPretrained<N extends PretrainedName>(
   const entry = verifyPretrained(name, dir);
   const parts: Record<string, tf.LayersModel> = {};
   for (const part of PRETRAINED_PARTS[name]) parts[part] = await loadModel(path.join(dir, name, part));
-  const config = entry.config;
-  switch (name as PretrainedName) {
-    case 'vae-mlp':
-      return {
-        encoder: parts.encoder,
-        decoder: parts.decoder,
-        latentDim: parts.decoder.inputs[0].shape[1] as number,
-        architecture: (config.architecture as VaeArchitecture | undefined) ?? 'mlp',
-      } satisfies Vae as PretrainedModels[N];
-    case 'dcgan':
-      return {
-        generator: parts.generator,
-        discriminator: parts.discriminator,
-        noiseDim: parts.generator.inputs[0].shape[1] as number,
-        noise: 'uniform',
-        architecture: (config.architecture as GanArchitecture | undefined) ?? 'dcgan',
-      } satisfies Gan as PretrainedModels[N];
-    case 'conditional-dcgan':
-      return {
-        generator: parts.generator,
-        discriminator: parts.discriminator,
-        noiseDim: parts.generator.inputs[0].shape[1] as number,
-        classes: parts.generator.inputs[1].shape[1] as number,
-      } satisfies conditionalGan.ConditionalGan as PretrainedModels[N];
-    default:
-      return parts.model as PretrainedModels[N];
-  }
+  const row = PRETRAINED[name] as PretrainedRow<PretrainedModels[N]>;
+  return row.family.fromParts(parts, entry.config as never);
 }
 
 /**
@@ -203,50 +255,12 @@ export async function measurePretrained(
 ): Promise<Record<string, number>> {
   const { test } = loadMnist({ limit: { train: 1, test: options.images } });
   try {
-    switch (name) {
-      case 'vae-mlp': {
-        const x = binarizeStochastic(test.images, options.seed);
-        const e = vae.evaluate(model as Vae, x, { seed: 7 });
-        x.dispose();
-        return { 'test −ELBO (nats)': e.negativeElbo };
-      }
-      case 'pixelcnn': {
-        const x = binarizeStochastic(test.images, options.seed);
-        const e = pixelcnn.evaluate(model as tf.LayersModel, x, { batchSize: 100 });
-        x.dispose();
-        return { 'test NLL (nats)': e.negativeLogLikelihood };
-      }
-      case 'dcgan': {
-        const judge = await loadPretrained('mnist-judge', options.dir);
-        const samples = sample(model as Gan, options.images, options.seed);
-        const q = judgeSamples(judge, samples, test.images);
-        samples.dispose();
-        judge.dispose();
-        return {
-          'digits covered (of 10)': q.modesCovered,
-          'mean judge confidence': q.meanConfidence,
-          'Fréchet distance to test images': q.frechetDistance,
-        };
-      }
-      case 'conditional-dcgan': {
-        const judge = await loadPretrained('mnist-judge', options.dir);
-        const q = conditionalGan.evaluate(model as conditionalGan.ConditionalGan, test.images, {
-          classifier: judge,
-          samples: options.images,
-          seed: options.seed,
-        });
-        judge.dispose();
-        return {
-          'digits covered (of 10)': q.modesCovered,
-          'mean judge confidence': q.meanConfidence,
-          'Fréchet distance to test images': q.frechetDistance,
-          'digit asked for, as the judge reads it (%)': 100 * q.labelAgreement,
-        };
-      }
-      case 'mnist-judge': {
-        return { 'test accuracy (%)': 100 * classifier.evaluate(model as tf.LayersModel, test).accuracy };
-      }
-    }
+    const row = PRETRAINED[name] as PretrainedRow<PretrainedModels[PretrainedName]>;
+    return await row.measure(model, {
+      test,
+      seed: options.seed,
+      judge: () => loadPretrained('mnist-judge', options.dir),
+    });
   } finally {
     test.images.dispose();
     test.labels.dispose();

@@ -4,7 +4,9 @@
  * the students run. A recipe names the model's config, the steps of each run size
  * (`pick(recipe.steps)`), the training options its `trainX` takes, and how it is evaluated.
  */
-import type { PixelCnnConfig } from './models/pixelcnn';
+import type { ConditionalGanConfig } from './models/conditional_gan';
+import type { GanConfig, TrainGanOptions } from './models/gan';
+import type { PixelCnnConfig, TrainPixelCnnOptions } from './models/pixelcnn';
 import type { TrainVaeOptions, VaeConfig } from './models/vae';
 
 /** Frozen all the way down: a notebook that edits `recipe.training.batchSize` gets an error, not a changed benchmark. */
@@ -13,11 +15,14 @@ function deepFreeze<T>(value: T): T {
   return Object.freeze(value);
 }
 
+/** What a recipe fixes of a `trainX`'s options: everything but the run's length and its display. */
+type Training<O> = Omit<O, 'steps' | 'label' | 'quiet' | 'onStep'>;
+
 export interface VaeRecipe {
   lab: string;
   model: VaeConfig;
   steps: { full: number; smoke: number };
-  training: Omit<TrainVaeOptions, 'steps' | 'label' | 'quiet' | 'onStep' | 'trainStep'>;
+  training: Omit<Training<TrainVaeOptions>, 'trainStep'>;
   evaluation: { seed: number };
 }
 
@@ -49,7 +54,7 @@ export interface PixelCnnRecipe {
   lab: string;
   model: PixelCnnConfig;
   steps: { full: number; smoke: number };
-  training: { batchSize: number; learningRate: number; finalLearningRate: number; seed: number };
+  training: Training<TrainPixelCnnOptions> & { batchSize: number; learningRate: number; finalLearningRate: number };
   evaluation: { images: { full: number; smoke: number }; batchSize: number };
 }
 
@@ -74,9 +79,44 @@ export const PIXELCNN_RECIPE: PixelCnnRecipe = deepFreeze<PixelCnnRecipe>({
   lab: '04-pixelcnn',
   model: { filters: 24, layers: 12, block: 'residual', seed: 1 },
   steps: { full: 6000, smoke: 5 },
-  training: { batchSize: 16, learningRate: 4e-3, finalLearningRate: 1e-4, seed: 1 },
+  training: { batchSize: 16, learningRate: 4e-3, finalLearningRate: 1e-4, dynamicBinarization: true, seed: 1 },
   evaluation: { images: { full: 2000, smoke: 32 }, batchSize: 100 },
 });
 
+export interface GanRecipe<C> {
+  lab: string;
+  model: C;
+  steps: { full: number; smoke: number };
+  training: Omit<Training<TrainGanOptions>, 'optimizers' | 'generatorLoss' | 'discriminatorLoss'>;
+}
+
+/**
+ * Lab 5's DCGAN: filters [32, 64] (G's up-conv, D's second conv), the non-saturating loss, Adam(1e-3, β₁ = 0.5)
+ * for each player, batches of 64, one discriminator step per generator step; 300 steps in class. Its longer run
+ * (`train:pretrained`, 3,000 steps with G's weights averaged, β = 0.999) is the shipped `dcgan`.
+ */
+export const DCGAN_RECIPE: GanRecipe<GanConfig> = deepFreeze<GanRecipe<GanConfig>>({
+  lab: '05-gan',
+  model: { architecture: 'dcgan', filters: [32, 64], seed: 3 },
+  steps: { full: 300, smoke: 2 },
+  training: { batchSize: 64, learningRate: 1e-3, k: 1, seed: 4 },
+});
+
+/**
+ * Lab 5's conditional DCGAN: the DCGAN's networks told the digit (a projection discriminator), trained as the DCGAN
+ * is; 800 steps in class. Its longer run (4,000 steps) is the shipped `conditional-dcgan`.
+ */
+export const CONDITIONAL_DCGAN_RECIPE: GanRecipe<ConditionalGanConfig> = deepFreeze<GanRecipe<ConditionalGanConfig>>({
+  lab: '05-gan',
+  model: { filters: [32, 64], seed: 3 },
+  steps: { full: 800, smoke: 2 },
+  training: { batchSize: 64, learningRate: 1e-3, k: 1, seed: 4 },
+});
+
 /** Every lab's recipe, by model. */
-export const RECIPES = deepFreeze({ vae: VAE_RECIPE, pixelcnn: PIXELCNN_RECIPE });
+export const RECIPES = deepFreeze({
+  vae: VAE_RECIPE,
+  pixelcnn: PIXELCNN_RECIPE,
+  dcgan: DCGAN_RECIPE,
+  conditionalDcgan: CONDITIONAL_DCGAN_RECIPE,
+});

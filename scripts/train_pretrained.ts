@@ -11,19 +11,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   backendInfo,
-  batches,
-  binarizeStochastic,
   classifier,
   conditionalGan,
-  cosineSchedule,
-  fit,
+  CONDITIONAL_DCGAN_RECIPE,
+  DCGAN_RECIPE,
   gan,
   init,
   loadMnist,
   pixelcnn,
   PIXELCNN_RECIPE,
   saveModel,
-  setLearningRate,
   tf,
   vae,
   VAE_RECIPE,
@@ -91,23 +88,14 @@ const PLANS: Record<PretrainedName, Plan> = {
     config: { ...PIXELCNN_RECIPE.model },
     // Batches of 32, not the lab's 16: the lab halves its batch to fit more steps into a class period, while a long
     // run gains more from more images per step.
-    options: { ...PIXELCNN_RECIPE.training, batchSize: 32, dynamicBinarization: true },
+    options: { ...PIXELCNN_RECIPE.training, batchSize: 32 },
     async train(steps, { train }) {
       const model = pixelcnn.createPixelCnn(PIXELCNN_RECIPE.model);
-      const { learningRate, finalLearningRate, seed } = PIXELCNN_RECIPE.training;
-      const batchSize = this.options.batchSize as number;
-      const optimizer = tf.train.adam(learningRate);
-      const schedule = cosineSchedule(learningRate, finalLearningRate, steps);
-      const stream = batches(train.images, undefined, { batchSize, seed });
-      // The lab's own loop (notebooks/04-pixelcnn.ipynb, section 4).
-      await fit({
+      await pixelcnn.trainPixelCnn(model, train.images, {
+        ...PIXELCNN_RECIPE.training,
+        batchSize: 32,
         steps,
         label: 'pixelcnn',
-        step: (i) => {
-          setLearningRate(optimizer, schedule(i));
-          const x = binarizeStochastic(stream.next().value.x, i + 1);
-          return { nll: optimizer.minimize(() => pixelcnn.logLikelihood(model, x).mean().neg() as tf.Scalar, true)! };
-        },
       });
       return { model, parts: { model } };
     },
@@ -117,18 +105,17 @@ const PLANS: Record<PretrainedName, Plan> = {
     description:
       "Lab 5's DCGAN (filters [32, 64]) trained with the non-saturating loss, Adam(1e-3, β₁ = 0.5), batch 64; its generator is the exponential moving average of G's weights (β = 0.999), which `gan.sample` draws from.",
     steps: 3000,
-    config: { architecture: 'dcgan', filters: [32, 64], seed: 3 },
-    options: { batchSize: 64, seed: 4, averageGenerator: 0.999 },
+    config: { ...DCGAN_RECIPE.model },
+    options: { ...DCGAN_RECIPE.training, averageGenerator: 0.999 },
     async train(steps, { train }) {
-      const model = gan.createGan(this.config as gan.GanConfig);
+      const model = gan.createGan(DCGAN_RECIPE.model);
       await gan.trainGan(model, train.images, {
-        steps,
-        batchSize: 64,
-        seed: 4,
+        ...DCGAN_RECIPE.training,
         averageGenerator: 0.999,
+        steps,
         label: 'dcgan',
       });
-      const averaged = { ...model, generator: model.average!.generator, average: undefined };
+      const averaged = { ...model, generator: model.average!.model, average: undefined };
       return { model: averaged, parts: { generator: averaged.generator, discriminator: model.discriminator } };
     },
   },
@@ -137,14 +124,13 @@ const PLANS: Record<PretrainedName, Plan> = {
     description:
       "Lab 5's conditional DCGAN (conditionalGan.createConditionalGan, filters [32, 64]: the DCGAN's networks told the digit, a projection discriminator) trained as the lab trains it, with the non-saturating loss, Adam(1e-3, β₁ = 0.5), batch 64, for longer.",
     steps: 4000,
-    config: { filters: [32, 64], seed: 3 },
-    options: { batchSize: 64, seed: 4 },
+    config: { ...CONDITIONAL_DCGAN_RECIPE.model },
+    options: { ...CONDITIONAL_DCGAN_RECIPE.training },
     async train(steps, { train }) {
-      const model = conditionalGan.createConditionalGan(this.config as conditionalGan.ConditionalGanConfig);
+      const model = conditionalGan.createConditionalGan(CONDITIONAL_DCGAN_RECIPE.model);
       await conditionalGan.trainConditionalGan(model, train, {
+        ...CONDITIONAL_DCGAN_RECIPE.training,
         steps,
-        batchSize: 64,
-        seed: 4,
         label: 'conditional-dcgan',
       });
       return { model, parts: { generator: model.generator, discriminator: model.discriminator } };

@@ -32,16 +32,19 @@ import { Random, rngFor } from '../random';
 import { History } from '../train';
 import {
   checkImageBatch,
+  encoderDecoderParts,
   concatOverBatches,
   IMAGE_PIXELS,
   IMAGE_SHAPE,
   imagesOf,
   initializers,
+  ModelFamily,
+  Parts,
   positiveInteger,
+  runTrainingLoop,
   splitSeed,
   sumOverBatches,
   TrainOptions,
-  trainWithAdam,
 } from './kit';
 
 export type AutoencoderArchitecture = 'mlp' | 'conv';
@@ -234,9 +237,12 @@ export async function trainAutoencoder(
 ): Promise<History> {
   checkImageBatch(images, 'trainAutoencoder');
   const label = `${ae.architecture} autoencoder (z: ${ae.bottleneck})`;
-  return trainWithAdam(images, options, { batchSize: 64, learningRate: 1e-3, label }, (optimizer, batch, step) =>
-    trainStep(ae, optimizer, batch, { ...options, step }),
-  );
+  return runTrainingLoop({
+    images,
+    options,
+    defaults: { batchSize: 64, learningRate: 1e-3, label },
+    step: (round) => trainStep(ae, round.optimizers.model, round.batch(), { ...options, step: round.index }),
+  });
 }
 
 export interface AutoencoderEvaluation {
@@ -266,3 +272,18 @@ export function evaluate(
 export function evaluateMse(ae: Autoencoder, images: tf.Tensor, options: Parameters<typeof evaluate>[2] = {}): number {
   return evaluate(ae, images, options).loss;
 }
+
+/** The autoencoder as a model family (kit.ts's contract, checked by the compiler): not generative. */
+export const family = {
+  name: 'autoencoder',
+  create: createAutoencoder,
+  trainStep,
+  train: trainAutoencoder,
+  evaluate,
+  partNames: encoderDecoderParts.partNames,
+  parts: encoderDecoderParts.parts,
+  fromParts: (parts: Parts, config: AutoencoderConfig): Autoencoder => {
+    const { encoder, decoder, codeSize } = encoderDecoderParts.networks(parts);
+    return { encoder, decoder, bottleneck: codeSize, architecture: config.architecture ?? 'mlp' };
+  },
+} satisfies ModelFamily<Autoencoder, AutoencoderConfig, tf.Tensor, TrainAutoencoderOptions, AutoencoderEvaluation>;

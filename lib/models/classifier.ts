@@ -26,10 +26,12 @@ import {
   concatOverBatches,
   IMAGE_SHAPE,
   initializers,
+  ModelFamily,
+  Parts,
   positiveInteger,
+  runTrainingLoop,
   sumOverBatches,
   TrainOptions,
-  trainWithAdam,
 } from './kit';
 
 export type ClassifierArchitecture = 'softmax' | 'mlp' | 'cnn';
@@ -182,12 +184,13 @@ export async function trainClassifier(
 ): Promise<History> {
   const { images, labels } = data instanceof tf.Tensor ? { images: data, labels: third as tf.Tensor } : data;
   const options = (data instanceof tf.Tensor ? fourth : third) as TrainClassifierOptions;
-  return trainWithAdam(
+  return runTrainingLoop({
     images,
+    labels,
     options,
-    { batchSize: 64, learningRate: 1e-3, label: model.name, labels },
-    (optimizer, batch) => trainStep(model, optimizer, batch, options),
-  );
+    defaults: { batchSize: 64, learningRate: 1e-3, label: model.name },
+    step: (round) => trainStep(model, round.optimizers.model, round.batch(), options),
+  });
 }
 
 export interface ClassifierEvaluation {
@@ -260,3 +263,15 @@ export async function loadOrTrainMnistClassifier(
   await saveModel(model, dir);
   return model;
 }
+
+/** The classifier as a model family (kit.ts's contract, checked by the compiler): not generative, one network. */
+export const family = {
+  name: 'classifier',
+  create: createClassifier,
+  trainStep,
+  train: trainClassifier,
+  evaluate,
+  partNames: ['model'],
+  parts: (model: tf.LayersModel) => ({ model }),
+  fromParts: (parts: Parts) => parts.model,
+} satisfies ModelFamily<tf.LayersModel, ClassifierConfig, LabelledImages, TrainClassifierOptions, ClassifierEvaluation>;

@@ -18,23 +18,37 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { answerKey } from '../answer_keys';
-import { Batch, batches } from '../data/batches';
+import { Batch } from '../data/batches';
 import { GenlabError } from '../errors';
-import { discriminatorLoss, nonSaturatingGeneratorLoss } from '../losses';
-import { rngFor } from '../random';
-import { fit, History } from '../train';
-import { dcganDiscriminatorFeatures, dcganGeneratorFrom } from './dcgan_blocks';
 import { ConditionalSampleQuality, judgeConditionalSamples } from '../judge';
-import { createOptimizers, fromGanRange, GanOptimizers, sampleNoise, toGanRange } from './gan';
+import { rngFor } from '../random';
+import { History } from '../train';
+import { dcganDiscriminatorFeatures, dcganGeneratorFrom } from './dcgan_blocks';
+import {
+  applyGenerator,
+  family as ganFamily,
+  fromGanRange,
+  fromNetworks,
+  Gan,
+  GanOptimizers,
+  GanStepOptions,
+  judging,
+  JudgeOptions,
+  oneHot,
+  sampleNoise,
+  trainGan,
+  TrainGanOptions,
+  trainStep as ganTrainStep,
+} from './gan';
 import {
   apply,
   checkImageBatch,
+  GenerativeFamily,
   IMAGE_SHAPE,
   initializers,
+  Parts,
   positiveInteger,
   splitSeed,
-  trainableVariables,
-  TrainOptions,
 } from './kit';
 
 export interface ConditionalGanConfig {
@@ -47,27 +61,16 @@ export interface ConditionalGanConfig {
   seed?: number;
 }
 
-export interface ConditionalGan {
-  /** [z [N, noiseDim], one-hot y [N, classes]] → images [N, 28, 28, 1] in [−1, 1]. */
-  generator: tf.LayersModel;
-  /** [images [N, 28, 28, 1] in [−1, 1], one-hot y [N, classes]] → logits [N, 1]. */
-  discriminator: tf.LayersModel;
-  noiseDim: number;
+/**
+ * A conditional GAN is a GAN (gan.ts) whose networks also take the label: [z, one-hot y] → images in [−1, 1],
+ * [images, one-hot y] → logits. It shares the GAN's steps, its training loop (k, weight averaging) and its
+ * sampling; this file adds what only labels need.
+ */
+export interface ConditionalGan extends Gan {
   classes: number;
 }
 
-/** Digits (an array or an int tensor [N]) → one-hot rows [N, classes]; a digit outside 0 … classes − 1 is an error. */
-export function oneHot(labels: ArrayLike<number> | tf.Tensor, classes: number): tf.Tensor2D {
-  const values = labels instanceof tf.Tensor ? labels.dataSync() : labels;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!Number.isInteger(v) || v < 0 || v >= classes)
-      throw new GenlabError(
-        `conditionalGan: label ${i} is ${v}; labels are whole numbers from 0 to ${classes - 1} (one per class).`,
-      );
-  }
-  return tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(values), 'int32'), classes).toFloat() as tf.Tensor2D);
-}
+export { oneHot };
 
 /** n labels 0, 1, …, classes − 1, 0, 1, … : an image grid with `classes` columns shows one digit per column. */
 export function cyclingLabels(n: number, classes = 10): number[] {
@@ -116,80 +119,36 @@ export function createConditionalGan(config: ConditionalGanConfig = {}): Conditi
     generator,
     discriminator: createConditionalDiscriminator(filters, classes, discriminatorSeed),
     noiseDim,
+    noise: 'uniform',
+    architecture: 'dcgan',
     classes,
   };
 }
 
-export interface ConditionalGanStepOptions {
-  /** Seed of the discriminator's fakes' noise; the generator's is seed + 1. */
-  seed: number;
-  generatorLoss?: (fakeLogits: tf.Tensor) => tf.Scalar;
-  discriminatorLoss?: (realLogits: tf.Tensor, fakeLogits: tf.Tensor) => tf.Scalar;
-}
+/** The options of one round: those of the GAN's `trainStep` (the images are always rescaled to [−1, 1]). */
+export type ConditionalGanStepOptions = Omit<GanStepOptions, 'rescale'>;
 
 /**
- * One round of the game on a labelled batch (images in [0, 1], digits `y`): a discriminator step on it and as many
- * fakes with the same labels, then a generator step on a fresh batch of fakes with those labels. Returns both
- * losses and the mean D(x, y), D(G(z, y), y).
+ * One round of the game on a labelled batch (images in [0, 1], digits `y`): the GAN's round (gan.trainStep) with
+ * both players told the labels: a discriminator step on the batch and as many fakes with the same labels, then a
+ * generator step on a fresh batch of fakes with those labels. Returns both losses and the mean D(x, y), D(G(z, y), y).
  */
-export const trainStep = answerKey(
-  'ganTrainingStep',
-  function trainStep(
-    cgan: ConditionalGan,
-    optimizers: GanOptimizers,
-    batch: Batch,
-    options: ConditionalGanStepOptions,
-  ): Record<'discriminator' | 'generator' | 'D(x)' | 'D(G(z))', tf.Scalar> {
-    if (!batch.y)
-      throw new GenlabError(
-        'conditionalGan.trainStep needs labelled batches ({ x, y }: batches(images, labels, …)): the conditional GAN learns p(x | y).',
-      );
-    checkImageBatch(batch.x, 'conditionalGan.trainStep');
-    const dLoss = options.discriminatorLoss ?? discriminatorLoss;
-    const gLoss = options.generatorLoss ?? nonSaturatingGeneratorLoss;
-    return tf.tidy(() => {
-      const real = toGanRange(batch.x);
-      const y = oneHot(batch.y!, cgan.classes);
-      const n = real.shape[0];
-      const fake = cgan.generator.apply([sampleNoise(n, cgan.noiseDim, options.seed), y], {
-        training: true,
-      }) as tf.Tensor;
-      let dReal!: tf.Scalar;
-      let dFake!: tf.Scalar;
-      const discriminator = optimizers.discriminator.minimize(
-        () => {
-          const realLogits = cgan.discriminator.apply([real, y], { training: true }) as tf.Tensor;
-          const fakeLogits = cgan.discriminator.apply([fake, y], { training: true }) as tf.Tensor;
-          dReal = tf.keep(tf.sigmoid(realLogits).mean() as tf.Scalar);
-          dFake = tf.keep(tf.sigmoid(fakeLogits).mean() as tf.Scalar);
-          return dLoss(realLogits, fakeLogits);
-        },
-        true,
-        trainableVariables(cgan.discriminator),
-      )!;
-      const generator = optimizers.generator.minimize(
-        () => {
-          const fresh = cgan.generator.apply([sampleNoise(n, cgan.noiseDim, options.seed + 1), y], {
-            training: true,
-          }) as tf.Tensor;
-          return gLoss(cgan.discriminator.apply([fresh, y], { training: true }) as tf.Tensor);
-        },
-        true,
-        trainableVariables(cgan.generator),
-      )!;
-      return { discriminator, generator, 'D(x)': dReal, 'D(G(z))': dFake };
-    });
-  },
-);
-
-export interface TrainConditionalGanOptions extends TrainOptions {
-  /** Default: Adam(learningRate, β₁ = 0.5) for each player, learningRate 1e-3. */
-  optimizers?: GanOptimizers;
-  generatorLoss?: (fakeLogits: tf.Tensor) => tf.Scalar;
-  discriminatorLoss?: (realLogits: tf.Tensor, fakeLogits: tf.Tensor) => tf.Scalar;
+export function trainStep(
+  cgan: ConditionalGan,
+  optimizers: GanOptimizers,
+  batch: Batch,
+  options: ConditionalGanStepOptions,
+): Record<'discriminator' | 'generator' | 'D(x)' | 'D(G(z))', tf.Scalar> {
+  return ganTrainStep(cgan, optimizers, batch, { ...options, rescale: true });
 }
 
-/** Trains a conditional GAN on labelled images ({ images [N, 28, 28, 1] in [0, 1], labels [N] }), one round per step. */
+/** The options of `trainConditionalGan`: the GAN's (k, averageGenerator, the losses, …). */
+export type TrainConditionalGanOptions = Omit<TrainGanOptions, 'rescale'>;
+
+/**
+ * Trains a conditional GAN on labelled images ({ images [N, 28, 28, 1] in [0, 1], labels [N] }) by the GAN's
+ * loop (gan.trainGan), one round per step.
+ */
 export async function trainConditionalGan(
   cgan: ConditionalGan,
   data: { images: tf.Tensor; labels: tf.Tensor },
@@ -204,17 +163,7 @@ export async function trainConditionalGan(
     throw new GenlabError(
       `trainConditionalGan: labels must be one digit per image, shape [${data.images.shape[0]}], got [${data.labels.shape}].`,
     );
-  const batchSize = Math.min(options.batchSize ?? 64, data.images.shape[0]);
-  const optimizers = options.optimizers ?? createOptimizers(options.learningRate);
-  const rng = rngFor(options.seed ?? 0);
-  const stream = batches(data.images, data.labels, { batchSize, seed: rng.nextSeed() });
-  return fit({
-    steps: options.steps,
-    label: options.label ?? 'conditional GAN',
-    quiet: options.quiet,
-    onStep: options.onStep,
-    step: () => trainStep(cgan, optimizers, stream.next().value, { ...options, seed: rng.nextSeed() }),
-  });
+  return trainGan(cgan, data, { ...options, rescale: true });
 }
 
 /**
@@ -225,7 +174,7 @@ export function sample(
   cgan: ConditionalGan,
   n: number,
   seed: number,
-  options: { labels?: ArrayLike<number> } = {},
+  options: { labels?: ArrayLike<number>; averaged?: boolean } = {},
 ): tf.Tensor4D {
   const labels = options.labels ?? cyclingLabels(n, cgan.classes);
   if (labels.length !== n)
@@ -235,7 +184,7 @@ export function sample(
   return tf.tidy(
     () =>
       fromGanRange(
-        cgan.generator.predict([sampleNoise(n, cgan.noiseDim, seed), oneHot(labels, cgan.classes)]) as tf.Tensor,
+        applyGenerator(cgan, sampleNoise(n, cgan.noiseDim, seed), oneHot(labels, cgan.classes), options),
       ) as tf.Tensor4D,
   );
 }
@@ -243,23 +192,39 @@ export function sample(
 export type { ConditionalSampleQuality } from '../judge';
 
 /**
- * Judges `samples` (default 1,000) images, seeded, ten of each digit in turn, by `judgeSamples` against real
- * `reference` images in [0, 1], and how often the judge reads the digit G was asked for.
+ * Judges its seeded samples, ten of each digit in turn, by `judgeSamples` against real `reference` images in
+ * [0, 1], and how often the judge reads the digit G was asked for.
  */
-export function evaluate(
-  cgan: ConditionalGan,
-  reference: tf.Tensor,
-  options: { classifier: tf.LayersModel; samples?: number; seed?: number },
-): ConditionalSampleQuality {
-  if (!options?.classifier)
-    throw new GenlabError(
-      "conditionalGan.evaluate needs a trained classifier to judge the samples: evaluate(cgan, reference, { classifier: await loadPretrained('mnist-judge') }).",
-    );
-  const labels = cyclingLabels(options.samples ?? 1000, cgan.classes);
-  const images = sample(cgan, labels.length, options.seed ?? 0, { labels });
+export function evaluate(cgan: ConditionalGan, reference: tf.Tensor, options: JudgeOptions): ConditionalSampleQuality {
+  const { classifier, samples, seed } = judging(options, 'conditionalGan.evaluate');
+  const labels = cyclingLabels(samples, cgan.classes);
+  const images = sample(cgan, labels.length, seed, { labels });
   try {
-    return judgeConditionalSamples(options.classifier, images, labels, reference);
+    return judgeConditionalSamples(classifier, images, labels, reference);
   } finally {
     images.dispose();
   }
 }
+
+/** The conditional GAN as a model family (kit.ts's contract, checked by the compiler): the GAN's parts, told the labels. */
+export const family = {
+  name: 'conditionalGan',
+  create: createConditionalGan,
+  trainStep,
+  train: trainConditionalGan,
+  evaluate,
+  sample,
+  partNames: ['generator', 'discriminator'],
+  parts: (cgan: ConditionalGan) => ganFamily.parts(cgan),
+  fromParts: (parts: Parts): ConditionalGan => ({
+    ...fromNetworks(parts, 'dcgan'),
+    classes: parts.generator.inputs[1].shape[1] as number,
+  }),
+} satisfies GenerativeFamily<
+  ConditionalGan,
+  ConditionalGanConfig,
+  { images: tf.Tensor; labels: tf.Tensor },
+  TrainConditionalGanOptions,
+  ConditionalSampleQuality,
+  tf.Tensor
+>;

@@ -19,23 +19,29 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { answerKey } from '../answer_keys';
-import { Batch, batches } from '../data/batches';
+import { Batch } from '../data/batches';
 import { GenlabError } from '../errors';
 import { discriminatorLoss, nonSaturatingGeneratorLoss } from '../losses';
 import { Random, rngFor } from '../random';
-import { fit, History } from '../train';
+import { History } from '../train';
 import { judgeSamples, SampleQuality } from '../judge';
 import { dcganDiscriminatorFeatures, dcganGeneratorFrom } from './dcgan_blocks';
 import {
   apply,
+  checkImageBatch,
+  createWeightAverage,
+  GenerativeFamily,
   IMAGE_PIXELS,
   IMAGE_SHAPE,
   imagesOf,
   initializers,
+  Parts,
   positiveInteger,
+  runTrainingLoop,
   splitSeed,
-  TrainOptions,
   trainableVariables,
+  TrainOptions,
+  WeightAverage,
 } from './kit';
 
 export type GanArchitecture = 'mlp' | 'dcgan' | 'toy';
@@ -63,7 +69,12 @@ export interface Gan {
    * An exponential moving average of the generator's weights, kept by `trainGan({ averageGenerator })`: a copy of
    * G whose weights follow w̄ ← β w̄ + (1 − β) w after every step (`steps` of them so far). `sample` draws from it.
    */
-  average?: { generator: tf.LayersModel; steps: number };
+  average?: WeightAverage;
+  /**
+   * A conditional GAN's number of labels (conditional_gan.ts): G(z, y) and D(x, y) also take the label as a
+   * one-hot row [N, classes], and it trains on labelled batches. Absent for an unconditional GAN.
+   */
+  classes?: number;
 }
 
 function resolve(config: GanConfig) {
@@ -193,46 +204,59 @@ export function noiseFor(gan: Gan, n: number, seed: number): tf.Tensor2D {
  * generator where training kept one (`{ averaged: false }` asks for the generator as trained).
  */
 export function sample(gan: Gan, n: number, seed: number, options: { averaged?: boolean } = {}): tf.Tensor4D {
-  const generator = options.averaged === false ? gan.generator : (gan.average?.generator ?? gan.generator);
-  return tf.tidy(() => fromGanRange(generator.predict(noiseFor(gan, n, seed)) as tf.Tensor) as tf.Tensor4D);
+  if (gan.classes !== undefined)
+    throw new GenlabError(
+      'gan.sample draws from an unconditional GAN; a conditional one is asked which digits: conditionalGan.sample(cgan, n, seed, { labels }).',
+    );
+  return tf.tidy(() => fromGanRange(applyGenerator(gan, noiseFor(gan, n, seed), undefined, options)) as tf.Tensor4D);
 }
 
 /**
- * A copy of the generator (same architecture and weights) that `updateAverage` moves towards it: the GAN's
- * `average`. Samples of a GAN's generator jump from step to step as the two players chase
- * each other; an average of its recent weights sits near the middle of that orbit and draws cleaner images
- * (Yazıcı et al. 2019, "The unusual effectiveness of averaging in GAN training").
+ * G's images (in [−1, 1], inference mode) for noise `z` and, for a conditional GAN, one-hot labels: from the
+ * weight average where training kept one, unless `{ averaged: false }`.
  */
-export async function createAveragedGenerator(gan: Gan): Promise<tf.LayersModel> {
-  const copy = await tf.models.modelFromJSON({
-    modelTopology: gan.generator.toJSON(null, false) as tf.io.ModelJSON['modelTopology'],
-  });
-  copy.setWeights(gan.generator.getWeights());
-  return copy;
-}
-
-/**
- * The average's step after a training step: w̄ ← β w̄ + (1 − β) w for every weight of G (batch norm's moving
- * statistics included), with β = min(decay, (1 + t) / (10 + t)) at the average's t-th step, so that the first
- * steps' near-random weights are soon forgotten (as TensorFlow's ExponentialMovingAverage does with num_updates).
- */
-export function updateAverage(gan: Gan, decay: number): void {
-  const average = gan.average;
-  if (!average)
-    throw new GenlabError('updateAverage: this GAN has no average yet (trainGan({ averageGenerator }) makes one).');
-  const beta = Math.min(decay, (1 + average.steps) / (10 + average.steps));
-  tf.tidy(() => {
-    const current = gan.generator.weights;
-    average.generator.weights.forEach((w, i) => {
-      const v = w.read() as tf.Variable;
-      v.assign(v.mul(beta).add((current[i].read() as tf.Tensor).mul(1 - beta)));
-    });
-  });
-  average.steps++;
+export function applyGenerator(
+  gan: Gan,
+  z: tf.Tensor,
+  labels?: tf.Tensor,
+  options: { averaged?: boolean } = {},
+): tf.Tensor {
+  const generator = options.averaged === false ? gan.generator : (gan.average?.model ?? gan.generator);
+  return generator.predict(labels ? [z, labels] : z) as tf.Tensor;
 }
 
 /** The name lab 5 uses for `sample`: n generated images in [0, 1]. */
 export const generate = sample;
+
+/** Digits (an array or an int tensor [N]) → one-hot rows [N, classes]; a digit outside 0 … classes − 1 is an error. */
+export function oneHot(labels: ArrayLike<number> | tf.Tensor, classes: number): tf.Tensor2D {
+  const values = labels instanceof tf.Tensor ? labels.dataSync() : labels;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isInteger(v) || v < 0 || v >= classes)
+      throw new GenlabError(
+        `conditionalGan: label ${i} is ${v}; labels are whole numbers from 0 to ${classes - 1} (one per class).`,
+      );
+  }
+  return tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(values), 'int32'), classes).toFloat() as tf.Tensor2D);
+}
+
+/**
+ * A batch's labels as the networks take them: one-hot rows for a conditional GAN (whose batches must carry
+ * labels), nothing for an unconditional one.
+ */
+function labelsFor(gan: Gan, batch: Batch | tf.Tensor, what: string): tf.Tensor2D | undefined {
+  if (gan.classes === undefined) return undefined;
+  const y = batch instanceof tf.Tensor ? undefined : batch.y;
+  if (!y)
+    throw new GenlabError(
+      `${what} needs labelled batches ({ x, y }: batches(images, labels, …)): the conditional GAN learns p(x | y).`,
+    );
+  return oneHot(y, gan.classes);
+}
+
+/** A network's input: x alone, or [x, y] for a conditional GAN. */
+const withLabels = (x: tf.Tensor, labels?: tf.Tensor) => (labels ? [x, labels] : x);
 
 export interface GanOptimizers {
   discriminator: tf.Optimizer;
@@ -250,7 +274,8 @@ export function createOptimizers(learningRate = 1e-3, beta1 = 0.5): GanOptimizer
 /**
  * One discriminator step: ascend E[log D(x)] + E[log(1 − D(G(z)))] on a real batch
  * (in [−1, 1]) and as many fakes, updating D only. Returns the loss and the mean
- * D(x) and D(G(z)).
+ * D(x) and D(G(z)). A conditional GAN's step is given the batch's one-hot `labels`,
+ * which its fakes are drawn with too.
  */
 export const discriminatorStep = answerKey(
   'ganTrainingStep',
@@ -260,15 +285,17 @@ export const discriminatorStep = answerKey(
     real: tf.Tensor,
     seed: number,
     loss = discriminatorLoss,
+    labels?: tf.Tensor,
   ): { loss: tf.Scalar; dReal: tf.Scalar; dFake: tf.Scalar } {
     return tf.tidy(() => {
-      const fake = gan.generator.apply(noiseFor(gan, real.shape[0], seed), { training: true }) as tf.Tensor;
+      const z = noiseFor(gan, real.shape[0], seed);
+      const fake = gan.generator.apply(withLabels(z, labels), { training: true }) as tf.Tensor;
       let dReal!: tf.Scalar;
       let dFake!: tf.Scalar;
       const value = optimizer.minimize(
         () => {
-          const realLogits = gan.discriminator.apply(real, { training: true }) as tf.Tensor;
-          const fakeLogits = gan.discriminator.apply(fake, { training: true }) as tf.Tensor;
+          const realLogits = gan.discriminator.apply(withLabels(real, labels), { training: true }) as tf.Tensor;
+          const fakeLogits = gan.discriminator.apply(withLabels(fake, labels), { training: true }) as tf.Tensor;
           dReal = tf.keep(tf.sigmoid(realLogits).mean() as tf.Scalar);
           dFake = tf.keep(tf.sigmoid(fakeLogits).mean() as tf.Scalar);
           return loss(realLogits, fakeLogits);
@@ -281,7 +308,10 @@ export const discriminatorStep = answerKey(
   },
 );
 
-/** One generator step on `batchSize` fakes, updating G only with `loss` (default non-saturating). */
+/**
+ * One generator step on `batchSize` fakes, updating G only with `loss` (default non-saturating); a conditional
+ * GAN's fakes are drawn with the one-hot `labels`.
+ */
 export const generatorStep = answerKey(
   'ganTrainingStep',
   function generatorStep(
@@ -290,12 +320,14 @@ export const generatorStep = answerKey(
     batchSize: number,
     seed: number,
     loss: (fakeLogits: tf.Tensor) => tf.Scalar = nonSaturatingGeneratorLoss,
+    labels?: tf.Tensor,
   ): tf.Scalar {
     return tf.tidy(() =>
       optimizer.minimize(
         () => {
-          const fake = gan.generator.apply(noiseFor(gan, batchSize, seed), { training: true }) as tf.Tensor;
-          return loss(gan.discriminator.apply(fake, { training: true }) as tf.Tensor);
+          const z = noiseFor(gan, batchSize, seed);
+          const fake = gan.generator.apply(withLabels(z, labels), { training: true }) as tf.Tensor;
+          return loss(gan.discriminator.apply(withLabels(fake, labels), { training: true }) as tf.Tensor);
         },
         true,
         trainableVariables(gan.generator),
@@ -315,9 +347,22 @@ export interface GanStepOptions {
   discriminatorLoss?: (realLogits: tf.Tensor, fakeLogits: tf.Tensor) => tf.Scalar;
 }
 
+/** A real batch in the networks' range, and its one-hot labels for a conditional GAN. */
+function realBatch(gan: Gan, batch: Batch | tf.Tensor, rescale: boolean | undefined, what: string) {
+  const x = imagesOf(batch);
+  checkShape(gan, x, what);
+  return { real: rescale === false ? x : toGanRange(x), labels: labelsFor(gan, batch, what) };
+}
+
+/** The image GANs take images [N, 28, 28, 1]; the 1-D toy numbers [N, 1]. */
+function checkShape(gan: Gan, x: tf.Tensor, what: string): void {
+  if (gan.architecture !== 'toy') checkImageBatch(x, what);
+}
+
 /**
- * One round of the game on a real batch (images in [0, 1]): a discriminator step on it and as many fakes,
- * then a generator step on a batch of the same size. Returns both losses and the mean D(x), D(G(z)).
+ * One round of the game on a real batch (images in [0, 1]; labelled, { x, y }, for a conditional GAN): a
+ * discriminator step on it and as many fakes, then a generator step on a batch of the same size (with the same
+ * labels). Returns both losses and the mean D(x), D(G(z)).
  */
 export const trainStep = answerKey(
   'ganTrainingStep',
@@ -327,22 +372,19 @@ export const trainStep = answerKey(
     batch: Batch | tf.Tensor,
     options: GanStepOptions,
   ): Record<'discriminator' | 'generator' | 'D(x)' | 'D(G(z))', tf.Scalar> {
-    const x = imagesOf(batch);
-    const d = discriminatorStep(
-      gan,
-      optimizers.discriminator,
-      options.rescale === false ? x : toGanRange(x),
-      options.seed,
-      options.discriminatorLoss,
-    );
-    const g = generatorStep(
-      gan,
-      optimizers.generator,
-      x.shape[0],
-      options.generatorSeed ?? options.seed + 1,
-      options.generatorLoss,
-    );
-    return { discriminator: d.loss, generator: g, 'D(x)': d.dReal, 'D(G(z))': d.dFake };
+    return tf.tidy(() => {
+      const { real, labels } = realBatch(gan, batch, options.rescale, 'trainStep');
+      const d = discriminatorStep(gan, optimizers.discriminator, real, options.seed, options.discriminatorLoss, labels);
+      const g = generatorStep(
+        gan,
+        optimizers.generator,
+        real.shape[0],
+        options.generatorSeed ?? options.seed + 1,
+        options.generatorLoss,
+        labels,
+      );
+      return { discriminator: d.loss, generator: g, 'D(x)': d.dReal, 'D(G(z))': d.dFake };
+    });
   },
 );
 
@@ -363,74 +405,88 @@ export interface TrainGanOptions extends TrainOptions {
 }
 
 /**
- * The GAN training algorithm: for each generator step, k discriminator steps on
- * fresh real batches (images in [0, 1], scaled here), then one generator step.
- * Records D's and G's losses and the mean D(x), D(G(z)).
+ * The GAN training algorithm, on the kit's loop: for each generator step, k discriminator steps on
+ * fresh real batches (images in [0, 1], scaled here), then one generator step; every fake's noise
+ * from the loop's seeded stream. Records D's and G's losses and the mean D(x), D(G(z)). A conditional
+ * GAN trains on labelled data, { images, labels } (conditionalGan.trainConditionalGan checks it).
  */
-export async function trainGan(gan: Gan, images: tf.Tensor, options: TrainGanOptions): Promise<History> {
+export async function trainGan(
+  gan: Gan,
+  data: tf.Tensor | { images: tf.Tensor; labels: tf.Tensor },
+  options: TrainGanOptions,
+): Promise<History> {
   const k = options.k ?? 1;
   if (!Number.isInteger(k) || k < 1)
     throw new GenlabError(`trainGan: k (discriminator steps per generator step) must be a whole number ≥ 1, got ${k}.`);
-  const batchSize = Math.min(options.batchSize ?? 128, images.shape[0]);
-  const optimizers = options.optimizers ?? createOptimizers(options.learningRate);
-  const rng = rngFor(options.seed ?? 0);
-  const stream = batches(images, undefined, { batchSize, seed: rng.nextSeed() });
+  const { images, labels } = data instanceof tf.Tensor ? { images: data, labels: undefined } : data;
   const decay = options.averageGenerator;
   if (decay !== undefined) {
     if (!(decay > 0 && decay < 1))
       throw new GenlabError(
         `trainGan: averageGenerator is the average's decay β, between 0 and 1 (e.g. 0.999), got ${decay}.`,
       );
-    gan.average ??= { generator: await createAveragedGenerator(gan), steps: 0 };
+    gan.average ??= await createWeightAverage(gan.generator);
   }
-  return fit({
-    steps: options.steps,
-    label: options.label ?? `${gan.architecture} GAN`,
-    quiet: options.quiet,
-    onStep: options.onStep,
-    step: () => {
-      // k − 1 extra discriminator steps, then the round trainStep plays (one more for D, one for G).
-      for (let i = 1; i < k; i++) {
-        const x = stream.next().value.x;
-        tf.dispose(
-          Object.values(
-            discriminatorStep(
-              gan,
-              optimizers.discriminator,
-              options.rescale === false ? x : toGanRange(x),
-              rng.nextSeed(),
-              options.discriminatorLoss,
-            ),
-          ),
-        );
-      }
-      const losses = trainStep(gan, optimizers, stream.next().value, {
-        ...options,
-        seed: rng.nextSeed(),
-        generatorSeed: rng.nextSeed(),
-      });
-      if (decay !== undefined) updateAverage(gan, decay);
-      return losses;
+  const conditional = gan.classes !== undefined;
+  return runTrainingLoop<GanOptimizers>({
+    images,
+    labels,
+    options,
+    defaults: {
+      batchSize: conditional ? 64 : 128,
+      learningRate: 1e-3,
+      label: conditional ? 'conditional GAN' : `${gan.architecture} GAN`,
     },
+    optimizers: options.optimizers ?? ((learningRate) => createOptimizers(learningRate)),
+    // k − 1 extra discriminator steps, then the round trainStep plays (one more for D, one for G).
+    inner: {
+      times: k - 1,
+      step: (round) => {
+        const { real, labels } = realBatch(gan, round.batch(), options.rescale, 'trainGan');
+        return discriminatorStep(
+          gan,
+          round.optimizers.discriminator,
+          real,
+          round.noiseSeed(),
+          options.discriminatorLoss,
+          labels,
+        );
+      },
+    },
+    step: (round) =>
+      trainStep(gan, round.optimizers, round.batch(), {
+        ...options,
+        seed: round.noiseSeed(),
+        generatorSeed: round.noiseSeed(),
+      }),
+    average: decay === undefined ? undefined : { of: gan.generator, into: gan.average!, decay },
   });
 }
 
-/**
- * Judges the GAN by `judgeSamples` on `samples` (default 1,000) of its images, seeded, against real
- * `reference` images in [0, 1]; `classifier` is the judge (`loadPretrained('mnist-judge')`).
- */
-export function evaluate(
-  gan: Gan,
-  reference: tf.Tensor,
-  options: { classifier: tf.LayersModel; samples?: number; seed?: number },
-): SampleQuality {
+/** How a GAN's samples are judged: by `classifier` (`loadPretrained('mnist-judge')`), `samples` of them, from `seed`. */
+export interface JudgeOptions {
+  classifier: tf.LayersModel;
+  /** How many samples (default 1,000). */
+  samples?: number;
+  /** Their noise's seed (default 0). */
+  seed?: number;
+}
+
+/** `options` with their defaults, or a sentence asking `who`'s caller for the judge. */
+export function judging(options: JudgeOptions | undefined, who: string): Required<JudgeOptions> {
   if (!options?.classifier)
     throw new GenlabError(
-      "gan.evaluate needs a trained classifier to judge the samples: evaluate(gan, reference, { classifier: await loadPretrained('mnist-judge') }).",
+      `${who} needs a trained classifier to judge the samples: ${who}(model, reference, { classifier: await loadPretrained('mnist-judge') }).`,
     );
-  const images = sample(gan, options.samples ?? 1000, options.seed ?? 0);
+  return { classifier: options.classifier, samples: options.samples ?? 1000, seed: options.seed ?? 0 };
+}
+
+/** Judges the GAN by `judgeSamples` on its seeded samples against real `reference` images in [0, 1]. */
+export function evaluate(gan: Gan, reference: tf.Tensor, options: JudgeOptions): SampleQuality {
+  const { classifier, samples, seed } = judging(options, 'gan.evaluate');
+  const images = sample(gan, samples, seed);
   try {
-    return judgeSamples(options.classifier, images, reference);
+    return judgeSamples(classifier, images, reference);
   } finally {
     images.dispose();
   }
@@ -438,3 +494,30 @@ export function evaluate(
 
 // The judge of the samples (judgeSamples, SampleQuality) is lib/judge.ts, shared by every generative model.
 export type { SampleQuality } from '../judge';
+
+/**
+ * The GAN as a model family (kit.ts's contract, checked by the compiler). Its saved generator is the one it
+ * samples from: the weight average where training kept one.
+ */
+export const family = {
+  name: 'gan',
+  create: createGan,
+  trainStep,
+  train: trainGan,
+  evaluate,
+  sample,
+  partNames: ['generator', 'discriminator'],
+  parts: (gan: Gan) => ({ generator: gan.average?.model ?? gan.generator, discriminator: gan.discriminator }),
+  fromParts: (parts: Parts, config: GanConfig): Gan => fromNetworks(parts, config.architecture ?? 'mlp'),
+} satisfies GenerativeFamily<Gan, GanConfig, tf.Tensor, TrainGanOptions, SampleQuality>;
+
+/** A GAN around saved networks: its noise's size read from the generator's input. */
+export function fromNetworks(parts: Parts, architecture: GanArchitecture): Gan {
+  return {
+    generator: parts.generator,
+    discriminator: parts.discriminator,
+    noiseDim: parts.generator.inputs[0].shape[1] as number,
+    noise: architecture === 'toy' ? 'normal' : 'uniform',
+    architecture,
+  };
+}

@@ -14,14 +14,22 @@
  *                                                 (the GAN has two players, so two losses, `discriminator`
  *                                                 and `generator`, and its optimizer is a pair). `batch`
  *                                                 is what `batches()` yields ({ x, y }) or the images.
- *   trainX(model, data, options)                  the whole loop: Adam on seeded mini-batches, `fit` doing
- *                                                 the steps. Options extend `TrainOptions` (steps,
- *                                                 batchSize, learningRate, seed, label, quiet, onStep).
+ *   trainX(model, data, options)                  the whole loop: the kit's `runTrainingLoop` (training.ts)
+ *                                                 around the model's step. Options extend `TrainOptions`
+ *                                                 (steps, batchSize, learningRate, finalLearningRate,
+ *                                                 dynamicBinarization, seed, seeds, label, quiet, onStep);
+ *                                                 `seed` fixes the batches and every draw the steps make.
  *                                                 Resolves to the `History` (plot it with plotHistory).
  *   evaluate(model, data, options = {})           the model's measures over a whole dataset, in batches: an
  *                                                 object of plain numbers, each a mean per example.
  *   sample(model, n, seed, options = {})          n new images [n, 28, 28, 1] in [0, 1] (generative
  *                                                 models only).
+ *   family.parts(model), family.fromParts(parts, config)
+ *                                                 persistence: the model's networks by name, and the model
+ *                                                 again from them (what pretrained.ts saves and loads).
+ *
+ * Each model file states its verbs once more as `export const family = { … } satisfies ModelFamily<…>`
+ * (contract.ts), so the compiler checks the contract.
  *
  * `data` is images [N, 28, 28, 1] in [0, 1] (binary for the likelihood models, the VAE and the PixelCNN);
  * the classifier learns from labels, so its data is a labelled set { images, labels }, which is what
@@ -32,14 +40,13 @@
  *
  * ## The kit
  *
- * The image shape, seeded initialisers, the image checks, the batched-evaluation loops and the
- * training loop that the model files would otherwise each write out.
+ * The image shape, seeded initialisers, the image checks, the batched-evaluation loops, and (from
+ * training.ts) the training loop that the model files would otherwise each write out.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Batch, batches } from '../data/batches';
+import { Batch } from '../data/batches';
 import { GenlabError } from '../errors';
 import { Random, rngFor } from '../random';
-import { fit, History, StepResult } from '../train';
 
 /** Height and width of every image the labs use (MNIST and Fashion-MNIST). */
 export const IMAGE_SIDE = 28;
@@ -87,6 +94,23 @@ export function splitSeed(seed: number | undefined, count: number): number[] {
 
 /** A model's trainable weights as variables: the var list that keeps an optimizer's step to that model (one GAN player). */
 export const trainableVariables = (model: tf.LayersModel) => model.trainableWeights.map((w) => w.read() as tf.Variable);
+
+/**
+ * Persistence shared by the models made of an encoder and a decoder (the autoencoder, the VAE): the two
+ * networks out, and back in with the code's size read from the decoder's input.
+ */
+export const encoderDecoderParts = {
+  partNames: ['encoder', 'decoder'],
+  parts: (model: { encoder: tf.LayersModel; decoder: tf.LayersModel }) => ({
+    encoder: model.encoder,
+    decoder: model.decoder,
+  }),
+  networks: (parts: Record<string, tf.LayersModel>) => ({
+    encoder: parts.encoder,
+    decoder: parts.decoder,
+    codeSize: parts.decoder.inputs[0].shape[1] as number,
+  }),
+} as const;
 
 /** Throws a GenlabError unless `x` is a batch of images shaped [N, 28, 28, 1]; `what` names the caller. */
 export function checkImageBatch(x: tf.Tensor, what: string): void {
@@ -154,56 +178,8 @@ export function concatOverBatches(
   return all;
 }
 
-/** The options every `trainX` takes. */
-export interface TrainOptions {
-  /** Gradient steps (mini-batches) to take. */
-  steps: number;
-  batchSize?: number;
-  /** Adam's step size. */
-  learningRate?: number;
-  /** Seed of the batch order (and of any noise the steps draw). */
-  seed?: number;
-  /** The progress bar's label. */
-  label?: string;
-  quiet?: boolean;
-  /** Called after each step with its values (sample grids, checkpoints); may be async. */
-  onStep?: (step: number, values: Record<string, number>) => void | Promise<void>;
-}
-
-/** What a model's `trainX` fills in where the caller's options are silent. */
-export interface TrainDefaults {
-  batchSize: number;
-  learningRate: number;
-  label: string;
-  /** Labels drawn with the images (the classifier's). */
-  labels?: tf.Tensor;
-}
-
-/**
- * The training loop every `trainX` shares: Adam on seeded mini-batches of `images` (and labels), calling
- * `step(optimizer, batch, i)` for each through `fit`, and disposing the optimizer after. The batch size is
- * capped at the dataset's size, so a tiny (smoke) dataset still trains.
- */
-export async function trainWithAdam(
-  images: tf.Tensor,
-  options: TrainOptions,
-  defaults: TrainDefaults,
-  step: (optimizer: tf.Optimizer, batch: Batch, i: number) => StepResult,
-): Promise<History> {
-  const optimizer = tf.train.adam(options.learningRate ?? defaults.learningRate);
-  const stream = batches(images, defaults.labels, {
-    batchSize: Math.min(options.batchSize ?? defaults.batchSize, images.shape[0]),
-    seed: options.seed ?? 0,
-  });
-  try {
-    return await fit({
-      steps: options.steps,
-      label: options.label ?? defaults.label,
-      quiet: options.quiet,
-      onStep: options.onStep,
-      step: (i) => step(optimizer, stream.next().value, i),
-    });
-  } finally {
-    optimizer.dispose();
-  }
-}
+// The training loop every `trainX` is built on, and the weight average it can keep: ./training.ts.
+export { createWeightAverage, runTrainingLoop, updateWeightAverage } from './training';
+export type { Round, TrainingLoop, TrainOptions, WeightAverage } from './training';
+// The contract as a type: every model file's `family` satisfies one of these (./contract.ts).
+export type { Evaluation as PlainEvaluation, GenerativeFamily, ModelFamily, Parts } from './contract';

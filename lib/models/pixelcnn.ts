@@ -9,24 +9,28 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { answerKey } from '../answer_keys';
-import { Batch, binarizeStochastic } from '../data/batches';
+import { Batch } from '../data/batches';
 import { GenlabError } from '../errors';
 import { MaskedConv2D } from '../layers/masked_conv';
 import { bernoulliLogLikelihood, bitsPerDim } from '../losses';
 import { Random, rngFor } from '../random';
 import { History } from '../train';
 import {
+  apply,
+  checkBinary,
   checkBinaryImages,
+  checkImageBatch,
+  GenerativeFamily,
   IMAGE_PIXELS,
   IMAGE_SIDE,
   imageBatchShape,
   imagesOf,
-  apply,
   initializers,
+  Parts,
   positiveInteger,
+  runTrainingLoop,
   sumOverBatches,
   TrainOptions,
-  trainWithAdam,
 } from './kit';
 
 export interface PixelCnnConfig {
@@ -127,26 +131,27 @@ export function trainStep(
   return { loss: optimizer.minimize(() => logLikelihood(model, x).mean().neg() as tf.Scalar, true)! };
 }
 
-export interface TrainPixelCnnOptions extends TrainOptions {
-  /** Binarize each batch afresh, x_b ~ Bernoulli(x), step i with seed `binarizationSeed + i` (default false: the images are binary). */
-  dynamicBinarization?: boolean;
-  binarizationSeed?: number;
-}
+/** The PixelCNN's training options: the kit's (a cosine schedule, dynamic binarization, seeds). */
+export type TrainPixelCnnOptions = TrainOptions;
 
-/** Trains a PixelCNN with Adam on the mean negative log-likelihood of seeded mini-batches. */
+/**
+ * Trains a PixelCNN with Adam on the mean negative log-likelihood of seeded mini-batches, by the kit's loop:
+ * `PIXELCNN_RECIPE.training` (a cosine from 4e-3 to 1e-4, each batch binarized afresh) is lab 4's recipe.
+ */
 export async function trainPixelCnn(
   model: tf.LayersModel,
   images: tf.Tensor,
   options: TrainPixelCnnOptions,
 ): Promise<History> {
-  const seed = options.binarizationSeed ?? 1;
-  return trainWithAdam(
+  checkImageBatch(images, 'trainPixelCnn');
+  // The Bernoulli likelihood needs 0/1 pixels: binary data, or a fresh binarization of each batch.
+  if (!options.dynamicBinarization) checkBinary(images, 'trainPixelCnn (or pass dynamicBinarization: true)');
+  return runTrainingLoop({
     images,
     options,
-    { batchSize: 32, learningRate: 1e-3, label: 'PixelCNN' },
-    (optimizer, batch, i) =>
-      trainStep(model, optimizer, options.dynamicBinarization ? binarizeStochastic(batch.x, seed + i) : batch.x),
-  );
+    defaults: { batchSize: 32, learningRate: 1e-3, label: 'PixelCNN' },
+    step: (round) => trainStep(model, round.optimizers.model, round.batch()),
+  });
 }
 
 export interface PixelCnnEvaluation {
@@ -308,3 +313,16 @@ export function causalityViolations(model: tf.LayersModel, pixel: number, input?
   for (let j = pixel; j < IMAGE_PIXELS; j++) if (field[j] !== 0) bad.push(j);
   return bad;
 }
+
+/** The PixelCNN as a model family (kit.ts's contract, checked by the compiler): one network, its masks in its layers. */
+export const family = {
+  name: 'pixelcnn',
+  create: createPixelCnn,
+  trainStep,
+  train: trainPixelCnn,
+  evaluate,
+  sample,
+  partNames: ['model'],
+  parts: (model: tf.LayersModel) => ({ model }),
+  fromParts: (parts: Parts) => parts.model,
+} satisfies GenerativeFamily<tf.LayersModel, PixelCnnConfig, tf.Tensor, TrainPixelCnnOptions, PixelCnnEvaluation>;

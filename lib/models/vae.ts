@@ -11,7 +11,7 @@
  * The encoder outputs [μ, log σ²] concatenated; the decoder outputs logits.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Batch, binarizeStochastic } from '../data/batches';
+import { Batch } from '../data/batches';
 import { GenlabError } from '../errors';
 import {
   bernoulliLogLikelihood,
@@ -23,20 +23,23 @@ import {
   standardNormalLogDensity,
 } from '../losses';
 import { rngFor } from '../random';
-import { cosineSchedule, History, setLearningRate, StepResult } from '../train';
+import { History, StepResult } from '../train';
 import {
   checkBinary,
   checkImageBatch,
+  encoderDecoderParts,
+  GenerativeFamily,
   IMAGE_PIXELS,
   IMAGE_SHAPE,
   imageBatchShape,
   imagesOf,
   initializers,
+  Parts,
   positiveInteger,
+  runTrainingLoop,
   splitSeed,
   sumOverBatches,
   TrainOptions,
-  trainWithAdam,
 } from './kit';
 
 export type VaeArchitecture = 'mlp' | 'conv';
@@ -203,8 +206,6 @@ export function trainStep(
 }
 
 export interface TrainVaeOptions extends TrainOptions {
-  /** Where a cosine schedule takes the learning rate by the last step (default: no schedule). */
-  finalLearningRate?: number;
   /**
    * KL warm-up (Sønderby et al. 2016): β rises linearly from 0 to `beta` over the first
    * min(maxSteps, ⌊maxFraction · steps⌋) steps, so the decoder learns to use z before the KL term
@@ -213,10 +214,6 @@ export interface TrainVaeOptions extends TrainOptions {
   klWarmup?: { maxSteps: number; maxFraction?: number };
   /** The KL weight after the warm-up (default 1). */
   beta?: number;
-  /** Binarize each batch afresh, x_b ~ Bernoulli(x) (default false: the images are binary already). */
-  dynamicBinarization?: boolean;
-  /** Seeds of each step's noise: ε at step i from `noise + i`, its binarization from `binarization + i`. */
-  seeds?: { noise?: number; binarization?: number };
   /** The step to run (default this file's `trainStep`): a lab passes one built on the student's functions. */
   trainStep?: (vae: Vae, optimizer: tf.Optimizer, x: tf.Tensor, options: VaeStepOptions) => StepResult;
 }
@@ -241,25 +238,17 @@ export async function trainVae(vae: Vae, images: tf.Tensor, options: TrainVaeOpt
   checkImageBatch(images, 'trainVae');
   // The Bernoulli likelihood needs 0/1 pixels: binary data, or a fresh binarization of each batch.
   if (!options.dynamicBinarization) checkBinary(images, 'trainVae (or pass dynamicBinarization: true)');
-  const learningRate = options.learningRate ?? 1e-3;
-  const schedule =
-    options.finalLearningRate === undefined
-      ? undefined
-      : cosineSchedule(learningRate, options.finalLearningRate, Math.max(1, options.steps));
   const step = options.trainStep ?? trainStep;
-  const noiseSeed = options.seeds?.noise ?? 1_000_000;
-  const binarizationSeed = options.seeds?.binarization ?? 1;
-  const label = `${vae.architecture} VAE (z: ${vae.latentDim})`;
-  return trainWithAdam(
+  return runTrainingLoop({
     images,
-    { ...options, learningRate },
-    { batchSize: 128, learningRate, label },
-    (optimizer, batch, i) => {
-      if (schedule) setLearningRate(optimizer, schedule(i));
-      const x = options.dynamicBinarization ? binarizeStochastic(batch.x, binarizationSeed + i) : batch.x;
-      return step(vae, optimizer, x, { seed: noiseSeed + i, beta: klWeight(i, options.steps, options) });
-    },
-  );
+    options,
+    defaults: { batchSize: 128, learningRate: 1e-3, label: `${vae.architecture} VAE (z: ${vae.latentDim})` },
+    step: (round) =>
+      step(vae, round.optimizers.model, round.batch().x, {
+        seed: round.noiseSeed(),
+        beta: klWeight(round.index, options.steps, options),
+      }),
+  });
 }
 
 /** n images sampled from the prior: z ~ N(0, I), shown as Bernoulli means σ(logits). */
@@ -366,3 +355,19 @@ export function iwaeNegativeLogLikelihood(
   const [total] = sumOverBatches(x, batchSize, (xb) => iwaeBound(logImportanceWeights(vae, xb, k, rng.nextSeed())));
   return -total / x.shape[0];
 }
+
+/** The VAE as a model family (kit.ts's contract, checked by the compiler). */
+export const family = {
+  name: 'vae',
+  create: createVae,
+  trainStep,
+  train: trainVae,
+  evaluate,
+  sample,
+  partNames: encoderDecoderParts.partNames,
+  parts: encoderDecoderParts.parts,
+  fromParts: (parts: Parts, config: VaeConfig): Vae => {
+    const { encoder, decoder, codeSize } = encoderDecoderParts.networks(parts);
+    return { encoder, decoder, latentDim: codeSize, architecture: config.architecture ?? 'mlp' };
+  },
+} satisfies GenerativeFamily<Vae, VaeConfig, tf.Tensor, TrainVaeOptions, Evaluation>;

@@ -117,6 +117,35 @@ describe('conditional GAN', function () {
     assert.strictEqual(tf.memory().numTensors, before, 'no tensors left behind');
   });
 
+  it("trains by the GAN's own loop: k discriminator steps per round, and a weight average sample draws from", async () => {
+    const cgan = createConditionalGan({ filters: [4, 8], noiseDim: 8, seed: 5 });
+    const images = tf.randomUniform([40, 28, 28, 1], 0, 1, 'float32', 2);
+    const labels = tf.tensor1d(cyclingLabels(40), 'int32');
+    const optimizers = createOptimizers();
+    const calls = { d: 0, g: 0 };
+    const count = (o: tf.Optimizer, player: 'd' | 'g') =>
+      new Proxy(o, {
+        get: (t, p) =>
+          p === 'minimize'
+            ? (...a: unknown[]) => (calls[player]++, (t.minimize as (...x: unknown[]) => unknown).apply(t, a))
+            : Reflect.get(t, p),
+      });
+    const counting = {
+      discriminator: count(optimizers.discriminator, 'd'),
+      generator: count(optimizers.generator, 'g'),
+    };
+    await trainConditionalGan(
+      cgan,
+      { images, labels },
+      { steps: 3, k: 2, batchSize: 8, optimizers: counting, averageGenerator: 0.9, quiet: true },
+    );
+    assert.deepStrictEqual(calls, { d: 6, g: 3 }, 'two D steps and one G step a round');
+    assert.strictEqual(cgan.average?.steps, 3, 'the average took a step each round');
+    const averaged = sample(cgan, 10, 4);
+    const trained = sample(cgan, 10, 4, { averaged: false });
+    assert.ok(maxAbsDiff(averaged.dataSync(), trained.dataSync()) > 0, 'sample draws from the average');
+  });
+
   it('evaluate: how often the judge reads the digit asked for (a judge that always says 3 agrees on a tenth)', () => {
     const cgan = createConditionalGan({ filters: [4, 8], noiseDim: 8, seed: 6 });
     const judge = createClassifier({ architecture: 'mlp', hiddenUnits: [8], seed: 2 });

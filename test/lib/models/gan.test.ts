@@ -150,10 +150,10 @@ describe('GAN models', function () {
     await trainGan(gan, train.images, { ...options, steps: 3, seed: 1 });
     await trainGan(gan, train.images, { ...options, steps: 12, seed: 2 }); // β reaches 0.9 at t = 71: still warming
     assert.strictEqual(gan.average!.steps, 15);
-    const averaged = allWeights(gan.average!.generator);
+    const averaged = allWeights(gan.average!.model);
     for (let i = 0; i < expected.length; i++) assert.ok(maxAbsDiff(averaged[i], expected[i]) < 1e-5, `weight ${i}`);
     assert.ok(maxAbsDiff(averaged[0], allWeights(gan.generator)[0]) > 1e-4, 'the average is not G itself');
-    const fromAverage = tf.tidy(() => fromGanRange(gan.average!.generator.predict(sampleNoise(4, 8, 9)) as tf.Tensor));
+    const fromAverage = tf.tidy(() => fromGanRange(gan.average!.model.predict(sampleNoise(4, 8, 9)) as tf.Tensor));
     const fromG = tf.tidy(() => fromGanRange(gan.generator.predict(sampleNoise(4, 8, 9)) as tf.Tensor));
     assert.ok(maxAbsDiff(sample(gan, 4, 9).dataSync(), fromAverage.dataSync()) < 1e-6, 'sample uses the average');
     assert.ok(maxAbsDiff(sample(gan, 4, 9, { averaged: false }).dataSync(), fromG.dataSync()) < 1e-6);

@@ -6,7 +6,8 @@ import { loadModel, saveModel } from '../../../lib/io';
 import { createMask, MaskedConv2D } from '../../../lib/layers/masked_conv';
 import { batches, binarizeStochastic } from '../../../lib/data/batches';
 import { bitsPerDim } from '../../../lib/losses';
-import { fit } from '../../../lib/train';
+import { PIXELCNN_RECIPE } from '../../../lib/recipes';
+import { cosineSchedule, fit, setLearningRate } from '../../../lib/train';
 import * as pixelcnn from '../../../lib/models/pixelcnn';
 import { assertGenlabError, maxAbsDiff, tempDir } from '../../helpers';
 
@@ -178,27 +179,28 @@ describe('PixelCNN', () => {
     assertGenlabError(() => pixelcnn.logLikelihood(model, x.mul(0.5)), /expects binary images/, /binarize/);
   });
 
-  it("trainPixelCnn takes the steps of lab 4's hand-written loop: Adam 1e-3, batches of 32, each binarized afresh", async () => {
+  it("trainPixelCnn with PIXELCNN_RECIPE.training takes the steps of lab 4's hand-written loop (its teaching cell)", async () => {
     const images = tf.randomUniform([64, 28, 28, 1], 0, 1, 'float32', 2);
     const small = () => pixelcnn.createPixelCnn({ filters: 4, layers: 1, seed: 6 });
+    // Lab 4's cell "train", as the notebook writes it, for 3 steps.
     const hand = small();
-    const optimizer = tf.train.adam(1e-3);
-    const stream = batches(images, undefined, { batchSize: 32, seed: 1 });
+    const { batchSize, learningRate, finalLearningRate, seed } = PIXELCNN_RECIPE.training;
+    const steps = 3;
+    const optimizer = tf.train.adam(learningRate);
+    const schedule = cosineSchedule(learningRate, finalLearningRate, steps);
+    const stream = batches(images, undefined, { batchSize, seed });
     const byHand = await fit({
-      steps: 3,
+      steps,
       quiet: true,
       step: (i) => {
-        const xb = binarizeStochastic(stream.next().value.x, i + 1);
-        return { loss: optimizer.minimize(() => pixelcnn.logLikelihood(hand, xb).mean().neg() as tf.Scalar, true)! };
+        setLearningRate(optimizer, schedule(i));
+        const x = binarizeStochastic(stream.next().value.x, i + 1);
+        const nll = optimizer.minimize(() => pixelcnn.logLikelihood(hand, x).mean().neg() as tf.Scalar, true)!;
+        return { loss: nll };
       },
     });
     const trained = small();
-    const history = await pixelcnn.trainPixelCnn(trained, images, {
-      steps: 3,
-      seed: 1,
-      dynamicBinarization: true,
-      quiet: true,
-    });
+    const history = await pixelcnn.trainPixelCnn(trained, images, { ...PIXELCNN_RECIPE.training, steps, quiet: true });
     assert.deepStrictEqual(history.values, byHand.values);
     assert.deepStrictEqual(
       trained.getWeights().map((w) => Array.from(w.dataSync())),
