@@ -41,6 +41,7 @@ import {
   splitSeed,
   trainableVariables,
   TrainOptions,
+  unkept,
   WeightAverage,
 } from './kit';
 
@@ -303,7 +304,7 @@ export const discriminatorStep = answerKey(
         true,
         trainableVariables(gan.discriminator),
       )!;
-      return { loss: value, dReal, dFake };
+      return { loss: value, dReal: unkept(dReal), dFake: unkept(dFake) };
     });
   },
 );

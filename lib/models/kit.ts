@@ -92,6 +92,17 @@ export function splitSeed(seed: number | undefined, count: number): number[] {
   return Array.from({ length: count }, () => rng.nextSeed());
 }
 
+/**
+ * A tensor kept with `tf.keep` (to leave a scope such as `optimizer.minimize`'s) as an ordinary one: a clone the
+ * enclosing tidy tracks, the kept original freed. A step's kept measures handed on this way are freed by a tidy
+ * around a caller that drops them, as its other results are.
+ */
+export function unkept<T extends tf.Tensor>(kept: T): T {
+  const copy = kept.clone();
+  kept.dispose();
+  return copy;
+}
+
 /** A model's trainable weights as variables: the var list that keeps an optimizer's step to that model (one GAN player). */
 export const trainableVariables = (model: tf.LayersModel) => model.trainableWeights.map((w) => w.read() as tf.Variable);
 

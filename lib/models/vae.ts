@@ -40,6 +40,7 @@ import {
   splitSeed,
   sumOverBatches,
   TrainOptions,
+  unkept,
 } from './kit';
 
 export type VaeArchitecture = 'mlp' | 'conv';
@@ -202,7 +203,7 @@ export function trainStep(
     return terms.loss.mean() as tf.Scalar;
   }, true)!;
   eps.dispose();
-  return { loss, reconstruction, kl };
+  return { loss, reconstruction: unkept(reconstruction), kl: unkept(kl) };
 }
 
 export interface TrainVaeOptions extends TrainOptions {
