@@ -16,6 +16,11 @@
  * 5. markup: put HTML in an error message, a written answer and the file's name.
  *
  * Every attack leaves the lab's other TODOs as released: whatever it earns, it did not write.
+ *
+ * What each class depends on: classes 2 to 5 are stopped inside the kernel's process, by the prelude
+ * (grading/lockdown.ts) and the report's checks, the same code whichever sandbox holds the process; they are
+ * graded under bubblewrap, the default. Class 1 also reaches outside the process (files, other processes), which
+ * is what a sandbox contains, so it is graded under every sandbox kind, with the honest solution beside it.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -297,6 +302,9 @@ function submissions(lab: string): Record<string, Notebook> {
   return out;
 }
 
+/** The submissions graded under every sandbox kind: those whose routes reach outside the kernel's process. */
+const OUTSIDE_THE_PROCESS = ['honest', 'realms'];
+
 interface Graded {
   results: Map<string, Results>;
   out: string;
@@ -308,7 +316,8 @@ async function gradeAttacks(kind: SandboxKind, lab: string): Promise<Graded> {
   const out = path.join(root, 'graded');
   fs.rmSync(root, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  for (const [name, nb] of Object.entries(submissions(lab))) writeNotebook(path.join(dir, `${name}.ipynb`), nb);
+  for (const [name, nb] of Object.entries(submissions(lab)))
+    if (kind === 'bubblewrap' || OUTSIDE_THE_PROCESS.includes(name)) writeNotebook(path.join(dir, `${name}.ipynb`), nb);
   const run = await batch(dir, {
     source: path.join(ROOT, 'notebooks', `${lab}.ipynb`),
     out,
@@ -392,7 +401,7 @@ for (const kind of ['bubblewrap', 'unshare', 'none'] as const) {
             assert.strictEqual(r.score, 0, `${lab} ${name}: ${JSON.stringify(r.tests.filter((t) => t.score > 0))}`);
           else assert.ok((r.extra_data.not_contained as string[]).some((c) => c.startsWith('files')));
         }
-        for (const cls of ['realms', 'introspection']) {
+        for (const cls of ['realms', 'introspection'].filter((c) => g.results.has(c))) {
           const r = g.results.get(cls)!;
           for (const target of TARGETS[lab]) {
             const test = r.tests.find((t) => t.name === `${target.cell}-check`)!;
@@ -411,7 +420,8 @@ for (const kind of ['bubblewrap', 'unshare', 'none'] as const) {
     it(
       'flags every submission that reached an answer key, however it tried to hide it',
       each((lab, g) => {
-        for (const name of ['realms', 'report', ...(lab === '03-vae' ? ['report-then-exit'] : [])]) {
+        const hiding = kind === 'bubblewrap' ? ['report', ...(lab === '03-vae' ? ['report-then-exit'] : [])] : [];
+        for (const name of ['realms', ...hiding]) {
           const r = g.results.get(name)!;
           assert.ok(
             (r.extra_data.flags as string[]).some((f) =>
@@ -420,12 +430,16 @@ for (const kind of ['bubblewrap', 'unshare', 'none'] as const) {
             `${lab} ${name}: ${JSON.stringify(r.extra_data.flags)}`,
           );
         }
-        assert.ok(
-          ((g.results.get('report')!.extra_data.withheld_calls as Record<string, number>)[TARGETS[lab][0].name] ?? 0) >=
-            1,
-        );
+        if (kind === 'bubblewrap')
+          assert.ok(
+            ((g.results.get('report')!.extra_data.withheld_calls as Record<string, number>)[TARGETS[lab][0].name] ??
+              0) >= 1,
+          );
       }),
     );
+
+    // Classes 3 and 5 are the prelude's and the report's, inside the process: graded under bubblewrap only.
+    if (kind !== 'bubblewrap') return;
 
     it(
       'refuses every replacement of the machinery that runs the tests',
