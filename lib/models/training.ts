@@ -97,6 +97,12 @@ export async function runTrainingLoop<O extends object = { model: tf.Optimizer }
   loop: TrainingLoop<O>,
 ): Promise<History> {
   const { images, options, defaults } = loop;
+  const inner = loop.inner;
+  if (inner && (!Number.isInteger(inner.times) || inner.times < 0))
+    throw new GenlabError(`The inner player's steps per round must be a whole number ≥ 0, got ${inner.times}.`);
+  const average = loop.average;
+  if (average && !(average.decay > 0 && average.decay < 1))
+    throw new GenlabError(`A weight average's decay β is between 0 and 1 (e.g. 0.999), got ${average.decay}.`);
   const learningRate = options.learningRate ?? defaults.learningRate;
   const made = loop.optimizers === undefined || typeof loop.optimizers === 'function';
   const optimizers: O =
@@ -123,12 +129,6 @@ export async function runTrainingLoop<O extends object = { model: tf.Optimizer }
   };
   const noiseSeed = options.seeds?.noise ?? seed + NOISE_SEED_OFFSET;
   let noiseDrawn = 0;
-  const inner = loop.inner;
-  if (inner && (!Number.isInteger(inner.times) || inner.times < 0))
-    throw new GenlabError(`The inner player's steps per round must be a whole number ≥ 0, got ${inner.times}.`);
-  const average = loop.average;
-  if (average && !(average.decay > 0 && average.decay < 1))
-    throw new GenlabError(`A weight average's decay β is between 0 and 1 (e.g. 0.999), got ${average.decay}.`);
   try {
     return await fit({
       steps: options.steps,
