@@ -256,6 +256,9 @@ function labelsFor(gan: Gan, batch: Batch | tf.Tensor, what: string): tf.Tensor2
   return oneHot(y, gan.classes);
 }
 
+/** The namespace a user calls this GAN's verbs through, for the sentences that name them. */
+const modelName = (gan: Gan) => (gan.classes === undefined ? 'gan' : 'conditionalGan');
+
 /** A network's input: x alone, or [x, y] for a conditional GAN. */
 const withLabels = (x: tf.Tensor, labels?: tf.Tensor) => (labels ? [x, labels] : x);
 
@@ -374,7 +377,7 @@ export const trainStep = answerKey(
     options: GanStepOptions,
   ): Record<'discriminator' | 'generator' | 'D(x)' | 'D(G(z))', tf.Scalar> {
     return tf.tidy(() => {
-      const { real, labels } = realBatch(gan, batch, options.rescale, 'trainStep');
+      const { real, labels } = realBatch(gan, batch, options.rescale, `${modelName(gan)}.trainStep`);
       const d = discriminatorStep(gan, optimizers.discriminator, real, options.seed, options.discriminatorLoss, labels);
       const g = generatorStep(
         gan,
@@ -443,7 +446,7 @@ export async function trainGan(
     inner: {
       times: k - 1,
       step: (round) => {
-        const { real, labels } = realBatch(gan, round.batch(), options.rescale, 'trainGan');
+        const { real, labels } = realBatch(gan, round.batch(), options.rescale, `${modelName(gan)}.trainGan`);
         return discriminatorStep(
           gan,
           round.optimizers.discriminator,
