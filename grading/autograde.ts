@@ -387,8 +387,13 @@ function manualAnswers(g: Grading): { gradeId: string; points: number }[] {
 }
 
 /** The summary's lines: not graded, the score, what is graded by hand, the sandbox's warnings, flags and problems. */
-function summaryLines(g: Grading, score: number, maxScore: number, manual: { points: number }[]): string[] {
-  const notGraded = g.run?.graderFault ? g.run.failure : undefined;
+function summaryLines(
+  g: Grading,
+  score: number,
+  maxScore: number,
+  manual: { points: number }[],
+  notGraded: string | undefined,
+): string[] {
   return [
     ...(notGraded
       ? [
@@ -422,12 +427,13 @@ export function explainStage(g: Grading): void {
   const score = g.tests.reduce((s, t) => s + t.score, 0);
   const maxScore = g.tests.reduce((s, t) => s + t.max_score, 0);
   const manual = manualAnswers(g);
+  // The grading machine's own failure: the score then says nothing about the submission.
   const notGraded = g.run?.graderFault ? g.run.failure : undefined;
   g.results = {
     score,
     max_score: maxScore,
     execution_time: Math.round((Date.now() - g.started) / 100) / 10,
-    output: summaryLines(g, score, maxScore, manual).join('\n'),
+    output: summaryLines(g, score, maxScore, manual, notGraded).join('\n'),
     output_format: 'text',
     visibility: 'visible',
     stdout_visibility: 'hidden',

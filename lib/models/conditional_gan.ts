@@ -215,7 +215,7 @@ export const family = {
   evaluate,
   sample,
   partNames: ['generator', 'discriminator'],
-  parts: (cgan: ConditionalGan) => ganFamily.parts(cgan),
+  parts: ganFamily.parts,
   fromParts: (parts: Parts): ConditionalGan => ({
     ...fromNetworks(parts, 'dcgan'),
     classes: parts.generator.inputs[1].shape[1] as number,

@@ -193,4 +193,4 @@ export function concatOverBatches(
 export { createWeightAverage, runTrainingLoop, updateWeightAverage } from './training';
 export type { Round, TrainingLoop, TrainOptions, WeightAverage } from './training';
 // The contract as a type: every model file's `family` satisfies one of these (./contract.ts).
-export type { Evaluation as PlainEvaluation, GenerativeFamily, ModelFamily, Parts } from './contract';
+export type { GenerativeFamily, ModelFamily, Parts } from './contract';
