@@ -3,14 +3,13 @@
  * ships, in one run on the same tensors (ratios, since machines are noisy), with as
  * many threads as `init` gives wasm (GENLAB_WASM_THREADS=1 for one).
  * Conv2DBackpropFilter has no stock kernel; it is timed against a forward conv of
- * the same size. The native kernels (lib/engine/native/), which stand in front of these where
+ * the same size. The native kernels (packages/engine/src/native/), which stand in front of these where
  * they are built, are switched off: this times the wasm fallback. Writes bench/results/kernels.json.
  *
  *   npm run bench:kernels
  */
 import { init, tf } from '../lib/index';
-import { stockWasmKernel } from '../lib/engine/kernels/wasm_compose';
-import { setNativeKernelsEnabled } from '../lib/engine/native';
+import { setNativeKernelsEnabled, stockWasmKernel } from 'genlab-engine';
 import { runBench, writeResult } from './common';
 import type { FlagSpec } from '../lib/command_line';
 

@@ -9,7 +9,7 @@
  * `webgpu` is a column where a forced webgpu starts; on a software adapter (Mesa's llvmpipe, a machine without a
  * GPU) it is marked `(sw)`, since its times are a CPU's and say nothing of a GPU's.
  *
- * `wasm+native` is the wasm backend with genlab's native kernels (oneDNN; lib/engine/native/), a column of its
+ * `wasm+native` is the wasm backend with genlab's native kernels (oneDNN; packages/engine/src/native/), a column of its
  * own where the addon is built; the plain `wasm` column then runs with GENLAB_NATIVE=0.
  *
  * Each backend runs in its own process (a clean heap, and backends cannot share
@@ -25,8 +25,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { init, tf } from '../lib/index';
-import { BACKEND_CHOICES, BackendChoice } from '../lib/engine/backend';
-import { nativeAddonPath } from '../lib/engine/native';
+import { BACKEND_CHOICES, BackendChoice } from '../lib/backend';
+import { nativeAddonPath } from 'genlab-engine';
 import { projectRoot } from '../jupyter/environment';
 import { flag, median, numberFlag, runBench, timeRuns, writeResult } from './common';
 import type { FlagSpec } from '../lib/command_line';

@@ -225,16 +225,19 @@ function freezeExports(mod: Record<string, unknown>, classesOnly = false): void 
 }
 
 /**
- * The exports of every module of the compiled library, after loading it whole: what
- * `require('genlab')` reaches, so a module added to the library is frozen without
- * anyone listing it here.
+ * The exports of every module of the compiled library and of the engine package beneath it, after loading the
+ * library whole: what `require('genlab')` reaches, so a module added to either is frozen without anyone listing it
+ * here.
  */
 export function libraryModules(): Record<string, unknown>[] {
   const index = require.resolve('genlab');
   require(index);
-  const libDir = path.dirname(fs.realpathSync(index)) + path.sep;
+  const dirs = [index, require.resolve('genlab-engine')].map((f) => path.dirname(fs.realpathSync(f)) + path.sep);
   return Object.values(require.cache)
-    .filter((m): m is NodeJS.Module => Boolean(m && fs.realpathSync(m.filename).startsWith(libDir)))
+    .filter((m): m is NodeJS.Module => {
+      const file = m ? fs.realpathSync(m.filename) : '';
+      return dirs.some((dir) => file.startsWith(dir));
+    })
     .map((m) => m.exports as Record<string, unknown>);
 }
 
@@ -298,9 +301,10 @@ function refuse(obj: object | undefined, key: string, why: string): void {
 /**
  * Refuses what would reach past this process or into its internals: new processes, worker
  * threads, the inspector, V8's introspection and flags, raw bindings, and native addons other
- * than those of the installed packages (under `packages`).
+ * than those of the installed packages (under one of `packages`: node_modules, and the engine
+ * package's own folder, where its native kernels are built).
  */
-function refuseCapabilities(packages: string): void {
+function refuseCapabilities(packages: readonly string[]): void {
   const cp = require('child_process') as Record<string, unknown>;
   for (const k of Object.keys(cp))
     if (typeof cp[k] === 'function') refuse(cp, k, `child_process.${k}: starting a process`);
@@ -333,7 +337,7 @@ function refuseCapabilities(packages: string): void {
       } catch {
         /* refused below */
       }
-      if (!real.startsWith(packages + path.sep))
+      if (!packages.some((dir) => real.startsWith(dir + path.sep)))
         throw new Error(
           `loading the native addon ${filename} is refused while a submission is graded: only the installed packages' addons load`,
         );
@@ -516,7 +520,7 @@ function sealEngine(tf: typeof import('@tensorflow/tfjs')): void {
   pinInstanceMethods(engine, ['registry', 'registryFactory', 'backendInstance', 'backendName', 'state', 'ENV']);
   pinInstanceMethods(engine.state as object, ['tensorInfo']);
   pinInstanceMethods(tf.backend(), ['dataIdMap', 'wasm']);
-  // The cpu backend runs the kernels wasm lacks (lib/engine/kernels/wasm_cpu_fallback.ts): sealed the same way.
+  // The cpu backend runs the kernels wasm lacks (packages/engine/src/kernels/wasm_cpu_fallback.ts): sealed the same way.
   const cpu = (engine.registry as Record<string, object | undefined>).cpu;
   if (cpu && cpu !== tf.backend()) {
     pinInstanceMethods(cpu, ['data']);
@@ -619,7 +623,7 @@ export function lockdown(options: LockdownOptions = {}): Grader {
   for (const cls of [tf.Tensor, tf.Variable]) pinProperties(cls.prototype);
   for (const id of ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) freezeModule(id);
   // The lab's first init() seals TensorFlow.js's engine once it has chosen the backend (sealEngine).
-  const backend = require(path.join(path.dirname(require.resolve('genlab')), 'engine', 'backend')) as {
+  const backend = require(path.join(path.dirname(require.resolve('genlab')), 'backend')) as {
     init: (...a: unknown[]) => Promise<unknown>;
   };
   const init = backend.init;
@@ -636,7 +640,10 @@ export function lockdown(options: LockdownOptions = {}): Grader {
     freezeModule(id, true);
   // Everything loaded so far, the built-ins the machinery uses, and the globals: see step 2 above.
   for (const id of BUILTINS) require(id);
-  refuseCapabilities(path.resolve(fs.realpathSync(require.resolve('@tensorflow/tfjs/package.json')), '..', '..', '..'));
+  refuseCapabilities([
+    path.resolve(fs.realpathSync(require.resolve('@tensorflow/tfjs/package.json')), '..', '..', '..'),
+    path.dirname(fs.realpathSync(require.resolve('genlab-engine/package.json'))),
+  ]);
   pinFunctions(process);
   for (const id of BUILTINS) pinModule(require(id));
   for (const m of Object.values(require.cache)) if (m) pinModule(m.exports, stateExports(m.filename));

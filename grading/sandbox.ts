@@ -193,7 +193,13 @@ function unshareScript(spec: SandboxSpec): string {
 
 /** Paths of the project the kernel needs to see (read-only); the library comes redacted, apart. */
 export function projectMounts(root: string): string[] {
-  return ['node_modules', '.jupyter', path.join('grading', 'run_graded.py'), 'pretrained']
+  return [
+    'node_modules',
+    path.join('packages', 'engine'),
+    '.jupyter',
+    path.join('grading', 'run_graded.py'),
+    'pretrained',
+  ]
     .map((p) => path.join(root, p))
     .filter((p) => fs.existsSync(p));
 }

@@ -10,7 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { findSystemLibrary } from '../lib/engine/system_libraries';
+import { findSystemLibrary } from 'genlab-engine';
 
 /** Who needs it: students running the labs, a machine that grades, or only the test suite. */
 export type Need = 'course' | 'grading' | 'tests';
@@ -115,7 +115,7 @@ export const PREREQUISITES = [
     debian: 'g++',
     need: 'course',
     optional: true,
-    why: 'builds the native kernels (native/: oneDNN on the wasm heap, several times faster training on a CPU)',
+    why: 'builds the native kernels (packages/engine/native/: oneDNN on the wasm heap, several times faster training on a CPU)',
   },
   {
     kind: 'program',

@@ -26,8 +26,8 @@ showCellErrorsAsSentences();
 export { tf };
 
 // Setup: the backend, run size, seeds, errors.
-export { init, backendInfo, BACKEND_CHOICES } from './engine/backend';
-export type { BackendChoice, BackendInfo, InitOptions } from './engine/backend';
+export { init, backendInfo, BACKEND_CHOICES } from './backend';
+export type { BackendChoice, BackendInfo, InitOptions } from './backend';
 export { GenlabError } from './errors';
 export { profile, pick, isSmoke } from './run_size';
 export type { ProfileName } from './run_size';

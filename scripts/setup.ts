@@ -6,7 +6,8 @@
  *    it says what to install.
  * 2. Registers the kernelspec "TypeScript (genlab)" in the project's .jupyter/
  *    folder, running this project's Node and tslab.
- * 3. Builds the optional native kernels (scripts/build_native.ts) where a compiler and oneDNN are present.
+ * 3. Builds the optional native kernels (genlab-engine's `buildNative`, packages/engine/src/build_native.ts)
+ *    where a compiler and oneDNN are present.
  * 4. Checks the datasets.
  */
 import { execFileSync, spawnSync } from 'child_process';
@@ -24,7 +25,7 @@ import {
   projectRoot,
 } from '../jupyter/environment';
 import { debianPackages, howToInstall, isPresent, Need, prerequisitesFor, which } from '../jupyter/prerequisites';
-import { buildNative } from './build_native';
+import { buildNative } from 'genlab-engine/dist/src/build_native';
 import { parseCommandLine } from '../lib/command_line';
 
 function log(message: string): void {

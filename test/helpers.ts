@@ -3,9 +3,6 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs';
-import { init } from '../lib/engine/backend';
-import { setNativeKernelsEnabled } from '../lib/engine/native';
 import { GenlabError } from '../lib/errors';
 
 /** max |a − b| / max(1e-8, |a| + |b|) elementwise: the CS231n relative error. */
@@ -96,46 +93,4 @@ export function hasPackage(name: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** How many times `f` makes the wasm backend run kernel `name` (to check which path a replacement kernel took). */
-export function wasmKernelCalls(name: string, f: () => void): number {
-  const config = tf.getKernel(name, 'wasm')!;
-  let calls = 0;
-  tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ ...config, kernelFunc: (args) => (calls++, config.kernelFunc(args)) });
-  try {
-    f();
-  } finally {
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(config);
-  }
-  return calls;
-}
-
-/**
- * n distinct test values of a dtype, deterministic: for 'bool' a mix of 0s and 1s, for 'int32' negatives and positives,
- * for 'float32' values of both signs that float32 holds exactly (so a kernel and the definition can agree bit for bit).
- */
-export function kernelTestValues(n: number, dtype: 'float32' | 'int32' | 'bool' = 'float32'): number[] {
-  return Array.from({ length: n }, (_, i) =>
-    dtype === 'bool' ? ((i * 7) % 3 === 0 ? 1 : 0) : dtype === 'int32' ? i * 3 - 50 : Math.fround(Math.sin(i) * 100),
-  );
-}
-
-/**
- * For the tests of genlab's wasm kernels themselves (call it inside their describe): starts the wasm backend with
- * the native kernels switched off, which stand in front of the wasm kernels where they are built, so that the
- * fallback every machine without them runs stays tested; restores both afterwards.
- */
-export function onWasmKernelsOnly(): void {
-  let nativeWas = true;
-  before(async () => {
-    await init({ backend: 'wasm', quiet: true });
-    nativeWas = setNativeKernelsEnabled(false);
-  });
-  after(() => {
-    setNativeKernelsEnabled(nativeWas);
-    return init({ quiet: true });
-  });
 }

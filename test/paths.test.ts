@@ -1,7 +1,8 @@
 /**
  * No comment, doc or notebook names a file that does not exist: every path of the project's own folders that the
- * sources mention (`lib/engine/native/addon.ts`, `dist/bench/labs.js`, …) is checked against the tree. A compiled
- * path (`dist/…/x.js`) counts when its source (`…/x.ts`) exists; generated outputs (bench/results/) are exempt.
+ * sources mention (`packages/engine/src/native/addon.ts`, `dist/bench/labs.js`, …) is checked against the tree. A
+ * compiled path (`dist/…/x.js`) counts when its source (`…/x.ts`) exists; generated outputs (bench/results/) are
+ * exempt. Inside a workspace package (packages/engine/), a path may also be relative to the package (its `src/…`).
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -21,12 +22,18 @@ const files = (dir: string) =>
   );
 
 const MENTION =
-  /(?<![\w/.-])(dist\/)?((?:lib|grading|jupyter|scripts|bench|test|native|notebooks|datasets|pretrained|\.ci)\/[A-Za-z0-9_./-]*[A-Za-z0-9_]\.(?:ts|py|js|json|ipynb|md|cc|h|sh))\b/g;
+  /(?<![\w/.-])(dist\/)?((?:lib|grading|jupyter|scripts|bench|test|native|notebooks|datasets|pretrained|packages|src|\.ci)\/[A-Za-z0-9_./-]*[A-Za-z0-9_]\.(?:ts|py|js|json|ipynb|md|cc|h|sh))\b/g;
 
-function exists(compiled: boolean, mentioned: string): boolean {
+/** The folders a path named in `file` may be relative to: the project, and the workspace package `file` is in. */
+function basesOf(file: string): string[] {
+  const inPackage = /^packages\/[^/]+\//.exec(path.relative(ROOT, file));
+  return inPackage ? [ROOT, path.join(ROOT, inPackage[0])] : [ROOT];
+}
+
+function exists(compiled: boolean, mentioned: string, bases: string[]): boolean {
   if (mentioned.startsWith('bench/results/')) return true;
   const candidates = compiled ? [mentioned.replace(/\.d\.ts$|\.js$/, '.ts'), mentioned] : [mentioned];
-  return candidates.some((c) => fs.existsSync(path.join(ROOT, c)));
+  return bases.some((base) => candidates.some((c) => fs.existsSync(path.join(base, c))));
 }
 
 describe('paths named in the sources exist', () => {
@@ -35,13 +42,15 @@ describe('paths named in the sources exist', () => {
     const scanned = files(ROOT);
     // The sources, docs and notebooks are read (a walk that found nothing would prove nothing).
     assert.ok(
-      scanned.some((f) => f.endsWith(path.join('lib', 'index.ts'))) && scanned.length > 100,
+      scanned.some((f) => f.endsWith(path.join('lib', 'index.ts'))) &&
+        scanned.some((f) => f.endsWith(path.join('packages', 'engine', 'src', 'index.ts'))) &&
+        scanned.length > 100,
       `${scanned.length} files read`,
     );
     for (const file of scanned) {
       const text = fs.readFileSync(file, 'utf8');
       for (const m of text.matchAll(MENTION))
-        if (!exists(Boolean(m[1]), m[2])) missing.push(`${path.relative(ROOT, file)} names ${m[0]}`);
+        if (!exists(Boolean(m[1]), m[2], basesOf(file))) missing.push(`${path.relative(ROOT, file)} names ${m[0]}`);
     }
     assert.deepStrictEqual(missing, []);
   });

@@ -5,7 +5,7 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../lib/engine/backend';
+import { init } from '../../lib/backend';
 import { createWorkload, WorkloadName } from '../../bench/workloads';
 
 // Trainable parameters, layer by layer (batch-norm moving statistics are not trainable).

@@ -82,9 +82,14 @@ describe('command lines are read strictly', () => {
     ],
     ['setup', ['dist/scripts/setup.js', '--for-test'], /unknown flag '--for-test' \(did you mean --for-tests\?\)/],
     [
-      'build:native',
-      ['dist/scripts/build_native.js', '--forced'],
-      /unknown flag '--forced' \(did you mean --force\?\)/,
+      'build:native (genlab-engine-build)',
+      ['packages/engine/dist/src/build_native.js', '--forced'],
+      /^genlab-engine-build: unknown flag '--forced' \(did you mean --force\?\); it accepts --force/,
+    ],
+    [
+      'build:native (genlab-engine-build), an argument',
+      ['packages/engine/dist/src/build_native.js', 'now'],
+      /^genlab-engine-build: unexpected argument 'now'; it accepts --force/,
     ],
   ];
   for (const [name, args, message] of programs)

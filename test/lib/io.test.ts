@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../lib/engine/backend';
+import { init } from '../../lib/backend';
 import '../../lib/index';
 import { loadModel, loadVariables, saveModel, saveVariables } from '../../lib/io';
 import { assertGenlabErrorAsync, tempDir } from '../helpers';

@@ -1,7 +1,7 @@
 /** The judge of generated digits, with a judge made by hand whose every reading is worked out here. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../lib/engine/backend';
+import { init } from '../../lib/backend';
 import { judgeConditionalSamples, judgeSamples } from '../../lib/judge';
 
 /**

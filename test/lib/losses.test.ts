@@ -1,7 +1,7 @@
 /** Every loss in lib/losses.ts (the VAE's, softmax cross-entropy, MSE, the GAN's) against hand-computed values, closed forms, Monte Carlo and finite differences. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../lib/engine/backend';
+import { init } from '../../lib/backend';
 import { expectClose, CheckFailed, relativeError } from '../../lib/checks';
 import {
   bernoulliLogLikelihood,

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../lib/engine/backend';
+import { init } from '../../lib/backend';
 import { cosineSchedule, fit, setLearningRate } from '../../lib/train';
 import { assertGenlabError, assertGenlabErrorAsync } from '../helpers';
 

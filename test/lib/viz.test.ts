@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import * as util from 'util';
 import * as zlib from 'zlib';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../lib/engine/backend';
+import { init } from '../../lib/backend';
 import { imageGridPng, showImages } from '../../lib/viz/images';
 import { errorSentence, showCellErrorsAsSentences } from '../../lib/viz/cell_error_sentences';
 import {

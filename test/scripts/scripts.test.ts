@@ -34,7 +34,10 @@ describe('setup and start', () => {
     assert.match(second.stdout, /kernel "TypeScript \(genlab\)" \(genlab\) registered/);
     // The native kernels: built where the compiler and oneDNN are (CI must have them), then left alone.
     if (process.env.CI)
-      assert.match(second.stdout, /setup: native kernels up to date \(native\/build\/Release\/genlab_native\.node\)/);
+      assert.match(
+        second.stdout,
+        /setup: native kernels up to date \(.*packages\/engine\/native\/build\/Release\/genlab_native\.node\)/,
+      );
     assert.doesNotMatch(second.stdout, /installing with apt/, 'nothing is reinstalled the second time');
   });
 
@@ -118,7 +121,8 @@ describe('setup and start', () => {
   });
 
   it('building the native kernels on a machine without a compiler says what to install and does not fail', () => {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'build_native.js'), '--force'], {
+    const builder = path.join(ROOT, 'packages', 'engine', 'dist', 'src', 'build_native.js');
+    const r = spawnSync(process.execPath, [builder, '--force'], {
       encoding: 'utf8',
       env: { ...process.env, PATH: '/nonexistent' },
       timeout: 60000,
@@ -126,7 +130,7 @@ describe('setup and start', () => {
     assert.strictEqual(r.status, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^setup: native kernels not built: missing a C\+\+ compiler \(Debian: g\+\+\), make; the wasm kernels run instead\.$/m,
+      /^genlab-engine: native kernels not built: missing a C\+\+ compiler \(Debian: g\+\+\), make; the wasm kernels run instead\.$/m,
     );
   });
 });

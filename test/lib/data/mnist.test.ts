@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../../lib/engine/backend';
+import { init } from '../../../lib/backend';
 import { FASHION_MNIST_DEBIAN_DIR, loadFashionMnist, loadMnist, mnistPackageDir } from '../../../lib/data/mnist';
 import { assertGenlabError, tempDir } from '../../helpers';
 

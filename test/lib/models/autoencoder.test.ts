@@ -1,7 +1,7 @@
 /** Lab 2's autoencoders: the lecture's layers by hand, training against the mean-image baseline, batched evaluation against a direct computation. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../../lib/engine/backend';
+import { init } from '../../../lib/backend';
 import { loadMnist } from '../../../lib/data/mnist';
 import { mse } from '../../../lib/losses';
 import * as autoencoder from '../../../lib/models/autoencoder';

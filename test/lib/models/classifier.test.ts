@@ -1,7 +1,7 @@
 /** The classifiers of lab 1 (and lab 2's fine-tuning head), against hand counts and a direct computation. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../../lib/engine/backend';
+import { init } from '../../../lib/backend';
 import { loadMnist } from '../../../lib/data/mnist';
 import { softmaxCrossEntropy } from '../../../lib/losses';
 import { accuracy } from '../../../lib/metrics';

@@ -1,7 +1,7 @@
 /** The conditional DCGAN: sizes by hand, the projection answer worked out from D's weights, who updates what, errors. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../../lib/engine/backend';
+import { init } from '../../../lib/backend';
 import { batches } from '../../../lib/data/batches';
 import { createClassifier } from '../../../lib/models/classifier';
 import {

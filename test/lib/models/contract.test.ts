@@ -9,7 +9,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import * as ts from 'typescript';
 import { projectRoot } from '../../../jupyter/environment';
-import { init } from '../../../lib/engine/backend';
+import { init } from '../../../lib/backend';
 import { binarize } from '../../../lib/data/batches';
 import { loadMnist } from '../../../lib/data/mnist';
 import * as genlab from '../../../lib/index';

@@ -1,7 +1,7 @@
 /** The GAN models and training steps: architectures by hand, who updates what, memory. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../../lib/engine/backend';
+import { init } from '../../../lib/backend';
 import { loadMnist } from '../../../lib/data/mnist';
 import { createClassifier } from '../../../lib/models/classifier';
 import {

@@ -4,7 +4,7 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../../lib/engine/backend';
+import { init } from '../../../lib/backend';
 import {
   checkBinary,
   checkBinaryImages,

@@ -1,7 +1,7 @@
 /** Masked convolutions and PixelCNN: masks by hand, causality by gradient, save/load, sampling. */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../../lib/engine/backend';
+import { init } from '../../../lib/backend';
 import { loadModel, saveModel } from '../../../lib/io';
 import { createMask, MaskedConv2D } from '../../../lib/layers/masked_conv';
 import { batches, binarizeStochastic } from '../../../lib/data/batches';

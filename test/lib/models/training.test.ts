@@ -5,7 +5,7 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../../lib/engine/backend';
+import { init } from '../../../lib/backend';
 import { batches, binarizeStochastic } from '../../../lib/data/batches';
 import { createWeightAverage, runTrainingLoop, updateWeightAverage } from '../../../lib/models/kit';
 import { assertGenlabErrorAsync } from '../../helpers';

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { init } from '../../../lib/engine/backend';
+import { init } from '../../../lib/backend';
 import { batches, binarize, binarizeStochastic } from '../../../lib/data/batches';
 import { loadMnist } from '../../../lib/data/mnist';
 import { VAE_RECIPE } from '../../../lib/recipes';

@@ -1,0 +1,986 @@
+// genlab's optional native kernels: the heavy TensorFlow.js kernels (convolutions, their two gradients, matrix
+// products), run by oneDNN in place on the wasm backend's heap.
+//
+// The JavaScript side (src/native/addon.ts) passes the heap as a Float32Array over the wasm memory (a plain or a
+// shared ArrayBuffer), and one Int32Array that describes the call: the operation, its shapes and attributes, then
+// the float offsets of its tensors in the heap. Nothing is copied in or out: oneDNN reads and writes the tensors
+// where tfjs keeps them.
+//
+// A primitive is built once per distinct description (oneDNN compiles a kernel for each shape) and cached. Weights
+// arrive in TensorFlow's layout (HWIO) and are reordered into the layout oneDNN's fastest kernel asks for; the
+// weight gradient is reordered back. A call that oneDNN cannot run (a shape it rejects) returns false, and the
+// JavaScript side runs the wasm kernel instead.
+#include <node_api.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace {
+
+using dnnl::algorithm;
+using dnnl::engine;
+using dnnl::memory;
+using dnnl::primitive;
+using dnnl::primitive_attr;
+using dnnl::prop_kind;
+using dnnl::reorder;
+using dnnl::stream;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+engine &cpu() {
+  static engine e(engine::kind::cpu, 0);
+  return e;
+}
+
+stream &cpuStream() {
+  static stream s(cpu());
+  return s;
+}
+
+// The operations, as src/native/addon.ts numbers them (OP).
+enum Op : int32_t {
+  kConv2D = 0, kConv2DBackpropInput = 1, kConv2DBackpropFilter = 2, kMatMul = 3, kAdam = 4, kBinary = 5,
+  kUnary = 6, kReduce = 7, kBatchNorm = 8, kBatchNormGrad = 9, kMoments = 10, kMomentsGrad = 11, kOpCount
+};
+
+// Fused activations, as src/native/kernels.ts numbers them (ACTIVATIONS).
+enum Activation : int32_t { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3 };
+
+// The layout of a convolution's description (ints), after which come the heap offsets.
+enum ConvField {
+  cOp, cN, cH, cW, cC, cKH, cKW, cO, cOH, cOW, cSH, cSW, cDH, cDW, cPadTop, cPadLeft, cPadBottom, cPadRight,
+  cHasBias, cActivation, cAlphaBits, cFields
+};
+// A matrix product: C[b] = op(A[b]) · op(B[b]) (+ bias, activation); a batch of 1 broadcasts.
+enum MatMulField { mOp, mBatchA, mBatchB, mM, mN, mK, mTransA, mTransB, mHasBias, mActivation, mAlphaBits, mFields };
+// Elementwise binary ops, C = A ∘ B, with B broadcast to A's (and C's) shape; rank ≤ 6, shapes padded with 1s
+// in front; the op by genlab's number (BinaryKind). Offsets: a, b, c.
+enum BinaryField { bOp, bAlgorithm, bRank, bOutDims, bBDims = bOutDims + 6, bFields = bBDims + 6 };
+// Elementwise unary ops on n floats, the op by genlab's number (UnaryKind), α for leaky ReLU and step.
+// Offsets: x, y.
+enum UnaryField { uOp, uKind, uSize, uAlphaBits, uFields };
+// A reduction of x seen as [A, R, B] over its middle axis (the reduced axes, contiguous), to y = [A, B].
+// Offsets: x, y.
+enum ReduceField { rOp, rKind, rOuter, rReduced, rInner, rFields };
+// Batch normalization with given statistics, channels last: y = (x − μ) · γ / √(σ² + ε) + β over [rows, C].
+// Offsets: x, mean, variance, offset β, scale γ, y.
+enum BatchNormField { nOp, nRows, nC, nEpsilonBits, nHasOffset, nHasScale, nFields };
+// The gradient of batch normalization with respect to all five of its inputs, over [rows, C]; with
+// r = 1/√(σ² + ε), γ the scale (1 without), S₁ = Σ dy and S₂ = Σ dy·(x − μ) per channel:
+//   dx = dy·γ·r,  dμ = −γ·r·S₁,  dσ² = −½·γ·r³·S₂,  dγ = r·S₂,  dβ = S₁.
+// Offsets: dy, x, mean, variance, scale, then dx, dmean, dvariance, dscale, doffset.
+enum BatchNormGradField { gOp, gRows, gC, gEpsilonBits, gHasScale, gFields };
+// The batch statistics of x = [rows, C] per channel, μ = Σ x / rows and σ² = Σ (x − μ)² / rows (in double: two
+// reading passes); and their gradient, dx = dμ / rows + dσ² · 2 (x − μ) / rows. Offsets: x, mean, variance; and
+// x, mean, dmean, dvariance, dx.
+enum MomentsField { tOp, tRows, tC, tFields };
+
+// One Adam update of one variable, its floats as bits and as TensorFlow.js rounds them (1 − β as a double, then to
+// float32); its offsets: w, g, m, v, then the new w, m, v.
+enum AdamField {
+  aOp, aSize, aMinusLearningRate, aBeta1, aOneMinusBeta1, aBeta2, aOneMinusBeta2, aEpsilon, aOneMinusAccBeta1,
+  aOneMinusAccBeta2, aFields
+};
+
+float floatFromBits(int32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+primitive_attr attrFor(int32_t activation, float alpha) {
+  primitive_attr attr;
+  dnnl::post_ops ops;
+  switch (activation) {
+    case kLinear: break;
+    case kRelu: ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f); break;
+    case kRelu6: ops.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 6.f); break;
+    case kLeakyRelu: ops.append_eltwise(1.f, algorithm::eltwise_relu, alpha, 0.f); break;
+    default: throw std::runtime_error("unknown activation");
+  }
+  attr.set_post_ops(ops);
+  return attr;
+}
+
+// A tensor the caller owns (in the heap), in the caller's layout; its pointer is set on every call.
+memory userMemory(const memory::desc &md) { return memory(md, cpu(), DNNL_MEMORY_NONE); }
+
+// Weights in TensorFlow's layout, and the layout the primitive wants, with the reorder between them.
+struct Relayout {
+  memory user;     // the caller's tensor (pointer set per call)
+  memory kernel;   // what the primitive reads or writes (== user when the layouts agree)
+  bool needed = false;
+  reorder step;
+
+  Relayout(const memory::desc &userMd, const memory::desc &kernelMd, bool toKernel) : user(userMemory(userMd)) {
+    needed = userMd != kernelMd;
+    if (!needed) {
+      kernel = user;
+      return;
+    }
+    kernel = memory(kernelMd, cpu());
+    step = toKernel ? reorder(user, kernel) : reorder(kernel, user);
+  }
+  void run() {
+    if (needed) step.execute(cpuStream(), user, kernel);
+  }
+  void runBack() {
+    if (needed) step.execute(cpuStream(), kernel, user);
+  }
+};
+
+struct Entry {
+  virtual ~Entry() = default;
+  virtual void run(float *heap, const int32_t *offsets) = 0;
+  std::string impl;
+  // Roughly how much work a call is (elements touched, or multiply-adds / 256), to choose its threads.
+  int64_t work = 0;
+};
+
+// Threads: as many as the wasm pool has, for calls big enough to share; one for the rest. A parallel region
+// costs a few microseconds to start with spinning threads, and tens to wake sleeping ones, more than a small
+// call's whole work; and a small convolution splits badly (PixelCNN sampling's, 16 images of 9 × 17 pixels:
+// 60 M multiply-adds, ran 2.6 s over the 784 passes on two threads, 2.3 s on one). So a convolution or product
+// shares its threads from about 32 M multiply-adds, elementwise work from 128 K elements.
+int maxThreads = 1;
+int currentThreads = -1;
+constexpr int64_t kParallelWork = 1 << 17;
+
+void useThreadsFor(int64_t work) {
+  int want = work >= kParallelWork ? maxThreads : 1;
+  if (want != currentThreads) {
+    omp_set_num_threads(want);
+    currentThreads = want;
+  }
+}
+
+int64_t product(const int32_t *p, int n) {
+  int64_t r = 1;
+  for (int i = 0; i < n; i++) r *= p[i];
+  return r;
+}
+
+// The work of a described call (see Entry::work).
+int64_t workOf(const int32_t *p);
+
+struct ConvShape {
+  memory::dims src, weights, dst, bias, strides, dilates, padL, padR;
+  explicit ConvShape(const int32_t *p)
+      : src{p[cN], p[cC], p[cH], p[cW]},
+        weights{p[cO], p[cC], p[cKH], p[cKW]},
+        dst{p[cN], p[cO], p[cOH], p[cOW]},
+        bias{p[cO]},
+        strides{p[cSH], p[cSW]},
+        dilates{p[cDH] - 1, p[cDW] - 1},  // oneDNN counts the taps skipped; TensorFlow the step between them
+        padL{p[cPadTop], p[cPadLeft]},
+        padR{p[cPadBottom], p[cPadRight]} {}
+  memory::desc srcMd() const { return memory::desc(src, dt::f32, tag::nhwc); }
+  memory::desc dstMd() const { return memory::desc(dst, dt::f32, tag::nhwc); }
+  memory::desc userWeightsMd() const { return memory::desc(weights, dt::f32, tag::hwio); }
+  memory::desc anyWeightsMd() const { return memory::desc(weights, dt::f32, tag::any); }
+  dnnl::convolution_forward::primitive_desc forwardHint() const {
+    dnnl::convolution_forward::desc d(prop_kind::forward_training, algorithm::convolution_direct, srcMd(),
+                                      anyWeightsMd(), dstMd(), strides, dilates, padL, padR);
+    return dnnl::convolution_forward::primitive_desc(d, cpu());
+  }
+};
+
+// y = act(conv(x, w) + bias); offsets: x, w, bias, y.
+struct ConvForward : Entry {
+  dnnl::convolution_forward conv;
+  Relayout weights;
+  memory src, bias, dst;
+  bool hasBias;
+
+  static dnnl::convolution_forward::primitive_desc pdFor(const int32_t *p) {
+    ConvShape s(p);
+    memory::desc biasMd = p[cHasBias] ? memory::desc(s.bias, dt::f32, tag::a) : memory::desc();
+    dnnl::convolution_forward::desc d(prop_kind::forward_training, algorithm::convolution_direct, s.srcMd(),
+                                      s.anyWeightsMd(), biasMd, s.dstMd(), s.strides, s.dilates, s.padL, s.padR);
+    return dnnl::convolution_forward::primitive_desc(d, attrFor(p[cActivation], floatFromBits(p[cAlphaBits])), cpu());
+  }
+  explicit ConvForward(const int32_t *p) : ConvForward(p, pdFor(p)) {}
+  ConvForward(const int32_t *p, const dnnl::convolution_forward::primitive_desc &pd)
+      : conv(pd),
+        weights(ConvShape(p).userWeightsMd(), pd.weights_desc(), true),
+        src(userMemory(pd.src_desc())),
+        bias(userMemory(p[cHasBias] ? pd.bias_desc() : memory::desc(memory::dims{1}, dt::f32, tag::a))),
+        dst(userMemory(pd.dst_desc())),
+        hasBias(p[cHasBias] != 0) {
+    impl = pd.impl_info_str();
+  }
+  void run(float *heap, const int32_t *o) override {
+    src.set_data_handle(heap + o[0]);
+    weights.user.set_data_handle(heap + o[1]);
+    dst.set_data_handle(heap + o[3]);
+    weights.run();
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights.kernel}, {DNNL_ARG_DST, dst}};
+    if (hasBias) {
+      bias.set_data_handle(heap + o[2]);
+      args.insert({DNNL_ARG_BIAS, bias});
+    }
+    conv.execute(cpuStream(), args);
+  }
+};
+
+// dx = conv_transpose(dy, w): the gradient of a convolution with respect to its input; offsets: dy, w, dx.
+struct ConvBackwardData : Entry {
+  dnnl::convolution_backward_data conv;
+  Relayout weights;
+  memory diffDst, diffSrc;
+
+  static dnnl::convolution_backward_data::primitive_desc pdFor(const int32_t *p) {
+    ConvShape s(p);
+    dnnl::convolution_backward_data::desc d(algorithm::convolution_direct, s.srcMd(), s.anyWeightsMd(), s.dstMd(),
+                                            s.strides, s.dilates, s.padL, s.padR);
+    return dnnl::convolution_backward_data::primitive_desc(d, cpu(), s.forwardHint());
+  }
+  explicit ConvBackwardData(const int32_t *p) : ConvBackwardData(p, pdFor(p)) {}
+  ConvBackwardData(const int32_t *p, const dnnl::convolution_backward_data::primitive_desc &pd)
+      : conv(pd),
+        weights(ConvShape(p).userWeightsMd(), pd.weights_desc(), true),
+        diffDst(userMemory(pd.diff_dst_desc())),
+        diffSrc(userMemory(pd.diff_src_desc())) {
+    impl = pd.impl_info_str();
+  }
+  void run(float *heap, const int32_t *o) override {
+    diffDst.set_data_handle(heap + o[0]);
+    weights.user.set_data_handle(heap + o[1]);
+    diffSrc.set_data_handle(heap + o[2]);
+    weights.run();
+    conv.execute(cpuStream(),
+                 {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, weights.kernel}, {DNNL_ARG_DIFF_SRC, diffSrc}});
+  }
+};
+
+// dw = Σ x ⋆ dy: the gradient of a convolution with respect to its filter; offsets: x, dy, dw.
+struct ConvBackwardWeights : Entry {
+  dnnl::convolution_backward_weights conv;
+  Relayout diffWeights;
+  memory src, diffDst;
+
+  static dnnl::convolution_backward_weights::primitive_desc pdFor(const int32_t *p) {
+    ConvShape s(p);
+    dnnl::convolution_backward_weights::desc d(algorithm::convolution_direct, s.srcMd(), s.anyWeightsMd(), s.dstMd(),
+                                               s.strides, s.dilates, s.padL, s.padR);
+    return dnnl::convolution_backward_weights::primitive_desc(d, cpu(), s.forwardHint());
+  }
+  explicit ConvBackwardWeights(const int32_t *p) : ConvBackwardWeights(p, pdFor(p)) {}
+  ConvBackwardWeights(const int32_t *p, const dnnl::convolution_backward_weights::primitive_desc &pd)
+      : conv(pd),
+        diffWeights(ConvShape(p).userWeightsMd(), pd.diff_weights_desc(), false),
+        src(userMemory(pd.src_desc())),
+        diffDst(userMemory(pd.diff_dst_desc())) {
+    impl = pd.impl_info_str();
+  }
+  void run(float *heap, const int32_t *o) override {
+    src.set_data_handle(heap + o[0]);
+    diffDst.set_data_handle(heap + o[1]);
+    diffWeights.user.set_data_handle(heap + o[2]);
+    conv.execute(cpuStream(),
+                 {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, diffWeights.kernel}});
+    diffWeights.runBack();
+  }
+};
+
+// C = act(op(A) · op(B) + bias); offsets: a, b, bias, c.
+struct MatMul : Entry {
+  dnnl::matmul mm;
+  memory a, b, bias, c;
+  bool hasBias;
+  // A large product with nothing fused runs oneDNN's sgemm instead: 6.4 ms for 1024³ on 2 cores here, where the
+  // matmul primitive's brgemm kernel takes 7.0–7.3 (the primitive wins on the small products of a training step).
+  bool gemm;
+  int64_t batchA, batchB, m, n, k;
+  bool transA, transB;
+  static constexpr int64_t kGemmWork = int64_t(1) << 26;
+
+  static memory::desc operand(int64_t batch, int64_t rows, int64_t cols, bool transposed) {
+    // Stored as [batch, rows, cols], or as [batch, cols, rows] when transposed.
+    memory::dims strides = transposed ? memory::dims{rows * cols, 1, rows} : memory::dims{rows * cols, cols, 1};
+    return memory::desc({batch, rows, cols}, dt::f32, strides);
+  }
+  static dnnl::matmul::primitive_desc pdFor(const int32_t *p) {
+    int64_t batch = std::max(p[mBatchA], p[mBatchB]);
+    memory::desc aMd = operand(p[mBatchA], p[mM], p[mK], p[mTransA] != 0);
+    memory::desc bMd = operand(p[mBatchB], p[mK], p[mN], p[mTransB] != 0);
+    memory::desc cMd({batch, p[mM], p[mN]}, dt::f32, memory::dims{int64_t(p[mM]) * p[mN], p[mN], 1});
+    memory::desc biasMd =
+        p[mHasBias] ? memory::desc({1, 1, p[mN]}, dt::f32, memory::dims{p[mN], p[mN], 1}) : memory::desc();
+    dnnl::matmul::desc d(aMd, bMd, biasMd, cMd);
+    return dnnl::matmul::primitive_desc(d, attrFor(p[mActivation], floatFromBits(p[mAlphaBits])), cpu());
+  }
+  explicit MatMul(const int32_t *p) : MatMul(p, pdFor(p)) {}
+  MatMul(const int32_t *p, const dnnl::matmul::primitive_desc &pd)
+      : mm(pd),
+        a(userMemory(pd.src_desc())),
+        b(userMemory(pd.weights_desc())),
+        bias(userMemory(p[mHasBias] ? pd.bias_desc() : memory::desc(memory::dims{1}, dt::f32, tag::a))),
+        c(userMemory(pd.dst_desc())),
+        hasBias(p[mHasBias] != 0),
+        batchA(p[mBatchA]),
+        batchB(p[mBatchB]),
+        m(p[mM]),
+        n(p[mN]),
+        k(p[mK]),
+        transA(p[mTransA] != 0),
+        transB(p[mTransB] != 0) {
+    gemm = !hasBias && p[mActivation] == kLinear && m * n * k >= kGemmWork;
+    impl = gemm ? "dnnl_sgemm" : pd.impl_info_str();
+  }
+  void run(float *heap, const int32_t *o) override {
+    if (gemm) {
+      // Row-major C[b] = op(A[b]) · op(B[b]); a batch of 1 broadcasts.
+      const int64_t batch = std::max(batchA, batchB);
+      for (int64_t i = 0; i < batch; i++) {
+        const float *ai = heap + o[0] + (batchA == 1 ? 0 : i * m * k);
+        const float *bi = heap + o[1] + (batchB == 1 ? 0 : i * k * n);
+        float *ci = heap + o[3] + i * m * n;
+        dnnl_status_t st = dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, 1.f, ai, transA ? m : k, bi,
+                                      transB ? k : n, 0.f, ci, n);
+        if (st != dnnl_success) throw std::runtime_error("dnnl_sgemm failed");
+      }
+      return;
+    }
+    a.set_data_handle(heap + o[0]);
+    b.set_data_handle(heap + o[1]);
+    c.set_data_handle(heap + o[3]);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}};
+    if (hasBias) {
+      bias.set_data_handle(heap + o[2]);
+      args.insert({DNNL_ARG_BIAS, bias});
+    }
+    mm.execute(cpuStream(), args);
+  }
+};
+
+// The loops written here are compiled for the widest vectors the CPU has, chosen when the addon loads (GCC's
+// target_clones, on Linux x86-64; elsewhere for the compiler's baseline), so one build runs on any x86-64 machine.
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
+// acc[b] += Σ_r x[r, b] over `rows` rows of `inner` floats.
+VECTOR_CLONES void addRows(const float *x, int64_t rows, int64_t inner, double *acc) {
+  if (inner == 1) {
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t r = 0; r < rows; r++) s += x[r];
+    acc[0] += s;
+    return;
+  }
+  for (int64_t r = 0; r < rows; r++) {
+    const float *row = x + r * inner;
+#pragma omp simd
+    for (int64_t b = 0; b < inner; b++) acc[b] += row[b];
+  }
+}
+
+
+VECTOR_CLONES void batchNormLoop(const float *x, float *y, int64_t rows, int64_t channels, const float *mean,
+                                 const float *mul, const float *add) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * channels;
+    float *yr = y + r * channels;
+#pragma omp simd
+    for (int64_t c = 0; c < channels; c++) yr[c] = (xr[c] - mean[c]) * mul[c] + add[c];
+  }
+}
+
+// Each operation rounded to float32 in TensorFlow.js's order (built with -ffp-contract=off: no fused
+// multiply-adds), so the result is the one tfjs's dozen kernels give, bit for bit.
+VECTOR_CLONES void adamLoop(const float *w, const float *g, const float *m, const float *v, float *wOut, float *mOut,
+                            float *vOut, int64_t n, float minusLr, float b1, float oneMinusB1, float b2,
+                            float oneMinusB2, float eps, float c1, float c2) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    float mi = m[i] * b1 + g[i] * oneMinusB1;
+    float vi = v[i] * b2 + (g[i] * g[i]) * oneMinusB2;
+    mOut[i] = mi;
+    vOut[i] = vi;
+    wOut[i] = (mi / c1) / (std::sqrt(vi / c2) + eps) * minusLr + w[i];
+  }
+}
+
+// Elementwise binary ops, written here: memory-bound, so oneDNN's kernels gain nothing over a plain loop where
+// they have one, and oneDNN 2.6 has only its reference kernel for some broadcasts (a per-row scale, [N, 784] ∘
+// [N, 1], ran 60× slower than this).
+enum BinaryKind { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMaximum = 4, kMinimum = 5 };
+
+// c[i] = a[i] ∘ b[i] (or ∘ b[0] when b is one number) for n numbers.
+VECTOR_CLONES void binaryRow(int32_t kind, const float *a, const float *b, float *c, int64_t n, bool bScalar) {
+  const float s = b[0];
+  switch (kind) {
+#define GENLAB_BINARY_ROW(K, EXPR)                     \
+  case K:                                              \
+    if (bScalar) {                                     \
+      _Pragma("omp simd") for (int64_t i = 0; i < n; i++) { \
+        const float x = a[i], y = s;                   \
+        c[i] = (EXPR);                                 \
+      }                                                \
+    } else {                                           \
+      _Pragma("omp simd") for (int64_t i = 0; i < n; i++) { \
+        const float x = a[i], y = b[i];                \
+        c[i] = (EXPR);                                 \
+      }                                                \
+    }                                                  \
+    return;
+    GENLAB_BINARY_ROW(kAdd, x + y)
+    GENLAB_BINARY_ROW(kSub, x - y)
+    GENLAB_BINARY_ROW(kMul, x * y)
+    GENLAB_BINARY_ROW(kDiv, x / y)
+    // As Math.max and Math.min: NaN if either is NaN.
+    GENLAB_BINARY_ROW(kMaximum, (x > y || x != x) ? x : y)
+    GENLAB_BINARY_ROW(kMinimum, (x < y || x != x) ? x : y)
+#undef GENLAB_BINARY_ROW
+  }
+}
+
+struct Binary : Entry {
+  int32_t kind;
+  // C's shape as runs of dims over which B is either whole or broadcast, outermost first; the last run is
+  // `inner` numbers, for which b is a row (bInnerStride 1) or one number (0).
+  std::vector<int64_t> outerDims, outerBStrides;
+  int64_t inner = 1, bInnerStride = 1, outerCount = 1;
+
+  explicit Binary(const int32_t *p) : kind(p[bAlgorithm]) {
+    if (kind < kAdd || kind > kMinimum) throw std::runtime_error("unknown binary op");
+    int rank = p[bRank];
+    // Merge neighbouring dims that B treats alike (whole or broadcast); drop dims of 1.
+    std::vector<std::pair<int64_t, bool>> runs;  // (size, B is whole over it)
+    for (int d = 0; d < rank; d++) {
+      int64_t n = p[bOutDims + d];
+      if (n == 1) continue;
+      bool whole = p[bBDims + d] != 1;
+      if (!runs.empty() && runs.back().second == whole) runs.back().first *= n;
+      else runs.push_back({n, whole});
+    }
+    if (runs.empty()) runs.push_back({1, true});
+    inner = runs.back().first;
+    bInnerStride = runs.back().second ? 1 : 0;
+    int64_t bStride = bInnerStride ? inner : 1;
+    for (size_t r = runs.size() - 1; r-- > 0;) {
+      outerDims.insert(outerDims.begin(), runs[r].first);
+      outerBStrides.insert(outerBStrides.begin(), runs[r].second ? bStride : 0);
+      if (runs[r].second) bStride *= runs[r].first;
+      outerCount *= runs[r].first;
+    }
+    impl = "genlab binary";
+  }
+  void run(float *heap, const int32_t *o) override {
+    const float *a = heap + o[0], *b = heap + o[1];
+    float *c = heap + o[2];
+    // Rows of C, cut into chunks so that even one long row is shared among the threads.
+    const int64_t chunk = bInnerStride ? 16384 : inner;
+    const int64_t chunksPerRow = (inner + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static)
+    for (int64_t task = 0; task < outerCount * chunksPerRow; task++) {
+      int64_t row = task / chunksPerRow, from = (task % chunksPerRow) * chunk;
+      int64_t bOffset = 0;
+      for (int64_t d = int64_t(outerDims.size()) - 1, rest = row; d >= 0; d--) {
+        bOffset += (rest % outerDims[d]) * outerBStrides[d];
+        rest /= outerDims[d];
+      }
+      const int64_t n = std::min(chunk, inner - from);
+      binaryRow(kind, a + row * inner + from, b + bOffset + (bInnerStride ? from : 0), c + row * inner + from, n,
+                bInnerStride == 0);
+    }
+  }
+};
+
+// Reductions, written here: oneDNN 2.6 has only its reference implementation for reducing leading axes (the
+// per-channel sums of batch normalization's gradient), 20× slower than this. Sums accumulate in double, as the
+// cpu backend's do.
+enum ReduceKind { kSum = 0, kMean = 1, kMax = 2, kMin = 3, kProd = 4 };
+
+struct Reduce : Entry {
+  int32_t kind;
+  int64_t outer, reduced, inner;
+  explicit Reduce(const int32_t *p) : kind(p[rKind]), outer(p[rOuter]), reduced(p[rReduced]), inner(p[rInner]) {
+    if (kind < kSum || kind > kProd || outer < 1 || reduced < 1 || inner < 1) throw std::runtime_error("bad reduction");
+    impl = "genlab reduce";
+  }
+  double start() const { return kind == kMax ? -INFINITY : kind == kMin ? INFINITY : kind == kProd ? 1.0 : 0.0; }
+  static double fold(int32_t kind, double acc, double v) {
+    switch (kind) {
+      case kMax: return (v > acc || v != v) ? v : acc;
+      case kMin: return (v < acc || v != v) ? v : acc;
+      case kProd: return acc * v;
+      default: return acc + v;
+    }
+  }
+  void run(float *heap, const int32_t *o) override {
+    const float *x = heap + o[0];
+    float *y = heap + o[1];
+    const double init = start();
+    const bool parallel = omp_get_max_threads() > 1;
+    const int32_t combine = kind == kMean ? int32_t(kSum) : kind;
+    auto foldRows = [&](const float *xa, int64_t from, int64_t to, std::vector<double> &acc) {
+      if (combine == kSum) return addRows(xa + from * inner, to - from, inner, acc.data());
+      for (int64_t r = from; r < to; r++) {
+        const float *row = xa + r * inner;
+        for (int64_t b = 0; b < inner; b++) acc[b] = fold(combine, acc[b], row[b]);
+      }
+    };
+    auto finish = [&](float *ya, const std::vector<double> &acc) {
+      for (int64_t b = 0; b < inner; b++) ya[b] = float(kind == kMean ? acc[b] / double(reduced) : acc[b]);
+    };
+    if (outer >= 8 || !parallel) {
+      // Many outputs: each thread takes whole rows of them.
+#pragma omp parallel for schedule(static)
+      for (int64_t a = 0; a < outer; a++) {
+        std::vector<double> acc(inner, init);
+        foldRows(x + a * reduced * inner, 0, reduced, acc);
+        finish(y + a * inner, acc);
+      }
+      return;
+    }
+    // Few outputs (per-channel sums): the reduced axis is split across threads, each with partials of its own.
+    for (int64_t a = 0; a < outer; a++) {
+      const float *xa = x + a * reduced * inner;
+      std::vector<double> acc(inner, init);
+#pragma omp parallel
+      {
+        std::vector<double> part(inner, init);
+        int threads = omp_get_num_threads(), t = omp_get_thread_num();
+        int64_t from = reduced * t / threads, to = reduced * (t + 1) / threads;
+        foldRows(xa, from, to, part);
+#pragma omp critical
+        for (int64_t b = 0; b < inner; b++) acc[b] = fold(combine, acc[b], part[b]);
+      }
+      finish(y + a * inner, acc);
+    }
+  }
+};
+
+// Batch normalization, written here (oneDNN 2.6 runs its reference kernel for these shapes).
+struct BatchNorm : Entry {
+  int64_t rows, channels;
+  float epsilon;
+  bool hasOffset, hasScale;
+  explicit BatchNorm(const int32_t *p)
+      : rows(p[nRows]), channels(p[nC]), epsilon(floatFromBits(p[nEpsilonBits])), hasOffset(p[nHasOffset] != 0),
+        hasScale(p[nHasScale] != 0) {
+    impl = "genlab batch norm";
+  }
+  void run(float *heap, const int32_t *o) override {
+    const float *x = heap + o[0], *mean = heap + o[1], *variance = heap + o[2], *offset = heap + o[3],
+                *scale = heap + o[4];
+    float *y = heap + o[5];
+    // y = (x − μ) · m + β with m = γ / √(σ² + ε), computed in double per channel.
+    std::vector<float> mul(channels), add(channels), mu(channels);
+    for (int64_t c = 0; c < channels; c++) {
+      double m = (hasScale ? double(scale[c]) : 1.0) / std::sqrt(double(variance[c]) + double(epsilon));
+      mul[c] = float(m);
+      mu[c] = mean[c];
+      add[c] = hasOffset ? offset[c] : 0.f;
+    }
+    batchNormLoop(x, y, rows, channels, mu.data(), mul.data(), add.data());
+  }
+};
+
+// One pass over dy and x: the per-channel sums S₁ and S₂ (in double, per thread, then added) and dx.
+VECTOR_CLONES void batchNormGradRows(const float *dy, const float *x, float *dx, int64_t from, int64_t to,
+                                     int64_t channels, const float *mean, const float *k, double *s1, double *s2) {
+  for (int64_t r = from; r < to; r++) {
+    const float *dyr = dy + r * channels, *xr = x + r * channels;
+    float *dxr = dx + r * channels;
+#pragma omp simd
+    for (int64_t c = 0; c < channels; c++) {
+      const float d = dyr[c];
+      s1[c] += d;
+      s2[c] += double(d) * double(xr[c] - mean[c]);
+      dxr[c] = d * k[c];
+    }
+  }
+}
+
+struct BatchNormGrad : Entry {
+  int64_t rows, channels;
+  float epsilon;
+  bool hasScale;
+  explicit BatchNormGrad(const int32_t *p)
+      : rows(p[gRows]), channels(p[gC]), epsilon(floatFromBits(p[gEpsilonBits])), hasScale(p[gHasScale] != 0) {
+    impl = "genlab batch norm gradient";
+  }
+  void run(float *heap, const int32_t *o) override {
+    const float *dy = heap + o[0], *x = heap + o[1], *mean = heap + o[2], *variance = heap + o[3], *scale = heap + o[4];
+    float *dx = heap + o[5], *dmean = heap + o[6], *dvariance = heap + o[7], *dscale = heap + o[8], *doffset = heap + o[9];
+    std::vector<double> r(channels), gamma(channels);
+    std::vector<float> k(channels);
+    for (int64_t c = 0; c < channels; c++) {
+      r[c] = 1.0 / std::sqrt(double(variance[c]) + double(epsilon));
+      gamma[c] = hasScale ? double(scale[c]) : 1.0;
+      k[c] = float(gamma[c] * r[c]);
+    }
+    std::vector<double> s1(channels, 0.0), s2(channels, 0.0);
+#pragma omp parallel
+    {
+      std::vector<double> p1(channels, 0.0), p2(channels, 0.0);
+      int threads = omp_get_num_threads(), t = omp_get_thread_num();
+      batchNormGradRows(dy, x, dx, rows * t / threads, rows * (t + 1) / threads, channels, mean, k.data(), p1.data(),
+                        p2.data());
+#pragma omp critical
+      for (int64_t c = 0; c < channels; c++) {
+        s1[c] += p1[c];
+        s2[c] += p2[c];
+      }
+    }
+    for (int64_t c = 0; c < channels; c++) {
+      dmean[c] = float(-gamma[c] * r[c] * s1[c]);
+      dvariance[c] = float(-0.5 * gamma[c] * r[c] * r[c] * r[c] * s2[c]);
+      dscale[c] = float(r[c] * s2[c]);
+      doffset[c] = float(s1[c]);
+    }
+  }
+};
+
+// acc[c] += Σ_r (x[r, c] − centre[c])^power for power 1 or 2, over rows from … to.
+VECTOR_CLONES void channelSums(const float *x, int64_t from, int64_t to, int64_t channels, const double *centre,
+                               int power, double *acc) {
+  for (int64_t r = from; r < to; r++) {
+    const float *xr = x + r * channels;
+    if (power == 1) {
+#pragma omp simd
+      for (int64_t c = 0; c < channels; c++) acc[c] += xr[c];
+    } else {
+#pragma omp simd
+      for (int64_t c = 0; c < channels; c++) {
+        const double d = double(xr[c]) - centre[c];
+        acc[c] += d * d;
+      }
+    }
+  }
+}
+
+// Σ over the rows of [rows, C] per channel, split across the threads.
+std::vector<double> sumOverRows(const float *x, int64_t rows, int64_t channels, const double *centre, int power) {
+  std::vector<double> total(channels, 0.0);
+#pragma omp parallel
+  {
+    std::vector<double> part(channels, 0.0);
+    int threads = omp_get_num_threads(), t = omp_get_thread_num();
+    channelSums(x, rows * t / threads, rows * (t + 1) / threads, channels, centre, power, part.data());
+#pragma omp critical
+    for (int64_t c = 0; c < channels; c++) total[c] += part[c];
+  }
+  return total;
+}
+
+struct Moments : Entry {
+  int64_t rows, channels;
+  explicit Moments(const int32_t *p) : rows(p[tRows]), channels(p[tC]) { impl = "genlab moments"; }
+  void run(float *heap, const int32_t *o) override {
+    const float *x = heap + o[0];
+    float *mean = heap + o[1], *variance = heap + o[2];
+    std::vector<double> mu = sumOverRows(x, rows, channels, nullptr, 1);
+    for (auto &m : mu) m /= double(rows);
+    std::vector<double> sq = sumOverRows(x, rows, channels, mu.data(), 2);
+    for (int64_t c = 0; c < channels; c++) {
+      mean[c] = float(mu[c]);
+      variance[c] = float(sq[c] / double(rows));
+    }
+  }
+};
+
+VECTOR_CLONES void momentsGradRows(const float *x, float *dx, int64_t rows, int64_t channels, const float *mean,
+                                   const float *a, const float *b) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * channels;
+    float *dxr = dx + r * channels;
+#pragma omp simd
+    for (int64_t c = 0; c < channels; c++) dxr[c] = a[c] + b[c] * (xr[c] - mean[c]);
+  }
+}
+
+struct MomentsGrad : Entry {
+  int64_t rows, channels;
+  explicit MomentsGrad(const int32_t *p) : rows(p[tRows]), channels(p[tC]) { impl = "genlab moments gradient"; }
+  void run(float *heap, const int32_t *o) override {
+    const float *x = heap + o[0], *mean = heap + o[1], *dmean = heap + o[2], *dvariance = heap + o[3];
+    float *dx = heap + o[4];
+    // dx = a + b (x − μ) with a = dμ / rows and b = 2 dσ² / rows.
+    std::vector<float> a(channels), b(channels);
+    for (int64_t c = 0; c < channels; c++) {
+      a[c] = float(double(dmean[c]) / double(rows));
+      b[c] = float(2.0 * double(dvariance[c]) / double(rows));
+    }
+    momentsGradRows(x, dx, rows, channels, mean, a.data(), b.data());
+  }
+};
+
+// Unary ops, written here with TensorFlow.js's semantics, NaN included (oneDNN's ReLU turns NaN into 0, and its
+// exp, log, tanh and logistic are approximations; those stay on the wasm kernels).
+enum UnaryKind { kReluOp = 0, kLeakyReluOp = 1, kRelu6Op = 2, kSquare = 3, kAbs = 4, kNeg = 5, kSqrt = 6, kStepOp = 7 };
+
+VECTOR_CLONES void unaryLoop(int32_t kind, const float *x, float *y, int64_t n, float alpha) {
+  switch (kind) {
+#define GENLAB_UNARY(K, EXPR)                                 \
+  case K:                                                     \
+    _Pragma("omp parallel for simd schedule(static)") for (int64_t i = 0; i < n; i++) { \
+      const float v = x[i];                                   \
+      y[i] = (EXPR);                                          \
+    }                                                         \
+    return;
+    GENLAB_UNARY(kReluOp, v > 0.f ? v : (v != v ? v : 0.f))  // −0 → 0, NaN → NaN, as the cpu backend
+    GENLAB_UNARY(kLeakyReluOp, v < 0.f ? alpha * v : v)
+    GENLAB_UNARY(kRelu6Op, v > 0.f ? (v > 6.f ? 6.f : v) : (v != v ? v : 0.f))
+    GENLAB_UNARY(kSquare, v * v)
+    GENLAB_UNARY(kAbs, std::fabs(v))
+    GENLAB_UNARY(kNeg, -v)
+    GENLAB_UNARY(kSqrt, std::sqrt(v))
+    GENLAB_UNARY(kStepOp, v > 0.f ? 1.f : (v != v ? v : alpha))
+#undef GENLAB_UNARY
+  }
+}
+
+struct Unary : Entry {
+  int32_t kind;
+  int64_t size;
+  float alpha;
+  explicit Unary(const int32_t *p) : kind(p[uKind]), size(p[uSize]), alpha(floatFromBits(p[uAlphaBits])) {
+    if (kind < kReluOp || kind > kStepOp) throw std::runtime_error("unknown unary op");
+    impl = "genlab unary";
+  }
+  void run(float *heap, const int32_t *o) override { unaryLoop(kind, heap + o[0], heap + o[1], size, alpha); }
+};
+
+// Adam (Kingma & Ba 2015), as TensorFlow.js's AdamOptimizer computes it, operation by operation in float32:
+//   m' = β₁ m + (1 − β₁) g,   v' = β₂ v + (1 − β₂) g²,
+//   w' = w − η · (m' / (1 − β₁ᵗ)) / (√(v' / (1 − β₂ᵗ)) + ε)
+// in one pass over the four arrays instead of a dozen kernels each over all of them.
+struct Adam {
+  int64_t size;
+  float minusLr, b1, oneMinusB1, b2, oneMinusB2, eps, c1, c2;
+  explicit Adam(const int32_t *p)
+      : size(p[aSize]),
+        minusLr(floatFromBits(p[aMinusLearningRate])),
+        b1(floatFromBits(p[aBeta1])),
+        oneMinusB1(floatFromBits(p[aOneMinusBeta1])),
+        b2(floatFromBits(p[aBeta2])),
+        oneMinusB2(floatFromBits(p[aOneMinusBeta2])),
+        eps(floatFromBits(p[aEpsilon])),
+        c1(floatFromBits(p[aOneMinusAccBeta1])),
+        c2(floatFromBits(p[aOneMinusAccBeta2])) {}
+  void run(float *heap, const int32_t *o) const {
+    adamLoop(heap + o[0], heap + o[1], heap + o[2], heap + o[3], heap + o[4], heap + o[5], heap + o[6], size, minusLr,
+             b1, oneMinusB1, b2, oneMinusB2, eps, c1, c2);
+  }
+};
+
+// One cache entry per distinct description (the ints before the offsets) of a convolution or matrix product. An entry that could not be built is
+// remembered as null, so a rejected shape costs oneDNN's refusal once.
+std::map<std::vector<int32_t>, std::unique_ptr<Entry>> cache;
+
+// How many ints describe each operation, and how many heap offsets follow them.
+constexpr size_t kFields[kOpCount] = {cFields, cFields, cFields, mFields, aFields, bFields,
+                                      uFields, rFields, nFields, gFields, tFields, tFields};
+constexpr size_t kOffsets[kOpCount] = {4, 4, 4, 4, 7, 3, 2, 2, 6, 10, 3, 5};
+bool knownOp(int32_t op) { return op >= 0 && op < kOpCount; }
+size_t fieldsOf(int32_t op) { return kFields[op]; }
+size_t offsetsOf(int32_t op) { return kOffsets[op]; }
+
+int64_t workOf(const int32_t *p) {
+  switch (p[0]) {
+    case kConv2D:
+    case kConv2DBackpropInput:
+    case kConv2DBackpropFilter:
+      return int64_t(p[cN]) * p[cOH] * p[cOW] * p[cO] * p[cKH] * p[cKW] * p[cC] / 256;
+    case kMatMul: return int64_t(std::max(p[mBatchA], p[mBatchB])) * p[mM] * p[mN] * p[mK] / 256;
+    case kBinary: return product(p + bOutDims, p[bRank]);
+    case kUnary: return p[uSize];
+    case kReduce: return int64_t(p[rOuter]) * p[rReduced] * p[rInner];
+    case kBatchNorm: return int64_t(p[nRows]) * p[nC];
+    case kBatchNormGrad: return int64_t(p[gRows]) * p[gC] * 2;
+    case kMoments:
+    case kMomentsGrad: return int64_t(p[tRows]) * p[tC] * 2;
+    case kAdam: return int64_t(p[aSize]) * 4;
+    default: return 0;
+  }
+}
+
+// Bounds the cache: a notebook that runs many shapes (every batch size, every window) keeps at most this many.
+constexpr size_t kCacheLimit = 4096;
+
+Entry *entryFor(const int32_t *p, size_t length, std::string *error) {
+  if (!knownOp(p[0])) {
+    *error = "unknown operation";
+    return nullptr;
+  }
+  size_t fields = fieldsOf(p[0]);
+  if (length < fields + offsetsOf(p[0])) {
+    *error = "the description is too short";
+    return nullptr;
+  }
+  std::vector<int32_t> key(p, p + fields);
+  auto found = cache.find(key);
+  if (found != cache.end()) return found->second.get();
+  if (cache.size() >= kCacheLimit) cache.clear();
+  std::unique_ptr<Entry> entry;
+  try {
+    switch (p[0]) {
+      case kConv2D: entry.reset(new ConvForward(p)); break;
+      case kConv2DBackpropInput: entry.reset(new ConvBackwardData(p)); break;
+      case kConv2DBackpropFilter: entry.reset(new ConvBackwardWeights(p)); break;
+      case kMatMul: entry.reset(new MatMul(p)); break;
+      case kBinary: entry.reset(new Binary(p)); break;
+      case kUnary: entry.reset(new Unary(p)); break;
+      case kReduce: entry.reset(new Reduce(p)); break;
+      case kBatchNorm: entry.reset(new BatchNorm(p)); break;
+      case kBatchNormGrad: entry.reset(new BatchNormGrad(p)); break;
+      case kMoments: entry.reset(new Moments(p)); break;
+      case kMomentsGrad: entry.reset(new MomentsGrad(p)); break;
+      default: *error = "unknown operation"; return nullptr;
+    }
+  } catch (const std::exception &e) {
+    *error = e.what();
+    entry.reset();
+  }
+  if (entry) entry->work = workOf(p);
+  Entry *raw = entry.get();
+  cache.emplace(std::move(key), std::move(entry));
+  return raw;
+}
+
+// ---- N-API glue ----
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, nullptr, "genlab native: " #call " failed"); \
+      return nullptr;                                                 \
+    }                                                                 \
+  } while (0)
+
+template <typename T>
+bool typedArray(napi_env env, napi_value value, napi_typedarray_type want, T **data, size_t *length) {
+  bool is = false;
+  if (napi_is_typedarray(env, value, &is) != napi_ok || !is) return false;
+  napi_typedarray_type type;
+  void *raw = nullptr;
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, nullptr, nullptr) != napi_ok) return false;
+  if (type != want || raw == nullptr) return false;
+  *data = static_cast<T *>(raw);
+  return true;
+}
+
+napi_value boolean(napi_env env, bool b) {
+  napi_value v;
+  napi_get_boolean(env, b, &v);
+  return v;
+}
+
+// run(heap: Float32Array, call: Int32Array): boolean. False when oneDNN cannot run this call (use the wasm kernel).
+napi_value Run(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *heap = nullptr;
+  int32_t *call = nullptr;
+  size_t heapLength = 0, callLength = 0;
+  if (argc < 2 || !typedArray(env, argv[0], napi_float32_array, &heap, &heapLength) ||
+      !typedArray(env, argv[1], napi_int32_array, &call, &callLength) || callLength == 0) {
+    napi_throw_type_error(env, nullptr, "genlab native: run(heap: Float32Array, call: Int32Array)");
+    return nullptr;
+  }
+  if (call[0] == kAdam) {
+    // Its floats change every step, so it is not cached; nothing in it is compiled.
+    if (callLength < aFields + offsetsOf(kAdam)) return boolean(env, false);
+    useThreadsFor(workOf(call));
+    Adam(call).run(heap, call + aFields);
+    return boolean(env, true);
+  }
+  std::string error;
+  Entry *entry = entryFor(call, callLength, &error);
+  if (!entry) return boolean(env, false);
+  try {
+    useThreadsFor(entry->work);
+    entry->run(heap, call + fieldsOf(call[0]));
+    cpuStream().wait();
+  } catch (const std::exception &e) {
+    napi_throw_error(env, nullptr, (std::string("genlab native: oneDNN failed: ") + e.what()).c_str());
+    return nullptr;
+  }
+  return boolean(env, true);
+}
+
+// explain(call: Int32Array): string. Which oneDNN implementation runs this call, or why none can.
+napi_value Explain(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t *call = nullptr;
+  size_t callLength = 0;
+  if (argc < 1 || !typedArray(env, argv[0], napi_int32_array, &call, &callLength) || callLength == 0) {
+    napi_throw_type_error(env, nullptr, "genlab native: explain(call: Int32Array)");
+    return nullptr;
+  }
+  std::string error;
+  Entry *entry = entryFor(call, callLength, &error);
+  std::string text = entry ? entry->impl : "rejected: " + (error.empty() ? std::string("by oneDNN earlier") : error);
+  napi_value out;
+  CHECK(napi_create_string_utf8(env, text.c_str(), text.size(), &out));
+  return out;
+}
+
+// setThreads(n): the OpenMP threads oneDNN uses for calls from this thread.
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t n = 0;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) {
+    napi_throw_range_error(env, nullptr, "genlab native: setThreads(n) needs a whole number n ≥ 1");
+    return nullptr;
+  }
+  maxThreads = n;
+  currentThreads = -1;
+  return nullptr;
+}
+
+// versions(): { onednn: 'x.y.z', threads: n, cached: n }.
+napi_value Versions(napi_env env, napi_callback_info) {
+  const dnnl_version_t *v = dnnl_version();
+  std::string version = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+  napi_value out, value;
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_create_string_utf8(env, version.c_str(), version.size(), &value));
+  CHECK(napi_set_named_property(env, out, "onednn", value));
+  CHECK(napi_create_int32(env, maxThreads, &value));
+  CHECK(napi_set_named_property(env, out, "threads", value));
+  CHECK(napi_create_int32(env, int32_t(cache.size()), &value));
+  CHECK(napi_set_named_property(env, out, "cached", value));
+  return out;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"run", nullptr, Run, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"explain", nullptr, Explain, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"versions", nullptr, Versions, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
