@@ -52,12 +52,13 @@ export async function validate(sourcePath: string, options: Partial<GradeOptions
   const name = path.basename(sourcePath);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-validate-'));
   try {
-    const asSource = await autograde(sourcePath, {
-      ...options,
-      source: sourcePath,
-      out: path.join(work, 'source'),
-      feedback: false,
-    });
+    // The source and its release are graded side by side: each kernel runs on one core, as in a batch.
+    const releasePath = path.join(work, name);
+    writeNotebook(releasePath, releaseNotebook(readNotebook(sourcePath), name));
+    const [asSource, asRelease] = await Promise.all([
+      autograde(sourcePath, { ...options, source: sourcePath, out: path.join(work, 'source'), feedback: false }),
+      autograde(releasePath, { ...options, source: sourcePath, out: path.join(work, 'release'), feedback: false }),
+    ]);
     const notGraded = notGradedReason(asSource);
     if (notGraded) return { ok: false, messages: [`${name}: not validated: ${notGraded}. Validate it again.`] };
     const failed = asSource.tests.filter((t) => t.status !== 'passed');
@@ -70,14 +71,6 @@ export async function validate(sourcePath: string, options: Partial<GradeOptions
     for (const e of (asSource.extra_data.failed_cells as string[]) ?? [])
       messages.push(`${name}: with the solutions, a cell the grader runs fails: ${e}`);
 
-    const releasePath = path.join(work, name);
-    writeNotebook(releasePath, releaseNotebook(readNotebook(sourcePath), name));
-    const asRelease = await autograde(releasePath, {
-      ...options,
-      source: sourcePath,
-      out: path.join(work, 'release'),
-      feedback: false,
-    });
     const releaseNotGraded = notGradedReason(asRelease);
     if (releaseNotGraded)
       return {
