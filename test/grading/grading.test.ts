@@ -25,6 +25,12 @@ import { findProgram } from '../../jupyter/prerequisites';
 
 const ROOT = projectRoot();
 const WORK = path.join(ROOT, 'test-artifacts', 'grading');
+/**
+ * The hostile batch's default per-cell limit, in seconds. The mini lab's cells take a fraction of a second (its
+ * imports cell, which loads genlab, has a limit of its own in the source); the hangs and slow cells below are
+ * measured in it, so a shorter limit grades the batch sooner without any case meaning less.
+ */
+const CELL_LIMIT_S = 4;
 
 const md = (id: string, text: string, extra: object = {}): Cell => ({
   cell_type: 'markdown',
@@ -54,7 +60,11 @@ function miniLab(): Notebook {
   return {
     cells: [
       md('intro', '# Mini lab\nWrite `square` and `mean`.'),
-      code('imports', "import { tf, init, expectClose, expectTrue, losses } from 'genlab';\nawait init();", locked),
+      {
+        // Loading genlab takes a few seconds on a busy machine: the source gives this cell its own limit.
+        ...code('imports', "import { tf, init, expectClose, expectTrue, losses } from 'genlab';\nawait init();", locked),
+        metadata: { nbgrader: { grade_id: 'imports', schema_version: 3, ...locked }, genlab: { timeout: 60 } },
+      },
       code(
         'square',
         'function square(x: number): number {\n  // BEGIN SOLUTION\n  return x * x;\n  // END SOLUTION\n}',
@@ -309,20 +319,20 @@ function hostileCases(source: string, dir: string, out: string, port: number): R
       mean: MEAN,
     }),
     'process-exit': studentWith({ square: `${SQUARE}\nprocess.exit(0);`, mean: MEAN }),
-    // Outlives its cell's 8-s limit by a second: the kernel dies just after the interrupt, and the grader still
+    // Outlives its cell's limit by a second: the kernel dies just after the interrupt, and the grader still
     // names this cell, not the test it would have started next.
     'exits-after-interrupt': studentWith({
-      square: `${SQUARE}\nsetTimeout(() => process.exit(0), 9000);\nawait new Promise(() => {});`,
+      square: `${SQUARE}\nsetTimeout(() => process.exit(0), ${(CELL_LIMIT_S + 1) * 1000});\nawait new Promise(() => {});`,
       mean: MEAN,
     }),
-    // The source gives the 'mean' cell 30 s; the default here is 8 s.
+    // The source gives the 'mean' cell 30 s; the default here is CELL_LIMIT_S.
     'slow-but-allowed': studentWith({
       square: SQUARE,
-      mean: `${MEAN}\nconst until = Date.now() + 12000;\nwhile (Date.now() < until) {}`,
+      mean: `${MEAN}\nconst until = Date.now() + ${2 * CELL_LIMIT_S * 1000};\nwhile (Date.now() < until) {}`,
     }),
     'raises-own-limit': (() => {
       const nb = studentWith({
-        square: `${SQUARE}\nconst until = Date.now() + 12000;\nwhile (Date.now() < until) {}`,
+        square: `${SQUARE}\nconst until = Date.now() + ${2 * CELL_LIMIT_S * 1000};\nwhile (Date.now() < until) {}`,
         mean: MEAN,
       });
       nb.cells.find((c) => c.metadata.nbgrader?.grade_id === 'square')!.metadata.genlab = { timeout: 100 };
@@ -429,7 +439,7 @@ async function gradeHostileBatch(sandbox: SandboxKind): Promise<GradedBatch> {
       source,
       out,
       jobs: 2,
-      cellTimeoutS: 8,
+      cellTimeoutS: CELL_LIMIT_S,
       totalTimeoutS: 90,
       memoryMiB: 2048,
       sandbox,
@@ -542,12 +552,14 @@ describe('grading: hostile submissions, graded for real under bubblewrap', funct
   });
 
   it('stops infinite loops (sync and async) at the cell limit and goes on', () => {
-    assert.match(test('infinite-loop', 'square-check').output, /time limit of 8 s/);
+    assert.match(test('infinite-loop', 'square-check').output, new RegExp(`time limit of ${CELL_LIMIT_S} s`));
     assert.strictEqual(test('infinite-loop', 'mean-check').status, 'passed');
     // A cell that never finishes is interrupted; tslab keeps no declaration from it.
     assert.match(
       test('async-hang', 'square-check').output,
-      /^`square` is not defined because its cell 'square' ran past the 8-s limit, and a cell that does not finish defines nothing\. \(TypeScriptError: .*Cannot find name 'square'/,
+      new RegExp(
+        `^\`square\` is not defined because its cell 'square' ran past the ${CELL_LIMIT_S}-s limit, and a cell that does not finish defines nothing\\. \\(TypeScriptError: .*Cannot find name 'square'`,
+      ),
     );
     assert.strictEqual(test('async-hang', 'mean-check').status, 'passed', JSON.stringify(results.get('async-hang')));
     assert.ok(results.get('async-hang')!.execution_time < 60);
@@ -555,7 +567,7 @@ describe('grading: hostile submissions, graded for real under bubblewrap', funct
 
   it('honours a per-cell time limit from the source, and only from the source', () => {
     assert.strictEqual(scoreOf('slow-but-allowed'), 6, JSON.stringify(results.get('slow-but-allowed')!.tests));
-    // A student cannot raise their own cell's limit: 'square' is stopped at the default 8 s.
+    // A student cannot raise their own cell's limit: 'square' is stopped at the default CELL_LIMIT_S.
     assert.match(test('raises-own-limit', 'square-check').output, /Cannot find name 'square'/);
     assert.strictEqual(test('raises-own-limit', 'mean-check').status, 'passed');
   });
