@@ -62,7 +62,11 @@ function miniLab(): Notebook {
       md('intro', '# Mini lab\nWrite `square` and `mean`.'),
       {
         // Loading genlab takes a few seconds on a busy machine: the source gives this cell its own limit.
-        ...code('imports', "import { tf, init, expectClose, expectTrue, losses } from 'genlab';\nawait init();", locked),
+        ...code(
+          'imports',
+          "import { tf, init, expectClose, expectTrue, losses } from 'genlab';\nawait init();",
+          locked,
+        ),
         metadata: { nbgrader: { grade_id: 'imports', schema_version: 3, ...locked }, genlab: { timeout: 60 } },
       },
       code(
