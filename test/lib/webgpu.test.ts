@@ -8,12 +8,13 @@ import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { projectRoot } from '../../jupyter/environment';
 import { init } from '../../lib/backend';
 import { loadWebGpu } from 'genlab-engine';
 import { withEnv } from '../helpers';
 import { LAB_MODELS } from '../lab_models';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+const ROOT = projectRoot();
 
 /**
  * Starts webgpu, or skips the suite where it cannot run; in CI it must run, since setup installs Mesa's software
