@@ -7,7 +7,7 @@
  * `genlab-engine-build` built them. `loadWebGpu()` runs tfjs's webgpu backend on Dawn for Node. Each part is also
  * exported on its own. See README.md.
  */
-export { EngineError } from './errors';
+export { EngineError, SentenceError } from './errors';
 export { registerWasmKernels, startWasm, wasmThreadCount } from './wasm';
 export type { WasmStarted } from './wasm';
 export { registerComparisonGradients } from './comparison_gradients';
