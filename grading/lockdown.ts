@@ -520,7 +520,8 @@ function sealEngine(tf: typeof import('@tensorflow/tfjs')): void {
   pinInstanceMethods(engine, ['registry', 'registryFactory', 'backendInstance', 'backendName', 'state', 'ENV']);
   pinInstanceMethods(engine.state as object, ['tensorInfo']);
   pinInstanceMethods(tf.backend(), ['dataIdMap', 'wasm']);
-  // The cpu backend runs the kernels wasm lacks (packages/engine/src/kernels/wasm_cpu_fallback.ts): sealed the same way.
+  // The cpu backend runs the kernels wasm lacks (packages/engine/src/kernels/wasm_cpu_fallback.ts): sealed the
+  // same way.
   const cpu = (engine.registry as Record<string, object | undefined>).cpu;
   if (cpu && cpu !== tf.backend()) {
     pinInstanceMethods(cpu, ['data']);

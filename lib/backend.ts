@@ -2,9 +2,10 @@
  * Backend selection: `await init()` picks the fastest TensorFlow.js backend present.
  *
  * Order: tensorflow via @tensorflow/tfjs-node-gpu (CUDA), webgpu via
- * @tensorflow/tfjs-backend-webgpu on Dawn (a hardware GPU only; genlab-engine's webgpu.ts),
- * tensorflow via @tensorflow/tfjs-node (native CPU), wasm (XNNPACK, SIMD), cpu (pure
- * JS; wasm as genlab-engine runs it, packages/engine/). The two TensorFlow packages download libtensorflow when they install, so they
+ * @tensorflow/tfjs-backend-webgpu on Dawn (a hardware GPU only), tensorflow via
+ * @tensorflow/tfjs-node (native CPU), wasm (XNNPACK, SIMD, with genlab-engine's kernels and
+ * threads), cpu (pure JS). WebGPU and wasm start through genlab-engine (packages/engine/).
+ * The two TensorFlow packages download libtensorflow when they install, so they
  * are optional and usually absent; webgpu's packages are optional too, and wasm and cpu
  * always work. `GENLAB_BACKEND` (or `init({ backend })`) forces one; a forced webgpu
  * also runs on a software renderer, and falls back to the next backend with a sentence
@@ -50,7 +51,7 @@ export interface BackendInfo {
   node: string;
   profile: ProfileName;
   seed: number;
-  /** On wasm: whether genlab's native kernels (oneDNN) run the heavy kernels, and why not. */
+  /** On wasm: whether the engine's native kernels (oneDNN) run the heavy kernels, and why not. */
   native?: NativeStatus;
   /** On webgpu: the adapter (vendor, architecture, graphics API, whether it is a software renderer). */
   gpu?: WebGpuAdapterInfo;
