@@ -1,5 +1,6 @@
 /**
- * The native addon (native/, built by `genlab-engine-build`, which genlab's `npm run setup` runs): loading it, switching it on and off, and calling it.
+ * The native addon (native/, built by `genlab-engine-build`, which genlab's `npm run setup` runs): loading it,
+ * switching it on and off, and calling it.
  *
  * A call is one Int32Array: the operation, its description (shapes, attributes, floats as their bits), then the
  * float offsets of its tensors in the wasm heap, in the order native/src/genlab_native.cc reads them. The heap goes
@@ -59,7 +60,7 @@ export function nativeAddonPath(): string {
   return path.join(nativeSourceDir(), 'build', 'Release', 'genlab_native.node');
 }
 
-/** `GENLAB_NATIVE`: '0' turns the native kernels off, '1' requires them (init fails without), unset uses them if built. */
+/** `GENLAB_NATIVE`: '0' turns the native kernels off, '1' requires them (startWasm fails without), unset uses them if built. */
 export function nativeWanted(): 'off' | 'required' | 'if-present' {
   const raw = (process.env.GENLAB_NATIVE ?? '').trim();
   if (raw === '') return 'if-present';
