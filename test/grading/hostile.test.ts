@@ -66,8 +66,10 @@ function hostileCases(source: string, dir: string, out: string, port: number): R
     throws: studentWith({ square: "function square(x: number): number {\n  throw new Error('boom');\n}", mean: MEAN }),
     'infinite-loop': studentWith({ square: 'function square(x: number): number {\n  while (true) {}\n}', mean: MEAN }),
     'async-hang': studentWith({ square: `${SQUARE}\nawait new Promise(() => {});`, mean: MEAN }),
+    // 80 MB of JS heap a step: the heap (half the batch's 2 GiB) is full within a second or two, well inside the
+    // cell's limit even on a busy machine (in 8-MB steps it was not, and the interrupt saved the kernel).
     'memory-bomb': studentWith({
-      square: `${SQUARE}\nconst hog: number[][] = [];\nfor (;;) hog.push(new Array(1e6).fill(Math.random()));`,
+      square: `${SQUARE}\nconst hog: number[][] = [];\nfor (;;) hog.push(new Array(1e7).fill(Math.random()));`,
       mean: MEAN,
     }),
     'process-exit': studentWith({ square: `${SQUARE}\nprocess.exit(0);`, mean: MEAN }),
