@@ -18,7 +18,6 @@ const LONGEST_FIRST = [
   'dist/test/grading/attacks.test.js',
   'dist/test/grading/grading.test.js',
   'dist/test/lib/webgpu.test.js',
-  'dist/test/notebooks/notebooks.test.js',
 ];
 
 /** Every compiled test file below `dir`, in a stable order. */

@@ -13,22 +13,16 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
-import { projectRoot } from '../../jupyter/environment';
 import { joined, Notebook, Output, readNotebook } from '../../jupyter/notebook';
 import { releaseCommand } from '../../grading/release';
 import { solutionName } from '../../grading/markers';
 import { NO_PLOTLY_NOTE, UNTRUSTED_CHART_NOTE } from '../../lib/viz/plotly';
 import { launchChromium, pageErrorsOfOurs } from '../browser';
 import { checkGanExport, checkWelcomeExport, checkWelcomeOutputs } from './executed_checks';
+import { ARTIFACTS, LABS, NOTEBOOKS, ROOT } from './labs';
 
-const ROOT = projectRoot();
-const NOTEBOOKS = path.join(ROOT, 'notebooks');
 /** The server's root: copies of the labs (so a save never touches the sources) and their releases. */
-const UI = path.join(ROOT, 'test-artifacts', 'ui');
-const LABS = fs
-  .readdirSync(NOTEBOOKS)
-  .filter((f) => /^\d\d-.*\.ipynb$/.test(f))
-  .sort();
+const UI = path.join(ARTIFACTS, 'ui');
 
 /**
  * The mistake the test types into each lab's first TODO, and what the check below it must say. A lab with TODOs
