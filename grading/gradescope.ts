@@ -20,7 +20,11 @@ const PROJECT_FILES = [
   'grading',
   'jupyter',
   'scripts',
+  'packages/engine', // the npm workspace genlab depends on (its build outputs are left out: `npm ci` makes them)
 ];
+
+/** Build outputs that the image's `npm ci` makes again. */
+const NOT_COPIED = [/\/dist$/, /\/native\/build$/, /\/node_modules$/];
 
 export function exportGradescope(sourcePath: string, outDir: string): string[] {
   const problems = lintSource(readNotebook(sourcePath), path.basename(sourcePath));
@@ -30,21 +34,25 @@ export function exportGradescope(sourcePath: string, outDir: string): string[] {
   fs.mkdirSync(outDir, { recursive: true });
   const project = path.join(outDir, 'genlab');
   fs.rmSync(project, { recursive: true, force: true });
-  for (const f of PROJECT_FILES) fs.cpSync(path.join(root, f), path.join(project, f), { recursive: true });
+  for (const f of PROJECT_FILES)
+    fs.cpSync(path.join(root, f), path.join(project, f), {
+      recursive: true,
+      filter: (from) => !NOT_COPIED.some((p) => p.test(from)),
+    });
   fs.copyFileSync(sourcePath, path.join(outDir, lab));
   const setup = `#!/usr/bin/env bash
 # Gradescope image setup (runs once, with network). Node >= 18 is needed; Ubuntu's is older,
-# so it comes from NodeSource. Jupyter's client and bubblewrap come from apt.
+# so it comes from NodeSource. bubblewrap comes from apt; Jupyter from PyPI, pinned, into the
+# project's own Python environment (\`npm run setup\`, which needs python3-venv).
 set -euo pipefail
 ROOT="\${AUTOGRADER_ROOT:-/autograder}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q ca-certificates curl python3 python3-pip bubblewrap util-linux
+apt-get install -y -q ca-certificates curl python3 python3-venv bubblewrap util-linux
 if ! node --version 2>/dev/null | grep -qE '^v(1[89]|[2-9][0-9])'; then
   curl -fsSL https://deb.nodesource.com/setup_20.x | bash -
   apt-get install -y -q nodejs
 fi
-apt-get install -y -q jupyter-nbconvert python3-nbclient || pip3 install nbclient nbconvert
 cd "$ROOT/source/genlab"
 npm ci
 npm run setup

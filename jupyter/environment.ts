@@ -2,14 +2,15 @@
  * Where Jupyter and the project's kernel are: shared by setup, start, the
  * notebook runner and the grader.
  *
- * The kernelspec lives in a project-local Jupyter data folder (`.jupyter/`,
- * git-ignored) and points at this project's own Node and tslab, so nothing global
- * is assumed; every Jupyter process we start gets that folder on JUPYTER_PATH.
+ * Jupyter itself is the project's own virtual environment's (`.venv/`, python_env.ts). The kernelspec
+ * lives in a project-local Jupyter data folder (`.jupyter/`, git-ignored) and points at this project's own
+ * Node and tslab, so nothing global is assumed; every Jupyter process we start gets that folder on JUPYTER_PATH.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { which } from './prerequisites';
+import { venvJupyter } from './python_env';
 
 export const KERNEL_NAME = 'genlab';
 export const KERNEL_DISPLAY_NAME = 'TypeScript (genlab)';
@@ -40,12 +41,15 @@ export function jupyterEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   };
 }
 
-/** The `jupyter` command; /usr/bin first, since a pyenv or venv shim may shadow Debian's without its modules. */
+/**
+ * The `jupyter` command: the project's own environment's (`npm run setup` makes it, jupyter/python_env.ts), or
+ * the one GENLAB_JUPYTER names. Never one found on PATH: the course, its runner and its grader are tested with
+ * the pinned set, and a Jupyter of another age renders, trusts and runs notebooks differently.
+ */
 export function findJupyter(): string | undefined {
   // An explicit GENLAB_JUPYTER wins, and names no Jupyter at all if it does not exist.
-  if (process.env.GENLAB_JUPYTER)
-    return fs.existsSync(process.env.GENLAB_JUPYTER) ? process.env.GENLAB_JUPYTER : undefined;
-  return which('jupyter') ?? (fs.existsSync('/usr/bin/jupyter') ? '/usr/bin/jupyter' : undefined);
+  const chosen = process.env.GENLAB_JUPYTER ?? venvJupyter();
+  return fs.existsSync(chosen) ? chosen : undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Everything outside npm that genlab runs or reads: programs, Python modules and data
- * folders, each with the Debian package that provides it and who needs it.
+ * folders, each with the Debian package that provides it (or, for Jupyter's Python modules, the PyPI
+ * package `npm run setup` installs into the project's .venv/) and who needs it.
  *
  * This list is the one place that says so. `npm run setup` installs from it (on
  * Debian as root; elsewhere it prints what to install), code finds a program through
@@ -19,8 +20,9 @@ export interface Prerequisite {
   /** A folder or file is an absolute path; a library is a shared library's name under the system's library folders. */
   kind: 'program' | 'python-module' | 'folder' | 'file' | 'library';
   name: string;
-  /** The Debian package that provides it. */
-  debian: string;
+  /** The Debian package that provides it, or the PyPI package (pinned in jupyter/requirements*.txt) for .venv. */
+  debian?: string;
+  pypi?: string;
   need: Need;
   /** Absent, a feature is off and says so (Fashion-MNIST); otherwise something fails. */
   optional?: boolean;
@@ -33,57 +35,66 @@ export const PREREQUISITES = [
     name: 'python3',
     debian: 'python3',
     need: 'course',
-    why: "Jupyter's Python: it runs the notebook runner and the grader's runner",
+    why: "makes the project's Python environment (.venv/), where Jupyter runs the notebooks and the grader",
   },
-  { kind: 'program', name: 'jupyter', debian: 'jupyter-core', need: 'course', why: 'the `jupyter` command' },
+  {
+    kind: 'python-module',
+    name: 'ensurepip',
+    debian: 'python3-venv',
+    need: 'course',
+    why: '`python3 -m venv` puts pip into .venv/ with it (Debian splits it from Python)',
+  },
+  // Jupyter itself comes from PyPI, pinned, into .venv/ (jupyter/python_env.ts): JupyterLab 4 and Notebook 7
+  // bring the `jupyter` command, its server and these modules, which our Python scripts import.
   {
     kind: 'python-module',
     name: 'jupyter_client',
-    debian: 'python3-jupyter-client',
+    pypi: 'jupyter_client',
     need: 'course',
     why: 'starts and talks to the kernel',
   },
-  {
-    kind: 'python-module',
-    name: 'nbformat',
-    debian: 'python3-nbformat',
-    need: 'course',
-    why: 'reads and writes notebooks',
-  },
+  { kind: 'python-module', name: 'nbformat', pypi: 'nbformat', need: 'course', why: 'reads and writes notebooks' },
   {
     kind: 'python-module',
     name: 'nbclient',
-    debian: 'python3-nbclient',
+    pypi: 'nbclient',
     need: 'course',
     why: 'executes notebooks (the tests, the grader, bench:labs)',
   },
   {
     kind: 'python-module',
     name: 'traitlets',
-    debian: 'python3-traitlets',
+    pypi: 'traitlets',
     need: 'course',
     why: "the grader's runner declares its start-up timeout as a traitlets option (nbclient's own configuration system)",
   },
   {
     kind: 'python-module',
     name: 'nbconvert',
-    debian: 'python3-nbconvert',
+    pypi: 'nbconvert',
     need: 'course',
-    why: 'HTML exports and feedback pages',
+    why: 'HTML exports and feedback pages (`jupyter nbconvert`)',
   },
   {
-    kind: 'program',
-    name: 'jupyter-nbconvert',
-    debian: 'jupyter-nbconvert',
+    kind: 'python-module',
+    name: 'jupyterlab',
+    pypi: 'jupyterlab',
     need: 'course',
-    why: 'the `jupyter nbconvert` command',
+    why: '`npm start` opens JupyterLab 4',
   },
   {
-    kind: 'program',
-    name: 'jupyter-notebook',
-    debian: 'jupyter-notebook',
+    kind: 'python-module',
+    name: 'notebook',
+    pypi: 'notebook',
     need: 'course',
-    why: '`npm start` opens the classic Notebook where JupyterLab is absent',
+    why: '`GENLAB_JUPYTER_APP=notebook npm start` opens Notebook 7',
+  },
+  {
+    kind: 'python-module',
+    name: 'nbgrader',
+    pypi: 'nbgrader',
+    need: 'tests',
+    why: "nbgrader itself, the peer the tests compare genlab's release and grading with",
   },
   {
     kind: 'folder',
@@ -262,7 +273,7 @@ export function debianPackages(needs: readonly Need[], filter: { optional?: bool
   const chosen = prerequisitesFor(needs).filter(
     (p) => filter.optional === undefined || Boolean(p.optional) === filter.optional,
   );
-  return [...new Set(chosen.map((p) => p.debian))];
+  return [...new Set(chosen.flatMap((p) => (p.debian ? [p.debian] : [])))];
 }
 
 /** Finds an executable on PATH. */
@@ -295,5 +306,6 @@ export function isPresent(p: Prerequisite): boolean {
 
 /** What to tell a user who lacks `p`, in one clause. */
 export function howToInstall(p: Prerequisite): string {
+  if (p.pypi) return `\`npm run setup\` installs ${p.pypi} into .venv/ from jupyter/requirements*.txt`;
   return `\`apt-get install ${p.debian}\` on Debian or Ubuntu (\`npm run setup\` does it as root)`;
 }

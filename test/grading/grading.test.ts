@@ -389,6 +389,13 @@ describe('grading: the real labs', function () {
     const files = exportGradescope(path.join(ROOT, 'notebooks', '03-vae.ipynb'), path.join(exportDir, 'source'));
     assert.ok(files.every((f) => fs.existsSync(f.replace(/\/$/, ''))));
     assert.ok(fs.statSync(path.join(exportDir, 'source', 'run_autograder')).mode & 0o100);
+    // The copy holds what `npm ci && npm run setup` needs (the engine's workspace, the pinned Jupyter), not builds.
+    const copy = path.join(exportDir, 'source', 'genlab');
+    for (const f of ['packages/engine/package.json', 'packages/engine/native', 'jupyter/requirements.txt'])
+      assert.ok(fs.existsSync(path.join(copy, f)), `${f} is in the export`);
+    for (const f of ['packages/engine/dist', 'packages/engine/native/build', 'dist'])
+      assert.ok(!fs.existsSync(path.join(copy, f)), `${f} is not in the export`);
+    assert.match(fs.readFileSync(path.join(exportDir, 'source', 'setup.sh'), 'utf8'), /python3-venv[^]*npm run setup/);
     // Run it against this project (already built) instead of the copy, which would need `npm ci`.
     fs.rmSync(path.join(exportDir, 'source', 'genlab'), { recursive: true });
     fs.symlinkSync(ROOT, path.join(exportDir, 'source', 'genlab'));

@@ -9,10 +9,12 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { jupyterPython, projectRoot } from '../../jupyter/environment';
-import { debianPackages, isPresent, PREREQUISITES } from '../../jupyter/prerequisites';
+import { debianPackages, isPresent, Prerequisite, PREREQUISITES as LIST } from '../../jupyter/prerequisites';
 import { filesBelow } from '../helpers';
 
 const ROOT = projectRoot();
+/** The list, each entry as the general type (its fields read without narrowing). */
+const PREREQUISITES: readonly Prerequisite[] = LIST;
 /** Where the course, the grader and the tests live (bench/ installs its own PyTorch peer, and says so). */
 const SCANNED = ['lib', 'scripts', 'jupyter', 'grading', 'test'];
 
@@ -78,7 +80,8 @@ describe('prerequisites', () => {
 
   it('setup installs, for the tests, a Debian package for every listed need', () => {
     const forTests = debianPackages(['course', 'grading', 'tests']);
-    for (const p of PREREQUISITES) assert.ok(forTests.includes(p.debian), `${p.name}: ${p.debian}`);
+    for (const p of PREREQUISITES)
+      assert.ok(p.pypi ? !p.debian : forTests.includes(p.debian!), `${p.name}: Debian ${p.debian}, PyPI ${p.pypi}`);
     // The ones this issue was about: the browser and the sandbox.
     assert.ok(forTests.includes('chromium') && forTests.includes('bubblewrap'));
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
@@ -102,7 +105,31 @@ describe('prerequisites', () => {
       } catch {
         return true;
       }
-    }).map((p) => `${p.name} (Debian ${p.debian})`);
+    }).map((p) => `${p.name} (${p.debian ? `Debian ${p.debian}` : `PyPI ${p.pypi}`})`);
     assert.deepStrictEqual(absent, [], 'run `npm run setup -- --for-tests` (as root on Debian)');
+  });
+
+  it('every PyPI package listed is pinned in the requirements setup installs, and everything it brings in the constraints', () => {
+    const pins = (file: string) =>
+      new Map(
+        [...fs.readFileSync(path.join(ROOT, 'jupyter', file), 'utf8').matchAll(/^([A-Za-z0-9_.-]+)==(\S+)$/gm)].map(
+          (m) => [m[1].toLowerCase().replace(/[-_.]+/g, '_'), m[2]],
+        ),
+      );
+    const course = pins('requirements.txt');
+    const tests = new Map([...course, ...pins('requirements-tests.txt')]);
+    const constraints = pins('constraints.txt');
+    assert.ok(course.has('jupyterlab') && course.has('notebook') && tests.has('nbgrader'), 'the scan reads the pins');
+    assert.match(
+      fs.readFileSync(path.join(ROOT, 'jupyter', 'requirements-tests.txt'), 'utf8'),
+      /^-r requirements\.txt$/m,
+    );
+    for (const p of PREREQUISITES.filter((q) => q.pypi)) {
+      const name = p.pypi!.toLowerCase();
+      assert.ok((p.need === 'tests' ? tests : course).has(name), `${p.pypi} is pinned for ${p.need}`);
+    }
+    // A pin the constraints contradict would make pip refuse; one they lack would float.
+    for (const [name, version] of tests)
+      assert.strictEqual(constraints.get(name), version, `${name} in constraints.txt`);
   });
 });
