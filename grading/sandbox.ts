@@ -31,6 +31,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { findProgram } from '../jupyter/prerequisites';
+import { venvBasePrefix, venvDir } from '../jupyter/python_env';
 
 export const SANDBOX_KINDS = ['bubblewrap', 'unshare', 'none'] as const;
 export type SandboxKind = (typeof SANDBOX_KINDS)[number];
@@ -193,13 +194,15 @@ function unshareScript(spec: SandboxSpec): string {
 
 /** Paths of the project the kernel needs to see (read-only); the library comes redacted, apart. */
 export function projectMounts(root: string): string[] {
-  return [
-    'node_modules',
-    path.join('packages', 'engine'),
-    '.jupyter',
-    path.join('grading', 'run_graded.py'),
-    'pretrained',
-  ]
-    .map((p) => path.join(root, p))
-    .filter((p) => fs.existsSync(p));
+  return (
+    ['node_modules', path.join('packages', 'engine'), '.jupyter', path.join('grading', 'run_graded.py'), 'pretrained']
+      .map((p) => path.join(root, p))
+      // The runner's Python and Jupyter (jupyter/python_env.ts), and the installation that Python runs from where it
+      // is not /usr, which every sandbox shows anyway (a pyenv Python under /root, say).
+      .concat(
+        venvDir(),
+        [venvBasePrefix() ?? '/usr'].filter((p) => !/^\/usr(\/|$)/.test(p)),
+      )
+      .filter((p) => fs.existsSync(p))
+  );
 }

@@ -3,9 +3,11 @@
  *
  * 1. Installs what jupyter/prerequisites.ts lists for the course and for grading
  *    (with --for-tests, also for the test suite): on Debian as root with apt; elsewhere
- *    it says what to install.
+ *    it says what to install. Then makes the project's Python environment, .venv/, with
+ *    the pinned JupyterLab 4 and Notebook 7 from PyPI (jupyter/python_env.ts; with
+ *    --for-tests, nbgrader too).
  * 2. Registers the kernelspec "TypeScript (genlab)" in the project's .jupyter/
- *    folder, running this project's Node and tslab.
+ *    folder, running this project's Node and tslab (through jupyter/kernel.js).
  * 3. Builds the optional native kernels (genlab-engine's `buildNative`, packages/engine/src/build_native.ts)
  *    where a compiler and oneDNN are present.
  * 4. Checks the datasets.
@@ -17,13 +19,13 @@ import * as path from 'path';
 import {
   findJupyter,
   jupyterEnv,
-  jupyterPython,
   KERNEL_DISPLAY_NAME,
   KERNEL_NAME,
   kernelSpecPath,
   missingPythonModules,
   projectRoot,
 } from '../jupyter/environment';
+import { ensurePythonEnv, venvPython } from '../jupyter/python_env';
 import { debianPackages, howToInstall, isPresent, Need, prerequisitesFor, which } from '../jupyter/prerequisites';
 import { buildNative } from 'genlab-engine/dist/src/build_native';
 import { parseCommandLine } from '../lib/command_line';
@@ -63,8 +65,8 @@ function aptInstall(packages: string[]): boolean {
   return result.status === 0;
 }
 
-/** Installs the Debian packages for `needs` where apt can, then checks what Jupyter needs; false if Jupyter is unusable. */
-function ensurePrerequisites(needs: Need[]): boolean {
+/** Installs the Debian packages for `needs` where apt can, and says what is missing elsewhere. */
+function ensureSystemPackages(needs: Need[]): void {
   if (isDebianRoot()) {
     // What must be there in one go; each optional package on its own, so one that a
     // distribution lacks (Fashion-MNIST outside Debian) does not stop the rest.
@@ -78,30 +80,43 @@ function ensurePrerequisites(needs: Need[]): boolean {
     if (p.kind !== 'python-module' && !isPresent(p) && p.need !== 'course')
       log(`${p.name} is missing (${p.why}): ${howToInstall(p)}.`);
   }
-  const jupyter = findJupyter();
-  const python = jupyterPython(jupyter);
-  const modules = prerequisitesFor(['course'])
+}
+
+/** Makes the project's Python environment with the pinned Jupyter; false (having said why) if Jupyter is unusable. */
+function ensureJupyter(needs: Need[]): boolean {
+  const env = ensurePythonEnv(needs.includes('tests'));
+  log(env.message);
+  if (!env.ok) return false;
+  const python = venvPython();
+  const modules = prerequisitesFor(needs)
     .filter((p) => p.kind === 'python-module')
     .map((p) => p.name);
-  const missing = python ? missingPythonModules(python, modules) : modules;
-  if (!jupyter || missing.length > 0) {
-    const what = !jupyter ? 'Jupyter is not installed' : `Jupyter's Python (${python}) lacks ${missing.join(', ')}`;
-    const how = fs.existsSync('/etc/debian_version')
-      ? `run \`sudo apt-get install ${debianPackages(['course'], { optional: false }).join(' ')}\` (or \`sudo npm run setup\`)`
-      : 'run `pip install jupyterlab` (it brings nbclient and nbconvert)';
-    log(`${what}: ${how}, then \`npm run setup\` again.`);
+  const missing = missingPythonModules(python, modules);
+  if (missing.length > 0) {
+    log(
+      `the Python environment (${python}) lacks ${missing.join(', ')}: delete .venv/ and run \`npm run setup\` again.`,
+    );
     return false;
   }
-  log(`Jupyter: ${jupyter} (Python ${python})`);
+  log(`Jupyter: ${findJupyter()} (JupyterLab ${jupyterVersions(python)})`);
   return true;
+}
+
+/** The versions of JupyterLab and Notebook in the environment, as a short phrase. */
+function jupyterVersions(python: string): string {
+  const probe = "from importlib.metadata import version as v; print(v('jupyterlab') + ', Notebook ' + v('notebook'))";
+  const r = spawnSync(python, ['-c', probe], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'of an unknown version';
 }
 
 function installKernelSpec(): void {
   const root = projectRoot();
-  const tslab = path.join(root, 'node_modules', 'tslab', 'bin', 'tslab');
-  if (!fs.existsSync(tslab)) throw new Error(`tslab is missing from node_modules: run \`npm install\` first.`);
+  if (!fs.existsSync(path.join(root, 'node_modules', 'tslab', 'bin', 'tslab')))
+    throw new Error(`tslab is missing from node_modules: run \`npm install\` first.`);
+  // tslab, started by jupyter/kernel.js, which makes its answer to a failed cell complete (nbgrader reads it).
+  const kernel = path.join(root, 'jupyter', 'kernel.js');
   const spec = {
-    argv: [process.execPath, tslab, 'kernel', '--config-path', '{connection_file}'],
+    argv: [process.execPath, kernel, 'kernel', '--config-path', '{connection_file}'],
     display_name: KERNEL_DISPLAY_NAME,
     language: 'typescript',
     metadata: { genlab: { root } },
@@ -145,9 +160,10 @@ function reportDatasets(): void {
 function main(): void {
   const { flags } = parseCommandLine('npm run setup --', process.argv.slice(2), { 'for-tests': { kind: 'boolean' } });
   const needs: Need[] = flags['for-tests'] ? ['course', 'grading', 'tests'] : ['course', 'grading'];
-  const jupyterOk = ensurePrerequisites(needs);
+  ensureSystemPackages(needs);
+  const jupyterOk = ensureJupyter(needs);
   installKernelSpec();
-  if (jupyterOk) verifyKernelVisible(jupyterPython()!);
+  if (jupyterOk) verifyKernelVisible(venvPython());
   log(buildNative().message);
   reportDatasets();
   if (!jupyterOk) process.exitCode = 1;

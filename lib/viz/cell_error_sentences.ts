@@ -18,6 +18,8 @@ import { inKernel } from './display';
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 /** The kernel's own reporting sites: the executor (a failed cell) and its uncaught-error handlers. */
 const TSLAB_REPORTER = /[\\/]tslab[\\/]dist[\\/](executor|main)\.js:/;
+/** genlab's kernel (jupyter/kernel.js), which passes tslab's console.error on: not the one reporting. */
+const KERNEL_LAUNCHER = /[\\/]jupyter[\\/]kernel\.js:/;
 const THIS_FILE = __filename;
 
 /** `Name: message`, with the chain of causes, as one line each. */
@@ -45,7 +47,7 @@ function printedByKernel(): boolean {
   const caller = stack
     .split('\n')
     .slice(1)
-    .find((line) => !/\(node:|at node:/.test(line) && !line.includes(THIS_FILE));
+    .find((line) => !/\(node:|at node:/.test(line) && !line.includes(THIS_FILE) && !KERNEL_LAUNCHER.test(line));
   return caller !== undefined && TSLAB_REPORTER.test(caller);
 }
 

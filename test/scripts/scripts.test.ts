@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { kernelSpecPath, projectRoot } from '../../jupyter/environment';
 import { plotlyDir } from '../../lib/viz/plotly';
@@ -26,7 +27,7 @@ describe('setup and start', () => {
     assert.strictEqual(parsed.display_name, 'TypeScript (genlab)');
     assert.deepStrictEqual(parsed.argv, [
       process.execPath,
-      path.join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'),
+      path.join(ROOT, 'jupyter', 'kernel.js'),
       'kernel',
       '--config-path',
       '{connection_file}',
@@ -39,32 +40,36 @@ describe('setup and start', () => {
         /setup: native kernels up to date \(.*packages\/engine\/native\/build\/Release\/genlab_native\.node\)/,
       );
     assert.doesNotMatch(second.stdout, /installing with apt/, 'nothing is reinstalled the second time');
+    assert.match(second.stdout, /setup: Python environment \S+ holds the pinned Jupyter already/);
+    assert.match(second.stdout, /setup: Jupyter: \S+\/bin\/jupyter \(JupyterLab 4\.\d+\.\d+, Notebook 7\.\d+\.\d+\)/);
   });
 
-  it('setup says what to install when Jupyter is missing', () => {
-    const r = node('setup.js', [], { GENLAB_JUPYTER: '/nonexistent/jupyter' });
-    assert.strictEqual(r.status, 1);
-    if (r.stdout.includes('pip install jupyterlab')) return; // not Debian: pip brings everything
-    // On Debian: one apt-get line that names every package the course's Jupyter needs
-    // (in whatever order setup lists them), then what to run after it.
-    const line =
-      /Jupyter is not installed: run `sudo apt-get install ([a-z0-9 .+-]+)` \(or `sudo npm run setup`\), then `npm run setup` again\./.exec(
-        r.stdout,
-      );
-    assert.ok(line, r.stdout);
-    const listed = new Set(line[1].split(' '));
-    for (const pkg of [
-      'python3',
-      'jupyter-core',
-      'python3-jupyter-client',
-      'python3-nbformat',
-      'python3-nbclient',
-      'python3-traitlets',
-      'python3-nbconvert',
-      'jupyter-nbconvert',
-      'jupyter-notebook',
-    ])
-      assert.ok(listed.has(pkg), `${pkg} is missing from: ${line[1]}`);
+  it('setup says exactly what to run when pip cannot reach PyPI, and leaves an environment it can finish', function () {
+    this.timeout(120000);
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-venv-'));
+    try {
+      const venv = path.join(scratch, 'venv');
+      // A closed port stands for a machine without PyPI: pip fails at once instead of retrying for minutes.
+      const r = node('setup.js', [], {
+        GENLAB_VENV: venv,
+        PIP_INDEX_URL: 'http://127.0.0.1:9/simple',
+        PIP_RETRIES: '0',
+        PIP_TIMEOUT: '1',
+      });
+      assert.strictEqual(r.status, 1, r.stdout + r.stderr);
+      const said =
+        /setup: pip could not install Jupyter into (\S+)\/ \(.*\)\. It needs PyPI \(or a mirror: PIP_INDEX_URL\); once reachable, run `npm run setup` again, or yourself: `(\S+) (-m pip install -q -r jupyter\/requirements\.txt -c jupyter\/constraints\.txt)`\./.exec(
+          r.stdout,
+        );
+      assert.ok(said, r.stdout);
+      assert.strictEqual(path.resolve(ROOT, said[1]), venv);
+      // The command it gives is one that runs: its Python is the environment's (made, with pip), and its files exist.
+      assert.strictEqual(path.resolve(ROOT, said[2]), path.join(venv, 'bin', 'python'));
+      assert.strictEqual(spawnSync(path.join(venv, 'bin', 'python'), ['-m', 'pip', '--version']).status, 0);
+      for (const f of said[3].match(/jupyter\/\S+/g)!) assert.ok(fs.existsSync(path.join(ROOT, f)), f);
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it('start says what to do when Jupyter is missing', () => {
@@ -72,29 +77,33 @@ describe('setup and start', () => {
     assert.strictEqual(r.status, 1);
     assert.strictEqual(
       r.stderr.trim(),
-      'start: Jupyter is not installed: run `npm run setup` (Debian, as root) or `pip install jupyterlab`.',
+      "start: Jupyter is not installed in the project's Python environment: run `npm run setup`.",
     );
   });
 
-  it('start opens JupyterLab or the classic Notebook at notebooks/, passing arguments through', () => {
+  it('start opens JupyterLab at notebooks/, passing arguments through', () => {
     const r = node('start.js', ['--help']);
     assert.strictEqual(r.status, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`start: jupyter (lab|notebook) --notebook-dir=${path.join(ROOT, 'notebooks')}`));
-    assert.match(r.stdout, /notebook-dir|NotebookApp|ServerApp/);
+    assert.match(r.stdout, new RegExp(`start: jupyter lab --notebook-dir=${path.join(ROOT, 'notebooks')}`));
+    assert.match(r.stdout, /JupyterLab/);
+    const nb = node('start.js', ['--help'], { GENLAB_JUPYTER_APP: 'notebook' });
+    assert.strictEqual(nb.status, 0, nb.stderr);
+    assert.match(nb.stdout, /start: jupyter notebook --notebook-dir=/);
   });
 
   it('start --headless listens on loopback only, with no browser, token or password, in either app', () => {
-    const notebook = jupyterArgs('notebook', ['--headless', '--port=9999'], false);
-    assert.deepStrictEqual(notebook, [
-      'notebook',
-      `--notebook-dir=${path.join(ROOT, 'notebooks')}`,
-      `--NotebookApp.extra_static_paths=${plotlyDir()}`,
-      '--no-browser',
-      '--ip=127.0.0.1',
-      '--NotebookApp.token=',
-      '--NotebookApp.password=',
-      '--port=9999',
-    ]);
+    for (const app of ['lab', 'notebook'] as const) {
+      assert.deepStrictEqual(jupyterArgs(app, ['--headless', '--port=9999'], false), [
+        app,
+        `--notebook-dir=${path.join(ROOT, 'notebooks')}`,
+        `--ServerApp.extra_static_paths=${plotlyDir()}`,
+        '--no-browser',
+        '--ip=127.0.0.1',
+        '--ServerApp.token=',
+        '--ServerApp.password=',
+        '--port=9999',
+      ]);
+    }
     const lab = jupyterArgs('lab', ['--headless'], true);
     assert.ok(lab.includes('--ServerApp.token=') && lab.includes('--allow-root') && !lab.includes('--headless'));
     assert.ok(
@@ -104,7 +113,7 @@ describe('setup and start', () => {
   });
 
   it("start: the user's own notebook folder replaces notebooks/", () => {
-    for (const own of ['--notebook-dir=/tmp/x', '--ServerApp.root_dir=/tmp/x', '--NotebookApp.notebook_dir=/tmp/x']) {
+    for (const own of ['--notebook-dir=/tmp/x', '--ServerApp.root_dir=/tmp/x']) {
       const args = jupyterArgs('lab', [own], false);
       assert.ok(!args.some((a) => a.startsWith('--notebook-dir=') && a !== own), `${own}: ${args}`);
       assert.ok(args.includes(own));
@@ -116,7 +125,7 @@ describe('setup and start', () => {
     assert.strictEqual(r.status, 1);
     assert.strictEqual(
       r.stderr.trim(),
-      "start: GENLAB_JUPYTER_APP is 'vscode'; use 'lab' (JupyterLab) or 'notebook' (the classic Notebook), or unset it.",
+      "start: GENLAB_JUPYTER_APP is 'vscode'; use 'lab' (JupyterLab, the default) or 'notebook' (Notebook 7).",
     );
   });
 
