@@ -3,7 +3,12 @@
  *
  * Solution regions become a stub that throws "not implemented: <what>" (markdown:
  * "YOUR ANSWER HERE"); hidden tests are removed; outputs and execution counts are
- * cleared; locked cells carry nbgrader checksums so edits can be detected later.
+ * cleared. As nbgrader's own generate_assignment does (with its default settings), every
+ * graded, solution or locked cell carries its nbgrader checksum and cell type, so edits can
+ * be detected later, and the UI is told what the student may not change: locked and test
+ * cells are neither editable nor deletable, solution cells not deletable. A test runs
+ * nbgrader itself on the labs and finds the same notebook, the stubs' text aside
+ * (test/grading/nbgrader_peer.test.ts).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -104,9 +109,11 @@ function releaseCell(cell: Cell): Cell {
     out.execution_count = null;
   }
   if (isLocked(out) || isGrade(out) || isSolution(out)) {
-    out.metadata.nbgrader = { ...nbgraderOf(out), schema_version: 3 };
-    delete out.metadata.nbgrader.checksum;
-    if (isLocked(out)) out.metadata.nbgrader.checksum = computeChecksum(out);
+    out.metadata.nbgrader = { ...nbgraderOf(out), schema_version: 3, cell_type: out.cell_type };
+    out.metadata.nbgrader.checksum = computeChecksum(out);
+    // nbgrader's LockCells: what the student must not change is locked in the UI as well.
+    if (isLocked(out) || (isGrade(out) && !isSolution(out))) out.metadata.editable = false;
+    out.metadata.deletable = false;
   }
   return out;
 }
