@@ -32,7 +32,7 @@ export async function launchChromium(context: Mocha.Context): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
 }
 
-/** Page errors worth failing for: not the ones classic Notebook pages raise on their own (require.js, MathJax). */
+/** Page errors worth failing for: not the ones pages raise on their own (require.js, MathJax in nbconvert's HTML). */
 export function pageErrorsOfOurs(errors: string[]): string[] {
   return errors.filter((e) => !/require|define|MathJax/i.test(e));
 }

@@ -35,7 +35,7 @@ function scratchNotebook(name: string, cells: string[]): string {
 
 /**
  * Each lab runs once in this configuration (smoke profile, wasm, the real kernel): in the live UI where Chromium is
- * (student_path.test.ts: Run All, no error output, every cell run, the saved notebook's outputs and HTML export
+ * (student_path.ts, in JupyterLab 4 and in Notebook 7: Run All, no error output, every cell run, the saved notebook's outputs and HTML export
  * checked), else here through the notebook runner, with the same checks of its outputs.
  */
 const LIVE_UI = fs.existsSync(CHROMIUM);

@@ -1,11 +1,15 @@
 /**
- * The student's path, taken the way a student takes it: the course started by the project's own `npm start`
- * (headless, a free port, no token), the live Notebook UI in Chromium, Run All on every lab in the smoke profile;
- * each lab's student release run until its first TODO stops it, then fixed by typing into the cell; a save through
- * the UI, a reopen, a reopen after the cell that carried plotly.js was re-run, and an untrusted reopen.
+ * The student's path, taken the way a student takes it, in JupyterLab 4 and in Notebook 7 (both from the project's
+ * Python environment): the course started by the project's own `npm start` (headless, a free port, no token), the
+ * live UI in Chromium, Run All on every lab in the smoke profile; each lab's student release run until its first
+ * TODO stops it, then fixed by typing into the cell; a save through the UI, a reopen, a reopen after the cell that
+ * carried plotly.js was re-run, and an untrusted reopen.
  *
- * The UI is the classic Notebook (Debian 12 packages no JupyterLab; README, "JupyterLab"), so the test asks
- * `npm start` for it by name (GENLAB_JUPYTER_APP=notebook). Screenshots of every step go to test-artifacts/ui/.
+ * Both UIs are built on JupyterLab's components (Lumino widgets, CodeMirror 6), so one page object drives both; the
+ * server is asked to expose its application object (`expose_app_in_browser`) so that the test can read the
+ * notebook's model as the page holds it. Each UI is a test file of its own (student_path_lab.test.ts,
+ * student_path_notebook.test.ts), so that mocha's parallel workers can take them apart. Screenshots of every step go
+ * to test-artifacts/ui-<app>/screenshots/.
  */
 import * as assert from 'assert';
 import { ChildProcess, spawn } from 'child_process';
@@ -20,9 +24,7 @@ import { NO_PLOTLY_NOTE, UNTRUSTED_CHART_NOTE } from '../../lib/viz/plotly';
 import { launchChromium, pageErrorsOfOurs } from '../browser';
 import { checkGanExport, checkWelcomeExport, checkWelcomeOutputs } from './executed_checks';
 import { ARTIFACTS, LABS, NOTEBOOKS, ROOT } from './labs';
-
-/** The server's root: copies of the labs (so a save never touches the sources) and their releases. */
-const UI = path.join(ARTIFACTS, 'ui');
+import { APP_NAMES, JupyterApp } from '../../scripts/start';
 
 /**
  * The mistake the test types into each lab's first TODO, and what the check below it must say. A lab with TODOs
@@ -145,8 +147,11 @@ function kernelProcesses(ids: string[]): number[] {
   return pids;
 }
 
-/** `npm start -- --headless --port=P --notebook-dir=DIR`, in the smoke profile; resolves once the server answers. */
-async function startCourse(dir: string): Promise<Course> {
+/**
+ * `GENLAB_JUPYTER_APP=app npm start -- --headless --port=P --notebook-dir=DIR`, in the smoke profile, with the app
+ * object exposed to the page; resolves once the server answers.
+ */
+async function startCourse(app: JupyterApp, dir: string): Promise<Course> {
   const port = await freePort();
   // The server's output goes to a file, not a pipe: a kernel inherits it, and a kernel that outlived the server
   // would hold a pipe open and keep mocha waiting for its end forever.
@@ -154,10 +159,19 @@ async function startCourse(dir: string): Promise<Course> {
   const logFd = fs.openSync(logFile, 'w');
   const child: ChildProcess = spawn(
     process.execPath,
-    [npmCli(), 'start', '--', '--headless', `--port=${port}`, '--port-retries=0', `--notebook-dir=${dir}`],
+    [
+      npmCli(),
+      'start',
+      '--',
+      '--headless',
+      `--port=${port}`,
+      '--port-retries=0',
+      `--notebook-dir=${dir}`,
+      `--${app === 'lab' ? 'LabApp' : 'JupyterNotebookApp'}.expose_app_in_browser=True`,
+    ],
     {
       cwd: ROOT,
-      env: { ...process.env, GENLAB_PROFILE: 'smoke', GENLAB_JUPYTER_APP: 'notebook' },
+      env: { ...process.env, GENLAB_PROFILE: 'smoke', GENLAB_JUPYTER_APP: app },
       detached: true,
       stdio: ['ignore', logFd, logFd],
     },
@@ -178,7 +192,7 @@ async function startCourse(dir: string): Promise<Course> {
     await new Promise((r) => setTimeout(r, 250));
   }
   // The server's API refuses a change without its XSRF cookie echoed in a header, as its pages send it.
-  const page = await fetch(`${url}tree`);
+  const page = await fetch(`${url}${app === 'lab' ? 'lab' : 'tree'}`);
   const xsrf = /_xsrf=([^;]+)/.exec(page.headers.getSetCookie().join(';'))?.[1] ?? '';
   const xsrfHeaders = { Cookie: `_xsrf=${xsrf}`, 'X-XSRFToken': xsrf };
   const started = new Set<string>();
@@ -219,8 +233,8 @@ interface Drawn {
 }
 // Page-side code is passed as strings: this project compiles without DOM types.
 const READ_DRAWN = `(() => {
-  const imgs = [...document.querySelectorAll('#notebook-container .output_png img')];
-  const charts = [...document.querySelectorAll('#notebook-container .genlab-chart')];
+  const imgs = [...document.querySelectorAll('.jp-Notebook .jp-OutputArea-output img')];
+  const charts = [...document.querySelectorAll('.jp-Notebook .genlab-chart')];
   const svgMarks = '.scatterlayer path.js-line, .scatterlayer path.point, .heatmaplayer .hm image, .barlayer path';
   // WebGL traces (scattergl) paint a canvas: copy it to a 2-D canvas and look for painted pixels.
   const painted = (canvas) => {
@@ -247,28 +261,51 @@ const READ_DRAWN = `(() => {
 /** Screenshots taken so far of each notebook, to number them in order. */
 const SHOTS = new Map<string, number>();
 
-/** One notebook open in the classic Notebook UI. */
+/**
+ * Page-side helpers, defined once per page: the notebook panel open at `path` (a NotebookPanel: its `content` is the
+ * notebook widget, its `context` the document, its `sessionContext` the kernel's session).
+ */
+const PAGE_HELPERS = `(() => {
+  window.genlabPanel = (path) => [...jupyterapp.shell.widgets('main')].find((w) => w.context && w.context.path === path && w.content && w.content.model);
+})()`;
+
+/** One notebook open in JupyterLab 4 or Notebook 7. */
 class NotebookTab {
   readonly errors: string[] = [];
 
   private constructor(
     readonly tab: Page,
-    readonly name: string,
+    readonly app: JupyterApp,
+    readonly relative: string,
+    readonly shots: string,
   ) {
     tab.on('pageerror', (e) => this.errors.push(e.message));
   }
 
-  static async open(browser: Browser, course: Course, relative: string): Promise<NotebookTab> {
-    const tab = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const nt = new NotebookTab(tab, relative.replace(/[/\\]/g, '_').replace(/\.ipynb$/, ''));
-    await tab.goto(`${course.url}notebooks/${relative}`, { waitUntil: 'load' });
+  /** `panel` in page-side code: this notebook's panel. */
+  private get panel(): string {
+    return `genlabPanel(${JSON.stringify(this.relative)})`;
+  }
+
+  private get name(): string {
+    return this.relative.replace(/[/\\]/g, '_').replace(/\.ipynb$/, '');
+  }
+
+  static async open(browser: Browser, course: Course, app: JupyterApp, relative: string): Promise<NotebookTab> {
+    const tab = await browser.newPage({ viewport: { width: 1280, height: 1200 } });
+    const nt = new NotebookTab(tab, app, relative, path.join(uiDir(app), 'screenshots'));
+    // JupyterLab reopens the notebooks of its last session (each with a kernel); `reset` opens only this one.
+    const where = app === 'lab' ? `lab/tree/${relative}?reset` : `notebooks/${relative}`;
+    await tab.goto(`${course.url}${where}`, { waitUntil: 'load' });
     await nt.waitForKernel();
     return nt;
   }
 
   async waitForKernel(): Promise<void> {
+    await this.tab.waitForFunction('!!window.jupyterapp && !!jupyterapp.shell', null, { timeout: 60000 });
+    await this.tab.evaluate(PAGE_HELPERS);
     await this.tab.waitForFunction(
-      "window.Jupyter && Jupyter.notebook && Jupyter.notebook._fully_loaded && Jupyter.notebook.kernel && Jupyter.notebook.kernel.is_connected() && !!document.querySelector('#kernel_indicator_icon.kernel_idle_icon')",
+      `(() => { const p = ${this.panel}; return !!p && p.context.isReady && p.sessionContext.isReady && !!p.sessionContext.session && !!p.sessionContext.session.kernel && p.sessionContext.session.kernel.status === 'idle'; })()`,
       null,
       { timeout: 60000 },
     );
@@ -276,13 +313,12 @@ class NotebookTab {
 
   /** The kernel's name as the UI shows it. */
   kernelName(): Promise<string> {
-    return this.tab.locator('.kernel_indicator_name').innerText();
+    return this.tab.evaluate(`${this.panel}.sessionContext.kernelDisplayName`) as Promise<string>;
   }
 
-  /** Waits until no cell runs and the kernel is idle, twice in a row half a second apart. */
+  /** Waits until no cell runs or waits to run and the kernel is idle, twice in a row half a second apart. */
   async waitUntilDone(timeoutMs: number): Promise<void> {
-    const idle =
-      "document.querySelectorAll('#notebook-container .cell.running').length === 0 && !!document.querySelector('#kernel_indicator_icon.kernel_idle_icon')";
+    const idle = `(() => { const p = ${this.panel}; return p.sessionContext.session.kernel.status === 'idle' && ![...p.content.node.querySelectorAll('.jp-InputPrompt')].some((e) => e.textContent.includes('[*]')); })()`;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await this.tab.waitForFunction(idle, null, { timeout: Math.max(1000, deadline - Date.now()), polling: 200 });
@@ -295,9 +331,10 @@ class NotebookTab {
   async watchProgress(): Promise<void> {
     await this.tab.evaluate(`(() => {
       window.genlabProgressSeen = {};
+      const notebook = ${this.panel}.content.node;
       const record = () => {
-        document.querySelectorAll('#notebook-container .cell').forEach((cell, c) => {
-          const areas = [...cell.querySelectorAll('.output_area')];
+        notebook.querySelectorAll('.jp-Cell').forEach((cell, c) => {
+          const areas = [...cell.querySelectorAll('.jp-OutputArea-child')];
           areas.forEach((area, o) => {
             const p = area.querySelector('.genlab-progress');
             if (!p) return;
@@ -307,7 +344,7 @@ class NotebookTab {
           });
         });
       };
-      new MutationObserver(record).observe(document.getElementById('notebook-container'), { childList: true, subtree: true, characterData: true });
+      new MutationObserver(record).observe(notebook, { childList: true, subtree: true, characterData: true });
     })()`);
   }
 
@@ -315,62 +352,88 @@ class NotebookTab {
     return this.tab.evaluate('window.genlabProgressSeen') as Promise<Record<string, string[]>>;
   }
 
-  /** Cell → Run All, from the menu bar. */
-  async runAll(): Promise<void> {
-    await this.tab.click('#celllink');
-    await this.tab.click('#run_all_cells');
+  /** An entry of the menu bar's `menu` (Run, File, …), clicked as a student does. */
+  async menu(menu: string, item: string): Promise<void> {
+    await this.tab.locator('.lm-MenuBar-itemLabel', { hasText: new RegExp(`^${menu}$`) }).click();
+    await this.tab.locator('.lm-Menu-itemLabel', { hasText: new RegExp(`^${item}$`) }).click();
   }
 
-  /** Selects cell `index` and runs Cell → Run All Above (what it needs from the cells before it, in a new kernel). */
+  /** Run → Run All Cells. */
+  async runAll(): Promise<void> {
+    await this.menu('Run', 'Run All Cells');
+  }
+
+  /** Selects cell `index` (a click on its prompt). */
+  async select(index: number): Promise<void> {
+    await this.tab.locator('.jp-Notebook .jp-Cell').nth(index).locator('.jp-InputPrompt').click();
+    await this.tab.waitForFunction(`${this.panel}.content.activeCellIndex === ${index}`, null, { timeout: 10000 });
+  }
+
+  /** Selects cell `index` and runs Run → Run All Above Selected Cell (what it needs, in a new kernel). */
   async runAllAbove(index: number): Promise<void> {
-    await this.tab.locator('#notebook-container .cell').nth(index).locator('.input_prompt').click();
-    await this.tab.click('#celllink');
-    await this.tab.click('#run_all_cells_above');
+    await this.select(index);
+    await this.menu('Run', 'Run All Above Selected Cell');
     await this.waitUntilDone(120000);
   }
 
-  /** File → Save and Checkpoint; resolves once the server has written the file. */
+  /** Ctrl+S; resolves once the server has written the file and the page knows it (the document is clean). */
   async save(file: string): Promise<void> {
     const before = fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0;
-    // The Notebook writes the file in place, so a changed mtime can come before the last byte: wait for the page to
-    // hear that the server has finished (its notebook_saved event follows the server's answer).
-    await this.tab.evaluate(
-      "window.genlabSaved = false; Jupyter.notebook.events.one('notebook_saved.Notebook', () => { window.genlabSaved = true; })",
-    );
-    await this.tab.click('#filelink');
-    await this.tab.click('#save_checkpoint');
-    await this.tab.waitForFunction('window.genlabSaved === true', null, { timeout: 30000 }).catch(() => {
-      assert.fail(`${file} was not saved within 30 s`);
-    });
+    await this.tab.locator('.jp-Notebook .jp-Cell').first().locator('.jp-InputPrompt').click();
+    await this.tab.keyboard.press('Control+S');
+    await this.tab
+      .waitForFunction(`!${this.panel}.context.model.dirty`, null, { timeout: 30000 })
+      .catch(() => assert.fail(`${file} was not saved within 30 s`));
     assert.notStrictEqual(fs.statSync(file).mtimeMs, before, `${file} changed on disk`);
   }
 
   /** The notebook as the page holds it (nbformat JSON). */
   model(): Promise<Notebook> {
-    return this.tab.evaluate('Jupyter.notebook.toJSON()') as Promise<Notebook>;
+    return this.tab.evaluate(`${this.panel}.context.model.toJSON()`) as Promise<Notebook>;
   }
 
-  /** Waits until every image has loaded and every chart has drawn, or `timeoutMs` passed; returns what is drawn. */
+  /** Whether the page trusts the notebook's outputs (every code cell's). */
+  trusted(): Promise<boolean> {
+    return this.tab.evaluate(
+      `${this.panel}.content.widgets.filter((c) => c.model.type === 'code').every((c) => c.model.trusted)`,
+    ) as Promise<boolean>;
+  }
+
+  /**
+   * Waits until the page shows every image and chart the notebook's outputs hold, each loaded or drawn, or
+   * `timeoutMs` passed; returns what is drawn. (Right after a load the page may show no cell yet, which would
+   * look drawn.)
+   */
   async drawn(timeoutMs = 30000): Promise<Drawn> {
-    const done = `(() => { const d = ${READ_DRAWN}; return d.imagesDrawn === d.images && d.chartsDrawn === d.charts; })()`;
+    const done = `(() => {
+      const nb = ${this.panel}.context.model.toJSON();
+      const outputs = nb.cells.flatMap((c) => c.outputs || []);
+      const html = (o) => [].concat((o.data && o.data['text/html']) || []).join('');
+      const images = outputs.filter((o) => o.data && o.data['image/png']).length;
+      const charts = outputs.reduce((n, o) => n + (html(o).match(/class="genlab-chart"/g) || []).length, 0);
+      const d = ${READ_DRAWN};
+      return d.images === images && d.charts === charts && d.imagesDrawn === d.images && d.chartsDrawn === d.charts;
+    })()`;
     await this.tab.waitForFunction(done, null, { timeout: timeoutMs, polling: 250 }).catch(() => undefined);
     return (await this.tab.evaluate(READ_DRAWN)) as Drawn;
   }
 
   /** Types `text` over the whole source of cell `index` (clicking into its editor, as a student does). */
   async typeInto(index: number, text: string): Promise<void> {
-    await this.tab.locator('#notebook-container .cell').nth(index).locator('.CodeMirror').click();
+    await this.tab.locator('.jp-Notebook .jp-Cell').nth(index).locator('.cm-content').click();
     await this.tab.keyboard.press('Control+A');
     await this.tab.keyboard.insertText(text);
-    const typed = (await this.tab.evaluate(`Jupyter.notebook.get_cell(${index}).get_text()`)) as string;
+    const typed = (await this.tab.evaluate(
+      `${this.panel}.content.widgets[${index}].model.sharedModel.getSource()`,
+    )) as string;
     // The editor may re-indent a line as it is typed; what runs must be the same code.
-    const words = (s: string) => s.replace(/\s+/g, ' ').trim();
+    const words = (t: string) => t.replace(/\s+/g, ' ').trim();
     assert.strictEqual(words(typed), words(text), `what was typed into cell ${index} is what the cell holds`);
   }
 
   /** Selects cell `index` (a click on its prompt) and runs it with Shift+Enter. */
   async runCell(index: number): Promise<void> {
-    await this.tab.locator('#notebook-container .cell').nth(index).locator('.input_prompt').click();
+    await this.select(index);
     await this.runSelectedAndAdvance();
   }
 
@@ -381,27 +444,34 @@ class NotebookTab {
   }
 
   cellOutputs(index: number): Promise<Output[]> {
-    return this.tab.evaluate(`Jupyter.notebook.get_cell(${index}).output_area.outputs`) as Promise<Output[]>;
+    return this.tab.evaluate(`${this.panel}.content.model.cells.get(${index}).toJSON().outputs`) as Promise<Output[]>;
+  }
+
+  /** The text cell `index`'s outputs show in the page. */
+  outputText(index: number): Promise<string> {
+    return this.tab.locator('.jp-Notebook .jp-Cell').nth(index).locator('.jp-OutputArea').innerText();
   }
 
   /**
-   * A screenshot into test-artifacts/ui/screenshots/: the whole notebook, or only cells `from`…`to`. (The Notebook
-   * scrolls inside #site, so that is unrolled first.)
+   * A screenshot into the UI's screenshots folder: the window, or cells `from`…`to` (scrolled into view; both UIs
+   * scroll the notebook inside its panel, not the page).
    */
   async screenshot(step: string, cells?: [number, number]): Promise<void> {
-    await this.tab.addStyleTag({ content: '#site { height: auto !important; overflow: visible !important; }' });
-    const count = (SHOTS.get(this.name) ?? 0) + 1;
-    SHOTS.set(this.name, count);
-    let clip: { x: number; y: number; width: number; height: number } | undefined;
-    if (cells) {
-      const all = this.tab.locator('#notebook-container .cell');
-      const first = (await all.nth(cells[0]).boundingBox())!;
-      const last = (await all.nth(cells[1]).boundingBox())!;
-      const scrollY = (await this.tab.evaluate('window.scrollY')) as number;
-      clip = { x: first.x, y: first.y + scrollY, width: first.width, height: last.y + last.height - first.y };
+    const count = (SHOTS.get(this.shots + this.name) ?? 0) + 1;
+    SHOTS.set(this.shots + this.name, count);
+    const file = path.join(this.shots, `${this.name}-${String(count).padStart(2, '0')}-${step}.png`);
+    if (!cells) {
+      await this.tab.screenshot({ path: file });
+      return;
     }
-    const file = `${this.name}-${String(count).padStart(2, '0')}-${step}.png`;
-    await this.tab.screenshot({ path: path.join(UI, 'screenshots', file), fullPage: true, clip });
+    const all = this.tab.locator('.jp-Notebook .jp-Cell');
+    await all.nth(cells[0]).scrollIntoViewIfNeeded();
+    const first = (await all.nth(cells[0]).boundingBox())!;
+    const last = (await all.nth(cells[1]).boundingBox())!;
+    const viewport = this.tab.viewportSize()!;
+    const y = Math.max(0, first.y);
+    const height = Math.min(viewport.height - y, last.y + last.height - y);
+    await this.tab.screenshot({ path: file, clip: { x: first.x, y, width: first.width, height } });
   }
 
   async reload(): Promise<void> {
@@ -409,228 +479,253 @@ class NotebookTab {
     await this.waitForKernel();
   }
 
-  /** Closes the tab; with `halt`, shuts its kernel down too (as File → Close and Halt does), freeing its memory. */
+  /** Closes the tab; with `halt`, shuts its kernel down too (as File → Close and Shut Down does), freeing its memory. */
   async close(course: Course, halt = true): Promise<void> {
-    const id = (await this.tab.evaluate('Jupyter.notebook.kernel && Jupyter.notebook.kernel.id').catch(() => null)) as
-      string | null;
+    const id = (await this.tab
+      .evaluate(
+        `(() => { const p = ${this.panel}; return p && p.sessionContext.session && p.sessionContext.session.kernel ? p.sessionContext.session.kernel.id : null; })()`,
+      )
+      .catch(() => null)) as string | null;
     await this.tab.close();
     if (halt && id) await course.shutDownKernel(id);
   }
 }
 
-describe('the student path: npm start, the live Notebook UI in Chromium, Run All', function () {
-  this.timeout(20 * 60 * 1000);
-  let course: Course;
-  let browser: Browser;
+/** The server's root for `app`: copies of the labs (so a save never touches the sources) and their releases. */
+function uiDir(app: JupyterApp): string {
+  return path.join(ARTIFACTS, `ui-${app}`);
+}
 
-  before(async function () {
-    browser = await launchChromium(this);
-    fs.rmSync(UI, { recursive: true, force: true });
-    fs.mkdirSync(path.join(UI, 'source'), { recursive: true });
-    fs.mkdirSync(path.join(UI, 'screenshots'), { recursive: true });
-    for (const lab of LABS) fs.copyFileSync(path.join(NOTEBOOKS, lab), path.join(UI, 'source', lab));
-    releaseCommand(NOTEBOOKS, path.join(UI, 'release'));
-    course = await startCourse(UI);
-  });
+/**
+ * The student's path in `app`. The welcome lab's and the GAN lab's saved notebooks also serve the checks of their
+ * outputs and HTML exports (executed_checks.ts), once: from JupyterLab, the UI `npm start` opens.
+ */
+export function describeStudentPath(app: JupyterApp): void {
+  describe(`the student path in ${APP_NAMES[app]}: npm start, the live UI in Chromium, Run All`, function () {
+    this.timeout(20 * 60 * 1000);
+    let course: Course;
+    let browser: Browser;
+    const UI = uiDir(app);
+    const open = (relative: string) => NotebookTab.open(browser, course, app, relative);
 
-  after(async () => {
-    await browser?.close();
-    await course?.stop(); // the server's output stays in test-artifacts/ui/npm-start.log
-  });
+    before(async function () {
+      browser = await launchChromium(this);
+      fs.rmSync(UI, { recursive: true, force: true });
+      fs.mkdirSync(path.join(UI, 'source'), { recursive: true });
+      fs.mkdirSync(path.join(UI, 'screenshots'), { recursive: true });
+      for (const lab of LABS) fs.copyFileSync(path.join(NOTEBOOKS, lab), path.join(UI, 'source', lab));
+      releaseCommand(NOTEBOOKS, path.join(UI, 'release'));
+      course = await startCourse(app, UI);
+    });
 
-  it('npm start opened the classic Notebook headless on loopback, without a token, serving plotly.js', async () => {
-    assert.match(course.log(), /start: jupyter notebook .*--no-browser --ip=127\.0\.0\.1 --NotebookApp\.token= /);
-    const tree = await fetch(`${course.url}tree`);
-    assert.strictEqual(tree.status, 200, 'no token is asked for');
-    const plotly = await fetch(`${course.url}static/plotly.min.js`);
-    assert.strictEqual(plotly.status, 200);
-    assert.match((await plotly.text()).slice(0, 200), /plotly\.js v\d/);
-  });
+    after(async () => {
+      await browser?.close();
+      await course?.stop(); // the server's output stays in test-artifacts/ui-<app>/npm-start.log
+    });
 
-  for (const lab of LABS) {
-    it(`${lab}: Run All draws every image and chart with no error output, progress updates in place, and a saved notebook reopens drawn`, async function () {
-      const file = path.join(UI, 'source', lab);
-      const nt = await NotebookTab.open(browser, course, `source/${lab}`);
-      try {
-        assert.strictEqual(await nt.kernelName(), 'TypeScript (genlab)');
-        await nt.watchProgress();
-        await nt.runAll();
-        await nt.waitUntilDone(10 * 60 * 1000);
-        const model = await nt.model();
-        const failed = model.cells.map((c, i) => ({ i, err: stderrOf(c.outputs ?? []) })).filter((c) => c.err);
-        assert.deepStrictEqual(failed, [], 'no cell wrote to stderr or failed');
-        const unrun = model.cells.filter(
-          (c) =>
-            c.cell_type === 'code' && joined(c.source).trim() && !(c as { execution_count?: number }).execution_count,
-        );
-        assert.strictEqual(unrun.length, 0, 'every code cell ran');
-        assert.match(
-          joined(model.cells.flatMap((c) => c.outputs ?? []).map((o) => joined(o.text))),
-          /genlab: backend \w+ .* profile smoke/,
-        );
+    it(`npm start opened ${APP_NAMES[app]} headless on loopback, without a token, serving plotly.js`, async () => {
+      assert.match(
+        course.log(),
+        new RegExp(`start: jupyter ${app} .*--no-browser --ip=127\\.0\\.0\\.1 --ServerApp\\.token= `),
+      );
+      const page = await fetch(`${course.url}${app === 'lab' ? 'lab' : 'tree'}`);
+      assert.strictEqual(page.status, 200, 'no token is asked for');
+      // The page is the app asked for: JupyterLab's or Notebook 7's (each names itself in its page config).
+      const config = /<script id="jupyter-config-data" type="application\/json">([^]*?)<\/script>/.exec(
+        await page.text(),
+      );
+      assert.ok(config, 'the page has its config');
+      assert.strictEqual(JSON.parse(config[1]).appName, app === 'lab' ? 'JupyterLab' : 'Jupyter Notebook');
+      const plotly = await fetch(`${course.url}static/plotly.min.js`);
+      assert.strictEqual(plotly.status, 200);
+      assert.match((await plotly.text()).slice(0, 200), /plotly\.js v\d/);
+    });
 
-        const expected = expectedDrawing(model);
-        const drawn = await nt.drawn();
-        await nt.screenshot('run-all');
-        assert.ok(expected.images + expected.charts > 0, 'the lab shows something');
-        assert.deepStrictEqual(
-          { images: drawn.imagesDrawn, charts: drawn.chartsDrawn },
-          { images: expected.images, charts: expected.charts },
-          `every image and chart in the outputs is drawn in the page (${JSON.stringify(drawn)})`,
-        );
+    for (const lab of LABS) {
+      it(`${lab}: Run All draws every image and chart with no error output, progress updates in place, and a saved notebook reopens drawn`, async function () {
+        const file = path.join(UI, 'source', lab);
+        const nt = await open(`source/${lab}`);
+        try {
+          assert.strictEqual(await nt.kernelName(), 'TypeScript (genlab)');
+          await nt.watchProgress();
+          await nt.runAll();
+          await nt.waitUntilDone(10 * 60 * 1000);
+          const model = await nt.model();
+          const failed = model.cells.map((c, i) => ({ i, err: stderrOf(c.outputs ?? []) })).filter((c) => c.err);
+          assert.deepStrictEqual(failed, [], 'no cell wrote to stderr or failed');
+          const unrun = model.cells.filter(
+            (c) =>
+              c.cell_type === 'code' && joined(c.source).trim() && !(c as { execution_count?: number }).execution_count,
+          );
+          assert.strictEqual(unrun.length, 0, 'every code cell ran');
+          assert.match(
+            joined(model.cells.flatMap((c) => c.outputs ?? []).map((o) => joined(o.text))),
+            /genlab: backend \w+ .* profile smoke/,
+          );
 
-        const seen = await nt.progressSeen();
-        fs.writeFileSync(
-          path.join(UI, 'screenshots', `${nt.name}-progress-states.json`),
-          JSON.stringify(seen, null, 1),
-        );
-        const progress = Object.entries(seen);
-        assert.ok(progress.length > 0, 'a live progress output was seen');
-        const steps = (states: string[]) => new Set(states.map((s) => /(\d+)\/\d+ ·/.exec(s)?.[1]));
-        const live = progress.filter(([, states]) => states.length >= 3 && steps(states).size >= 2);
-        assert.ok(live.length > 0, `one output went through several states in place: ${JSON.stringify(progress)}`);
-        assert.deepStrictEqual(pageErrorsOfOurs(nt.errors), []);
+          const expected = expectedDrawing(model);
+          const drawn = await nt.drawn();
+          await nt.screenshot('run-all');
+          assert.ok(expected.images + expected.charts > 0, 'the lab shows something');
+          assert.deepStrictEqual(
+            { images: drawn.imagesDrawn, charts: drawn.chartsDrawn },
+            { images: expected.images, charts: expected.charts },
+            `every image and chart in the outputs is drawn in the page (${JSON.stringify(drawn)})`,
+          );
 
-        await nt.save(file);
-        const saved = readNotebook(file);
-        assert.deepStrictEqual(expectedDrawing(saved), expected, 'the file on disk holds the outputs');
-        // This run is the lab's one run in this configuration: its saved notebook serves the checks of its outputs.
-        if (lab === '00-welcome.ipynb') {
-          checkWelcomeOutputs(file);
-          await checkWelcomeExport(this, file);
+          const seen = await nt.progressSeen();
+          fs.writeFileSync(
+            path.join(UI, 'screenshots', `${lab.replace(/\.ipynb$/, '')}-progress-states.json`),
+            JSON.stringify(seen, null, 1),
+          );
+          const progress = Object.entries(seen);
+          assert.ok(progress.length > 0, 'a live progress output was seen');
+          const steps = (states: string[]) => new Set(states.map((s) => /(\d+)\/\d+ ·/.exec(s)?.[1]));
+          const live = progress.filter(([, states]) => states.length >= 3 && steps(states).size >= 2);
+          assert.ok(live.length > 0, `one output went through several states in place: ${JSON.stringify(progress)}`);
+          assert.deepStrictEqual(pageErrorsOfOurs(nt.errors), []);
+
+          await nt.save(file);
+          const saved = readNotebook(file);
+          assert.deepStrictEqual(expectedDrawing(saved), expected, 'the file on disk holds the outputs');
+          // This run is the lab's one run in this configuration: its saved notebook serves the checks of its outputs.
+          if (app === 'lab' && lab === '00-welcome.ipynb') {
+            checkWelcomeOutputs(file);
+            await checkWelcomeExport(this, file);
+          }
+          if (app === 'lab' && lab === '05-gan.ipynb') await checkGanExport(this, file);
+          await nt.reload();
+          const reopened = await nt.drawn();
+          await nt.screenshot('reopened');
+          assert.deepStrictEqual(
+            { images: reopened.imagesDrawn, charts: reopened.chartsDrawn },
+            { images: expected.images, charts: expected.charts },
+            `the reopened notebook draws its images and charts (${JSON.stringify(reopened)})`,
+          );
+        } finally {
+          await nt.close(course, lab !== '00-welcome.ipynb');
         }
-        if (lab === '05-gan.ipynb') await checkGanExport(this, file);
-        await nt.reload();
-        const reopened = await nt.drawn();
-        await nt.screenshot('reopened');
-        assert.deepStrictEqual(
-          { images: reopened.imagesDrawn, charts: reopened.chartsDrawn },
-          { images: expected.images, charts: expected.charts },
-          `the reopened notebook draws its images and charts (${JSON.stringify(reopened)})`,
-        );
-      } finally {
-        await nt.close(course, lab !== '00-welcome.ipynb');
-      }
+      });
+
+      // The welcome lab's kernel stays up for these two: it has sent plotly.js, as a student's kernel would have.
+      if (lab !== '00-welcome.ipynb') continue;
+      it('00-welcome: with the cell that carried plotly.js re-run, saved and reopened, the charts draw with plotly.js from the server', async () => {
+        const file = path.join(UI, 'source', '00-welcome.ipynb');
+        const nt = await open('source/00-welcome.ipynb');
+        try {
+          const carrier = (await nt.model()).cells.findIndex((c) =>
+            (c.outputs ?? []).some((o) => joined(o.data?.['text/html']).includes('plotly.js v')),
+          );
+          assert.ok(
+            carrier >= 0,
+            'the saved notebook carries plotly.js in one output (the previous test ran and saved it)',
+          );
+          await nt.runCell(carrier);
+          await nt.save(file);
+          assert.ok(
+            !fs.readFileSync(file, 'utf8').includes('plotly.js v'),
+            'no output of the saved notebook carries plotly.js now',
+          );
+          await nt.reload();
+          const drawn = await nt.drawn();
+          await nt.screenshot('plotly-from-server');
+          assert.ok(drawn.charts >= 3 && drawn.chartsDrawn === drawn.charts, JSON.stringify(drawn));
+          assert.strictEqual(
+            await nt.tab.evaluate('!!window.genlabPlotlyFromServer'),
+            true,
+            'plotly.js came from the server',
+          );
+        } finally {
+          await nt.close(course);
+        }
+      });
+
+      it('00-welcome: reopened untrusted, each chart says why it is blank, the images still show, and re-running a cell draws its chart', async () => {
+        const file = path.join(UI, 'source', '00-welcome.ipynb');
+        const nb = readNotebook(file);
+        nb.metadata.edited_elsewhere = true; // any change outside Jupyter voids the notebook's signature
+        fs.writeFileSync(file, JSON.stringify(nb, null, 1));
+        const nt = await open('source/00-welcome.ipynb');
+        try {
+          assert.strictEqual(await nt.trusted(), false, 'the page does not trust the notebook');
+          const blank = await nt.drawn(3000);
+          await nt.screenshot('untrusted');
+          assert.strictEqual(blank.chartsDrawn, 0);
+          assert.ok(blank.charts >= 3);
+          assert.deepStrictEqual(new Set(blank.notes), new Set([UNTRUSTED_CHART_NOTE]));
+          assert.ok(
+            blank.images >= 2 && blank.imagesDrawn === blank.images,
+            `PNG images need no trust: ${JSON.stringify(blank)}`,
+          );
+          const chartCell = (await nt.model()).cells.findIndex((c) =>
+            (c.outputs ?? []).some((o) => joined(o.data?.['text/html']).includes('genlab-chart')),
+          );
+          // The reopened notebook has a new kernel: the cells above define what the chart's cell uses.
+          await nt.runAllAbove(chartCell);
+          await nt.runCell(chartCell);
+          const rerun = await nt.cellOutputs(chartCell);
+          assert.ok(!rerun.some((o) => o.output_type === 'error'), `the re-run cell failed: ${JSON.stringify(rerun)}`);
+          const after = await nt.drawn(3000);
+          await nt.screenshot('untrusted-rerun');
+          assert.strictEqual(after.chartsDrawn, 1, `the re-run cell's chart is drawn: ${JSON.stringify(after)}`);
+          assert.ok(!after.notes.includes(NO_PLOTLY_NOTE), JSON.stringify(after.notes));
+        } finally {
+          await nt.close(course);
+        }
+      });
+    }
+
+    it('every lab with TODOs has a mistake for the walk through its release', () => {
+      const withTodos = LABS.filter((lab) => firstTodo(readNotebook(path.join(NOTEBOOKS, lab))));
+      assert.deepStrictEqual(withTodos, Object.keys(FIRST_TODO_MISTAKE).sort());
     });
 
-    // The welcome lab's kernel stays up for these two: it has sent plotly.js, as a student's kernel would have.
-    if (lab !== '00-welcome.ipynb') continue;
-    it('00-welcome: with the cell that carried plotly.js re-run, saved and reopened, the charts draw with plotly.js from the server', async () => {
-      const file = path.join(UI, 'source', '00-welcome.ipynb');
-      const nt = await NotebookTab.open(browser, course, 'source/00-welcome.ipynb');
-      try {
-        const carrier = (await nt.model()).cells.findIndex((c) =>
-          (c.outputs ?? []).some((o) => joined(o.data?.['text/html']).includes('plotly.js v')),
-        );
-        assert.ok(
-          carrier >= 0,
-          'the saved notebook carries plotly.js in one output (the previous test ran and saved it)',
-        );
-        await nt.runCell(carrier);
-        await nt.save(file);
-        assert.ok(
-          !fs.readFileSync(file, 'utf8').includes('plotly.js v'),
-          'no output of the saved notebook carries plotly.js now',
-        );
-        await nt.reload();
-        const drawn = await nt.drawn();
-        await nt.screenshot('plotly-from-server');
-        assert.ok(drawn.charts >= 3 && drawn.chartsDrawn === drawn.charts, JSON.stringify(drawn));
-        assert.strictEqual(
-          await nt.tab.evaluate('!!window.genlabPlotlyFromServer'),
-          true,
-          'plotly.js came from the server',
-        );
-      } finally {
-        await nt.close(course);
-      }
-    });
+    for (const lab of Object.keys(FIRST_TODO_MISTAKE).sort()) {
+      it(`${lab} (student release): Run All stops at the first TODO with one sentence; a wrong solution typed in gets the named mistake, the right one passes`, async () => {
+        const todo = firstTodo(readNotebook(path.join(NOTEBOOKS, lab)))!;
+        const mistake = FIRST_TODO_MISTAKE[lab];
+        const check = todo.index + 1;
+        const nt = await open(`release/${lab}`);
+        try {
+          await nt.runAll();
+          await nt.waitUntilDone(5 * 60 * 1000);
+          const model = await nt.model();
+          const failing = model.cells.findIndex((c) => stderrOf(c.outputs ?? []));
+          assert.strictEqual(failing, check, `the check after the first TODO (${todo.name}) is where Run All stops`);
+          assert.strictEqual(
+            stderrOf(model.cells[check].outputs ?? []),
+            `Error: not implemented: ${todo.name} (replace this line with your code)\n`,
+          );
+          const later = model.cells.slice(check + 1).filter((c) => (c as { execution_count?: number }).execution_count);
+          assert.strictEqual(later.length, 0, 'nothing after the failing check ran');
+          await nt.screenshot('stopped-at-todo', [todo.index, check]);
+          const seen = await nt.outputText(check);
+          assert.doesNotMatch(seen, /evalmachine|\^|\n\s+at /, 'no compiled-code frames in what the student sees');
 
-    it('00-welcome: reopened untrusted, each chart says why it is blank, the images still show, and re-running a cell draws its chart', async () => {
-      const file = path.join(UI, 'source', '00-welcome.ipynb');
-      const nb = readNotebook(file);
-      nb.metadata.edited_elsewhere = true; // any change outside Jupyter voids the notebook's signature
-      fs.writeFileSync(file, JSON.stringify(nb, null, 1));
-      const nt = await NotebookTab.open(browser, course, 'source/00-welcome.ipynb');
-      try {
-        assert.match(await nt.tab.locator('#notification_trusted').innerText(), /Not Trusted/);
-        const blank = await nt.drawn(3000);
-        await nt.screenshot('untrusted');
-        assert.strictEqual(blank.chartsDrawn, 0);
-        assert.ok(blank.charts >= 3);
-        assert.deepStrictEqual(new Set(blank.notes), new Set([UNTRUSTED_CHART_NOTE]));
-        assert.ok(
-          blank.images >= 2 && blank.imagesDrawn === blank.images,
-          `PNG images need no trust: ${JSON.stringify(blank)}`,
-        );
-        const chartCell = (await nt.model()).cells.findIndex((c) =>
-          (c.outputs ?? []).some((o) => joined(o.data?.['text/html']).includes('genlab-chart')),
-        );
-        // The reopened notebook has a new kernel: the cells above define what the chart's cell uses.
-        await nt.runAllAbove(chartCell);
-        await nt.runCell(chartCell);
-        const rerun = await nt.cellOutputs(chartCell);
-        assert.ok(!rerun.some((o) => o.output_type === 'error'), `the re-run cell failed: ${JSON.stringify(rerun)}`);
-        const after = await nt.drawn(3000);
-        await nt.screenshot('untrusted-rerun');
-        assert.strictEqual(after.chartsDrawn, 1, `the re-run cell's chart is drawn: ${JSON.stringify(after)}`);
-        assert.ok(!after.notes.includes(NO_PLOTLY_NOTE), JSON.stringify(after.notes));
-      } finally {
-        await nt.close(course);
-      }
-    });
-  }
+          assert.ok(
+            todo.solution.includes(mistake.replace[0]),
+            `the solution of ${todo.name} contains '${mistake.replace[0]}'`,
+          );
+          await nt.typeInto(todo.index, todo.solution.replace(mistake.replace[0], mistake.replace[1]));
+          await nt.runSelectedAndAdvance();
+          await nt.runSelectedAndAdvance();
+          const wrong = stderrOf(await nt.cellOutputs(check));
+          await nt.screenshot('wrong-solution', [todo.index, check]);
+          assert.match(wrong, mistake.says);
+          assert.strictEqual(wrong.trim().split('\n').length, 1, `one sentence: ${wrong}`);
 
-  it('every lab with TODOs has a mistake for the walk through its release', () => {
-    const withTodos = LABS.filter((lab) => firstTodo(readNotebook(path.join(NOTEBOOKS, lab))));
-    assert.deepStrictEqual(withTodos, Object.keys(FIRST_TODO_MISTAKE).sort());
+          await nt.typeInto(todo.index, todo.solution);
+          await nt.runSelectedAndAdvance();
+          await nt.runSelectedAndAdvance();
+          const right = await nt.cellOutputs(check);
+          await nt.screenshot('right-solution', [todo.index, check]);
+          assert.strictEqual(stderrOf(right), '');
+          assert.match(right.map((o) => joined(o.text)).join(''), /✓ /);
+          assert.deepStrictEqual(pageErrorsOfOurs(nt.errors), []);
+        } finally {
+          await nt.close(course);
+        }
+      });
+    }
   });
-
-  for (const lab of Object.keys(FIRST_TODO_MISTAKE).sort()) {
-    it(`${lab} (student release): Run All stops at the first TODO with one sentence; a wrong solution typed in gets the named mistake, the right one passes`, async () => {
-      const todo = firstTodo(readNotebook(path.join(NOTEBOOKS, lab)))!;
-      const mistake = FIRST_TODO_MISTAKE[lab];
-      const check = todo.index + 1;
-      const nt = await NotebookTab.open(browser, course, `release/${lab}`);
-      try {
-        await nt.runAll();
-        await nt.waitUntilDone(5 * 60 * 1000);
-        const model = await nt.model();
-        const failing = model.cells.findIndex((c) => stderrOf(c.outputs ?? []));
-        assert.strictEqual(failing, check, `the check after the first TODO (${todo.name}) is where Run All stops`);
-        assert.strictEqual(
-          stderrOf(model.cells[check].outputs ?? []),
-          `Error: not implemented: ${todo.name} (replace this line with your code)\n`,
-        );
-        const later = model.cells.slice(check + 1).filter((c) => (c as { execution_count?: number }).execution_count);
-        assert.strictEqual(later.length, 0, 'nothing after the failing check ran');
-        await nt.screenshot('stopped-at-todo', [todo.index, check]);
-        const seen = await nt.tab.locator('#notebook-container .cell').nth(check).locator('.output_area').innerText();
-        assert.doesNotMatch(seen, /evalmachine|\^|\n\s+at /, 'no compiled-code frames in what the student sees');
-
-        assert.ok(
-          todo.solution.includes(mistake.replace[0]),
-          `the solution of ${todo.name} contains '${mistake.replace[0]}'`,
-        );
-        await nt.typeInto(todo.index, todo.solution.replace(mistake.replace[0], mistake.replace[1]));
-        await nt.runSelectedAndAdvance();
-        await nt.runSelectedAndAdvance();
-        const wrong = stderrOf(await nt.cellOutputs(check));
-        await nt.screenshot('wrong-solution', [todo.index, check]);
-        assert.match(wrong, mistake.says);
-        assert.strictEqual(wrong.trim().split('\n').length, 1, `one sentence: ${wrong}`);
-
-        await nt.typeInto(todo.index, todo.solution);
-        await nt.runSelectedAndAdvance();
-        await nt.runSelectedAndAdvance();
-        const right = await nt.cellOutputs(check);
-        await nt.screenshot('right-solution', [todo.index, check]);
-        assert.strictEqual(stderrOf(right), '');
-        assert.match(right.map((o) => joined(o.text)).join(''), /✓ /);
-        assert.deepStrictEqual(pageErrorsOfOurs(nt.errors), []);
-      } finally {
-        await nt.close(course);
-      }
-    });
-  }
-});
+}
