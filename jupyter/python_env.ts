@@ -79,6 +79,17 @@ function fingerprint(forTests: boolean): string {
 }
 const STAMP = () => path.join(venvDir(), 'genlab-installed.sha256');
 
+/**
+ * Why pip failed, in a phrase: PyPI unreachable (with the reason: an untrusted certificate, no connection), else
+ * pip's last error line. (pip ends an unreachable index with "ResolutionImpossible", which would mislead.)
+ */
+function pipFailure(stderr: string, status: number | null): string {
+  if (/CERTIFICATE_VERIFY_FAILED|SSLError/.test(stderr))
+    return "PyPI's certificate could not be verified: this machine's CA certificates (or PIP_CERT) lack the one its connection presents";
+  if (/NewConnectionError|Could not fetch URL|from versions: none/.test(stderr)) return 'PyPI could not be reached';
+  return stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${status}`;
+}
+
 export interface PythonEnvResult {
   ok: boolean;
   /** One sentence: what was done, or what failed and exactly what to run. */
@@ -117,16 +128,23 @@ export function ensurePythonEnv(forTests: boolean): PythonEnvResult {
     spawnSync(venvPython(), pipArgs, {
       cwd: root(),
       encoding: 'utf8',
+      maxBuffer: 64 * 2 ** 20,
       stdio: ['ignore', 'inherit', 'pipe'],
       env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
     });
   let result = pip(args);
   let note = '';
   // constraints.txt pins what Debian 12's Python takes; another Python (Ubuntu 22.04's 3.10 on Gradescope) may
-  // need other versions of what the course's pins bring. PyPI answered with versions, so this is not "offline".
-  if (result.status !== 0 && /ResolutionImpossible|from versions: (?!none)/.test(result.stderr ?? '')) {
-    const loose = args.slice(0, args.indexOf('-c'));
-    const retry = pip(loose);
+  // need other versions of what the course's pins bring. Only when PyPI answered (it listed versions) is that
+  // worth a second try without the constraints.
+  const unreachable = (stderr: string) =>
+    /Could not fetch URL|SSLError|NewConnectionError|from versions: none/.test(stderr);
+  if (
+    result.status !== 0 &&
+    /ResolutionImpossible|from versions: /.test(result.stderr) &&
+    !unreachable(result.stderr)
+  ) {
+    const retry = pip(args.slice(0, args.indexOf('-c')));
     if (retry.status === 0) {
       result = retry;
       note =
@@ -134,10 +152,9 @@ export function ensurePythonEnv(forTests: boolean): PythonEnvResult {
     }
   }
   if (result.status !== 0) {
-    const last = (result.stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? `exit ${result.status}`;
     return {
       ok: false,
-      message: `pip could not install Jupyter into ${rel}/ (${last}). It needs PyPI (or a mirror: PIP_INDEX_URL); once reachable, run \`npm run setup\` again, or yourself: \`${path.join(rel, 'bin', 'python')} ${args.join(' ')}\`.`,
+      message: `pip could not install Jupyter into ${rel}/ (${pipFailure(result.stderr, result.status)}). It needs PyPI (or a mirror: PIP_INDEX_URL); once reachable, run \`npm run setup\` again, or yourself: \`${path.join(rel, 'bin', 'python')} ${args.join(' ')}\`.`,
     };
   }
   fs.writeFileSync(STAMP(), `${want}\n`);
