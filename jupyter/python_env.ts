@@ -64,7 +64,7 @@ const CONSTRAINTS = () => path.join(root(), 'jupyter', 'constraints.txt');
 /** The command that installs the pinned set into the environment (what setup runs, and tells a user to run). */
 export function pipInstallArgs(forTests: boolean): string[] {
   const rel = (p: string) => path.relative(root(), p);
-  return ['-m', 'pip', 'install', '-q', '-r', rel(requirementsFile(forTests)), '-c', rel(CONSTRAINTS())];
+  return ['-m', 'pip', 'install', '-r', rel(requirementsFile(forTests)), '-c', rel(CONSTRAINTS())];
 }
 
 /**
@@ -81,13 +81,18 @@ const STAMP = () => path.join(venvDir(), 'genlab-installed.sha256');
 
 /**
  * Why pip failed, in a phrase: PyPI unreachable (with the reason: an untrusted certificate, no connection), else
- * pip's last error line. (pip ends an unreachable index with "ResolutionImpossible", which would mislead.)
+ * pip's last error line. (pip ends an unreachable index with "ResolutionImpossible", which would mislead.) `output`
+ * is pip's stdout and stderr.
  */
-function pipFailure(stderr: string, status: number | null): string {
-  if (/CERTIFICATE_VERIFY_FAILED|SSLError/.test(stderr))
+function pipFailure(output: string, status: number | null): string {
+  if (/CERTIFICATE_VERIFY_FAILED|SSLError/.test(output))
     return "PyPI's certificate could not be verified: this machine's CA certificates (or PIP_CERT) lack the one its connection presents";
-  if (/NewConnectionError|Could not fetch URL|from versions: none/.test(stderr)) return 'PyPI could not be reached';
-  return stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${status}`;
+  if (/NewConnectionError|Could not fetch URL|from versions: none/.test(output)) return 'PyPI could not be reached';
+  // With no answer from its index, pip reports a pin it found nowhere as a conflict with itself.
+  const nowhere = /The user requested (\S+)\s+The user requested \(constraint\) \1\s/.exec(output);
+  if (nowhere) return `PyPI could not be reached: pip found no ${nowhere[1]} there`;
+  const lines = output.trim().split('\n').filter(Boolean);
+  return lines.filter((l) => l.startsWith('ERROR')).pop() ?? lines.pop() ?? `exit ${status}`;
 }
 
 export interface PythonEnvResult {
@@ -129,20 +134,20 @@ export function ensurePythonEnv(forTests: boolean): PythonEnvResult {
       cwd: root(),
       encoding: 'utf8',
       maxBuffer: 64 * 2 ** 20,
-      stdio: ['ignore', 'inherit', 'pipe'],
+      // pip's progress is noise here: its output is read for why it failed, not shown.
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
     });
+  console.log(`setup: installing the pinned Jupyter from PyPI into ${rel}/ (about half a minute)`);
   let result = pip(args);
   let note = '';
   // constraints.txt pins what Debian 12's Python takes; another Python (Ubuntu 22.04's 3.10 on Gradescope) may
   // need other versions of what the course's pins bring. Only when PyPI answered (it listed versions) is that
   // worth a second try without the constraints.
-  const unreachable = (stderr: string) =>
-    /Could not fetch URL|SSLError|NewConnectionError|from versions: none/.test(stderr);
   if (
     result.status !== 0 &&
     /ResolutionImpossible|from versions: /.test(result.stderr) &&
-    !unreachable(result.stderr)
+    !pipFailure(result.stdout + result.stderr, result.status).startsWith('PyPI')
   ) {
     const retry = pip(args.slice(0, args.indexOf('-c')));
     if (retry.status === 0) {
@@ -154,7 +159,7 @@ export function ensurePythonEnv(forTests: boolean): PythonEnvResult {
   if (result.status !== 0) {
     return {
       ok: false,
-      message: `pip could not install Jupyter into ${rel}/ (${pipFailure(result.stderr, result.status)}). It needs PyPI (or a mirror: PIP_INDEX_URL); once reachable, run \`npm run setup\` again, or yourself: \`${path.join(rel, 'bin', 'python')} ${args.join(' ')}\`.`,
+      message: `pip could not install Jupyter into ${rel}/ (${pipFailure(result.stdout + result.stderr, result.status)}). It needs PyPI (or a mirror: PIP_INDEX_URL); once reachable, run \`npm run setup\` again, or yourself: \`${path.join(rel, 'bin', 'python')} ${args.join(' ')}\`.`,
     };
   }
   fs.writeFileSync(STAMP(), `${want}\n`);

@@ -58,7 +58,7 @@ describe('setup and start', () => {
       });
       assert.strictEqual(r.status, 1, r.stdout + r.stderr);
       const said =
-        /setup: pip could not install Jupyter into (\S+)\/ \(PyPI could not be reached\)\. It needs PyPI \(or a mirror: PIP_INDEX_URL\); once reachable, run `npm run setup` again, or yourself: `(\S+) (-m pip install -q -r jupyter\/requirements\.txt -c jupyter\/constraints\.txt)`\./.exec(
+        /setup: pip could not install Jupyter into (\S+)\/ \(PyPI could not be reached[^)]*\)\. It needs PyPI \(or a mirror: PIP_INDEX_URL\); once reachable, run `npm run setup` again, or yourself: `(\S+) (-m pip install -r jupyter\/requirements\.txt -c jupyter\/constraints\.txt)`\./.exec(
           r.stdout,
         );
       assert.ok(said, r.stdout);
