@@ -157,9 +157,13 @@ export function ensurePythonEnv(forTests: boolean): PythonEnvResult {
     }
   }
   if (result.status !== 0) {
+    const why = pipFailure(result.stdout + result.stderr, result.status);
+    const then = why.startsWith('PyPI')
+      ? 'It needs PyPI (or a mirror: PIP_INDEX_URL); once reachable, run `npm run setup` again, or yourself'
+      : 'Once that is fixed, run `npm run setup` again, or yourself';
     return {
       ok: false,
-      message: `pip could not install Jupyter into ${rel}/ (${pipFailure(result.stdout + result.stderr, result.status)}). It needs PyPI (or a mirror: PIP_INDEX_URL); once reachable, run \`npm run setup\` again, or yourself: \`${path.join(rel, 'bin', 'python')} ${args.join(' ')}\`.`,
+      message: `pip could not install Jupyter into ${rel}/ (${why}). ${then}: \`${path.join(rel, 'bin', 'python')} ${args.join(' ')}\`.`,
     };
   }
   fs.writeFileSync(STAMP(), `${want}\n`);
