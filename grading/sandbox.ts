@@ -195,7 +195,14 @@ function unshareScript(spec: SandboxSpec): string {
 /** Paths of the project the kernel needs to see (read-only); the library comes redacted, apart. */
 export function projectMounts(root: string): string[] {
   return (
-    ['node_modules', path.join('packages', 'engine'), '.jupyter', path.join('grading', 'run_graded.py'), 'pretrained']
+    [
+      'node_modules',
+      path.join('packages', 'engine'),
+      '.jupyter',
+      path.join('grading', 'run_graded.py'),
+      path.join('jupyter', 'kernel.js'), // the kernelspec's program
+      'pretrained',
+    ]
       .map((p) => path.join(root, p))
       // The runner's Python and Jupyter (jupyter/python_env.ts), and the installation that Python runs from where it
       // is not /usr, which every sandbox shows anyway (a pyenv Python under /root, say).
