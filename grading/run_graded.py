@@ -226,5 +226,6 @@ if __name__ == "__main__":
     try:
         main()
     except Exception as err:  # the runner's own failure is never the submission's: say so, as one line
-        answer({"failure": f"the grader's runner failed ({type(err).__name__}: {err})"[:1500], "grader_fault": True})
+        what = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        answer({"failure": f"the grader's runner failed ({what})"[:1500], "grader_fault": True})
         raise

@@ -129,8 +129,13 @@ function readRunnerAnswer(
   } catch {
     parsed = undefined;
   }
-  if (parsed?.failure)
-    return { cells: [], failure: parsed.failure, graderFault: parsed.grader_fault === true, log: stderr };
+  if (parsed?.failure) {
+    // Python's MemoryError: the runner itself did not fit (a kernel's memory bomb ends the kernel, not the runner).
+    const tooLittle = /\(MemoryError\b/.test(parsed.failure)
+      ? `; the sandbox's memory limit was ${limits.memoryMiB} MiB, too little for the runner and a kernel`
+      : '';
+    return { cells: [], failure: parsed.failure + tooLittle, graderFault: parsed.grader_fault === true, log: stderr };
+  }
   if (parsed)
     return {
       cells: parsed.cells ?? [],

@@ -342,7 +342,8 @@ describe('grading: a kernel that does not start is tried again, and a machine th
     assert.strictEqual(lines.length, 1, r.stdout);
     assert.match(
       lines[0],
-      /^alice: NOT GRADED \((The grader's runner stopped before a kernel was ready \(exit \d+; the sandbox's memory limit was 48 MiB, too little for the runner and a kernel\)|the kernel did not start or could not be reached \(3 tries: .*Kernel died).*\) \([\d.]+ s\)$/,
+      // Where the 48 MiB stop the runner: as it starts (exit), in Python (MemoryError), or in the kernel it starts.
+      /^alice: NOT GRADED \((The grader's runner stopped before a kernel was ready \(exit \d+; the sandbox's memory limit was 48 MiB, too little for the runner and a kernel\)|the grader's runner failed \(MemoryError\); the sandbox's memory limit was 48 MiB, too little for the runner and a kernel|the kernel did not start or could not be reached \(3 tries: .*Kernel died).*\) \([\d.]+ s\)$/,
     );
     assert.match(
       r.stderr,
@@ -351,7 +352,7 @@ describe('grading: a kernel that does not start is tried again, and a machine th
     const csv = fs.readFileSync(path.join(out, 'grades.csv'), 'utf8').trim().split('\n');
     assert.match(
       csv[1],
-      /^alice,,,,,,,,"?NOT GRADED \(grade again\): (The grader's runner stopped|the kernel did not start)/,
+      /^alice,,,,,,,,"?NOT GRADED \(grade again\): (The grader's runner stopped|the grader's runner failed \(MemoryError\)|the kernel did not start)/,
     );
     const results = JSON.parse(fs.readFileSync(path.join(out, 'alice', 'results.json'), 'utf8')) as Results;
     assert.deepStrictEqual(validateResults(results), []);
