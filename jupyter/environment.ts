@@ -15,12 +15,9 @@ import { venvJupyter } from './python_env';
 export const KERNEL_NAME = 'genlab';
 export const KERNEL_DISPLAY_NAME = 'TypeScript (genlab)';
 
-/** The project's root folder (where package.json is). */
-export function projectRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'dist') dir = path.dirname(dir);
-  return dir;
-}
+import { projectRoot } from './project_root';
+
+export { projectRoot };
 
 /** The project-local Jupyter data folder holding `kernels/genlab/kernel.json`. */
 export function jupyterDataDir(): string {

@@ -12,17 +12,11 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { findProgram } from './prerequisites';
-
-/** The root of the project that holds this file (where package.json is, outside `dist`). */
-function root(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'dist') dir = path.dirname(dir);
-  return dir;
-}
+import { projectRoot } from './project_root';
 
 /** Where the environment is: `.venv/` in the project, or where GENLAB_VENV says (a test's scratch one, a cache). */
 export function venvDir(): string {
-  return process.env.GENLAB_VENV ? path.resolve(process.env.GENLAB_VENV) : path.join(root(), '.venv');
+  return process.env.GENLAB_VENV ? path.resolve(process.env.GENLAB_VENV) : path.join(projectRoot(), '.venv');
 }
 
 /** The environment's Python and its `jupyter` command (present once setup made them). */
@@ -35,7 +29,7 @@ export function venvJupyter(): string {
 
 /** The requirements file for the course, or for the course and the tests. */
 export function requirementsFile(forTests: boolean): string {
-  return path.join(root(), 'jupyter', forTests ? 'requirements-tests.txt' : 'requirements.txt');
+  return path.join(projectRoot(), 'jupyter', forTests ? 'requirements-tests.txt' : 'requirements.txt');
 }
 /**
  * The Python that makes the environment: Debian's own where it is (a pyenv or other Python earlier on PATH may lack
@@ -59,11 +53,11 @@ export function venvBasePrefix(): string | undefined {
   }
 }
 
-const CONSTRAINTS = () => path.join(root(), 'jupyter', 'constraints.txt');
+const CONSTRAINTS = () => path.join(projectRoot(), 'jupyter', 'constraints.txt');
 
 /** The command that installs the pinned set into the environment (what setup runs, and tells a user to run). */
 export function pipInstallArgs(forTests: boolean): string[] {
-  const rel = (p: string) => path.relative(root(), p);
+  const rel = (p: string) => path.relative(projectRoot(), p);
   return ['-m', 'pip', 'install', '-r', rel(requirementsFile(forTests)), '-c', rel(CONSTRAINTS())];
 }
 
@@ -131,7 +125,7 @@ export function ensurePythonEnv(forTests: boolean): PythonEnvResult {
   const args = pipInstallArgs(forTests);
   const pip = (pipArgs: string[]) =>
     spawnSync(venvPython(), pipArgs, {
-      cwd: root(),
+      cwd: projectRoot(),
       encoding: 'utf8',
       maxBuffer: 64 * 2 ** 20,
       // pip's progress is noise here: its output is read for why it failed, not shown.

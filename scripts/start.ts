@@ -39,10 +39,9 @@ export function jupyterArgs(app: JupyterApp, userArgs: string[], isRoot: boolean
   const ownDir = rest.some((a) => /^--(notebook-dir|ServerApp\.root_dir)(=|$)/.test(a));
   if (!ownDir) args.push(`--notebook-dir=${path.join(projectRoot(), 'notebooks')}`);
   if (isRoot) args.push('--allow-root');
-  const server = 'ServerApp';
-  args.push(`--${server}.extra_static_paths=${plotlyDir()}`);
+  args.push(`--ServerApp.extra_static_paths=${plotlyDir()}`);
   if (headless) {
-    args.push('--no-browser', '--ip=127.0.0.1', `--${server}.token=`, `--${server}.password=`);
+    args.push('--no-browser', '--ip=127.0.0.1', '--ServerApp.token=', '--ServerApp.password=');
   }
   return [...args, ...rest];
 }
