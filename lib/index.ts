@@ -8,7 +8,7 @@
  *
  * The naming rule: **a model is a namespace; everything else is a flat name.**
  * Each file of lib/models/ is exported as one namespace (`classifier`, `autoencoder`,
- * `vae`, `pixelcnn`, `gan`, `conditionalGan`), because the model files share their verbs by design —
+ * `vae`, `pixelcnn`, `gan`, `conditionalGan`, `flow`), because the model files share their verbs by design —
  * each has a `createX`, a `trainStep`, a `trainX`, an `evaluate`, the generative
  * ones a `sample` (see lib/models/kit.ts) — so a flat `sample` could not say whose
  * it is. Everything the labs share (setup, data, losses, metrics, layers, the
@@ -112,6 +112,7 @@ export * as vae from './models/vae';
 export * as pixelcnn from './models/pixelcnn';
 export * as gan from './models/gan';
 export * as conditionalGan from './models/conditional_gan';
+export * as flow from './models/flow';
 export { IMAGE_SHAPE, IMAGE_SIDE, IMAGE_PIXELS, runTrainingLoop, createWeightAverage } from './models/kit';
 export type {
   GenerativeFamily,

@@ -3,7 +3,7 @@
  *
  * ## The contract
  *
- * Every model file (classifier, autoencoder, vae, pixelcnn, gan, conditionalGan — and the next one: a flow, a
+ * Every model file (classifier, autoencoder, vae, pixelcnn, gan, conditionalGan, flow — and the next one: a
  * diffusion model) exports the same verbs, with the same argument order and the same kind of result,
  * so that a lab reads the same whichever model it trains:
  *

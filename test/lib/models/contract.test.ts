@@ -17,6 +17,7 @@ import { loadModel, saveModel } from '../../../lib/io';
 import * as autoencoder from '../../../lib/models/autoencoder';
 import * as classifier from '../../../lib/models/classifier';
 import * as conditionalGan from '../../../lib/models/conditional_gan';
+import * as flow from '../../../lib/models/flow';
 import * as gan from '../../../lib/models/gan';
 import * as pixelcnn from '../../../lib/models/pixelcnn';
 import * as vae from '../../../lib/models/vae';
@@ -173,6 +174,7 @@ const FAMILIES = [
   pixelcnn.family,
   gan.family,
   conditionalGan.family,
+  flow.family,
 ] as const;
 
 describe('the model contract, kept by every model family when run', function () {
@@ -237,6 +239,13 @@ describe('the model contract, kept by every model family when run', function () 
         evaluateOn: grey,
         options: { k: 2 },
         evaluateOptions: { classifier: judge, samples: 20 },
+      },
+      {
+        family: flow.family,
+        create: () => flow.createFlow({ filters: 4, seed: 1 }),
+        data: grey,
+        evaluateOn: grey,
+        options: {},
       },
     ];
   }
@@ -314,8 +323,9 @@ describe('the model contract, kept by every model family when run', function () 
           // A free height or width (the fully convolutional PixelCNN's) is given the images' 28.
           tf.randomUniform([2, ...input.shape.slice(1).map((d) => d ?? 28)], 0, 1, 'float32', 10 + i),
         );
+        // A model with several outputs (the flow's couplings, joined) predicts a list: compare every one.
         const predict = (m: tf.LayersModel) =>
-          (m.predict(inputs.length === 1 ? inputs[0] : inputs) as tf.Tensor).dataSync();
+          [m.predict(inputs.length === 1 ? inputs[0] : inputs)].flat().flatMap((t) => Array.from(t.dataSync()));
         assert.ok(maxAbsDiff(predict(net), predict(parts[name])) < 1e-6, `${c.family.name}.${name}`);
       }
       if (f.sample) {
