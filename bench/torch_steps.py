@@ -11,6 +11,7 @@ Prints one JSON object on stdout.
 """
 import argparse
 import json
+import math
 import statistics
 import time
 
@@ -207,6 +208,105 @@ def pixelcnn_sample(window):
     return trainable(model), run
 
 
+# The normalizing flow (lib/models/flow.ts: two scales, 16 affine couplings, 48 channels, one residual block each).
+# NCHW here, NHWC in genlab: the same layers, the same channel order after each squeeze.
+class CouplingNet(nn.Module):
+    def __init__(self, cin, cout, hidden=48):
+        super().__init__()
+        self.conv_in = nn.Conv2d(cin, hidden, 3, padding=1)
+        self.block = nn.Sequential(nn.ReLU(), nn.Conv2d(hidden, hidden, 3, padding=1), nn.ReLU(), nn.Conv2d(hidden, hidden, 1))
+        self.heads = nn.ModuleList([nn.Conv2d(hidden, cout, 3, padding=1) for _ in range(2)])
+        for head in self.heads:
+            nn.init.zeros_(head.weight)
+            nn.init.zeros_(head.bias)
+
+    def forward(self, x):
+        h = self.conv_in(x)
+        h = F.relu(h + self.block(h))
+        return self.heads[0](h), self.heads[1](h)
+
+
+def squeeze(x):
+    n, c, h, w = x.shape
+    return x.view(n, c, h // 2, 2, w // 2, 2).permute(0, 3, 5, 1, 2, 4).reshape(n, 4 * c, h // 2, w // 2)
+
+
+class Flow(nn.Module):
+    def __init__(self, hidden=48, alpha=0.05):
+        super().__init__()
+        self.alpha = alpha
+        self.steps, nets = [], []
+        c, h = 1, 28
+
+        def checkerboard(parity):
+            mask = ((torch.arange(h).view(h, 1) + torch.arange(h).view(1, h) + parity) % 2 == 0).float()
+            self.steps.append(('checkerboard', mask.view(1, 1, h, h), len(nets)))
+            nets.append(CouplingNet(c, c, hidden))
+
+        def channel(flip):
+            self.steps.append(('channel', flip, len(nets)))
+            nets.append(CouplingNet(c // 2, c // 2, hidden))
+
+        for _ in range(2):
+            for k in range(3):
+                checkerboard(k % 2)
+            self.steps.append(('squeeze',))
+            c, h = 4 * c, h // 2
+            for k in range(3):
+                channel(k % 2 == 1)
+            self.steps.append(('factor-out',))
+            c //= 2
+        for k in range(4):
+            checkerboard(k % 2)
+        self.nets = nn.ModuleList(nets)
+
+    def neg_log_density(self, y):
+        s = self.alpha + (1 - 2 * self.alpha) * y
+        w = torch.log(s) - torch.log1p(-s)
+        log_det = (math.log(1 - 2 * self.alpha) - torch.log(s) - torch.log1p(-s)).flatten(1).sum(1)
+        h, out = w, []
+        for step in self.steps:
+            if step[0] == 'squeeze':
+                h = squeeze(h)
+            elif step[0] == 'factor-out':
+                kept, leaving = h.chunk(2, 1)
+                out.append(leaving.flatten(1))
+                h = kept
+            elif step[0] == 'checkerboard':
+                mask, net = step[1], self.nets[step[2]]
+                raw_s, t = net(h * mask)
+                scale = torch.tanh(raw_s) * (1 - mask)
+                h = h * torch.exp(scale) + t * (1 - mask)
+                log_det = log_det + scale.flatten(1).sum(1)
+            else:
+                flip, net = step[1], self.nets[step[2]]
+                a, b = h.chunk(2, 1)
+                kept, changed = (b, a) if flip else (a, b)
+                raw_s, t = net(kept)
+                scale = torch.tanh(raw_s)
+                changed = changed * torch.exp(scale) + t
+                h = torch.cat([changed, kept] if flip else [kept, changed], 1)
+                log_det = log_det + scale.flatten(1).sum(1)
+        z = torch.cat(out + [h.flatten(1)], 1)
+        log_pz = -0.5 * (z ** 2).sum(1) - 0.5 * z.shape[1] * math.log(2 * math.pi)
+        return -(log_pz + log_det)
+
+
+def flow():
+    model = Flow()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    x = torch.randint(0, 256, (BATCH_SIZE, 1, 28, 28)).float()
+
+    def run():
+        opt.zero_grad()
+        loss = model.neg_log_density((x + torch.rand_like(x)) / 256).mean()
+        loss.backward()
+        opt.step()
+        loss.item()
+
+    return trainable(model), run
+
+
 def gemm():
     """Calibration, not a lab model: one 1024 x 1024 x 1024 float32 matrix product."""
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
@@ -224,6 +324,7 @@ WORKLOADS = {
     'pixelcnn': pixelcnn,
     'pixelcnn-sample': lambda: pixelcnn_sample(window=True),
     'pixelcnn-sample-full': lambda: pixelcnn_sample(window=False),
+    'flow': flow,
     'gemm': gemm,
 }
 

@@ -6,7 +6,7 @@
  * Inputs are fixed random batches made once: a step's cost does not depend on the
  * pixels, and this keeps dataset loading out of the timings.
  */
-import { gan, pixelcnn, tf, vae } from '../lib/index';
+import { flow, gan, pixelcnn, tf, vae } from '../lib/index';
 
 export interface Workload {
   name: string;
@@ -18,7 +18,7 @@ export interface Workload {
   dispose(): void;
 }
 
-export const WORKLOAD_NAMES = ['dcgan', 'conv-vae', 'mlp-vae', 'pixelcnn', 'pixelcnn-sample', 'gemm'] as const;
+export const WORKLOAD_NAMES = ['dcgan', 'conv-vae', 'mlp-vae', 'pixelcnn', 'pixelcnn-sample', 'flow', 'gemm'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export const BATCH_SIZE = 64;
@@ -123,6 +123,30 @@ function pixelCnnSampling(): Workload {
   };
 }
 
+/** The normalizing flow (lib/models/flow.ts: two scales, 16 affine couplings, 48 channels, one residual block each). */
+function flowTraining(batch: number): Workload {
+  const model = flow.createFlow({ filters: 48, blocks: 1, seed: 1 });
+  const optimizer = tf.train.adam(1e-3);
+  // 8-bit images, as x / 255 (what loadMnist gives); the step dequantizes them with its own noise.
+  const x = tf.tidy(() => tf.randomUniform([batch, 28, 28, 1], 0, 256, 'int32', 5).toFloat().div(255));
+  let seed = 0;
+  return {
+    name: 'flow',
+    description: `RealNVP-style flow (2 scales, 16 couplings, 48 channels): one −log p step on dequantized 8-bit images, batch ${batch}`,
+    trainableParams: trainable(model.networks),
+    async run() {
+      const out = flow.trainStep(model, optimizer, x, { seed: ++seed });
+      await (out.loss as tf.Scalar).data();
+      tf.dispose(out.loss as tf.Scalar);
+    },
+    dispose() {
+      x.dispose();
+      model.networks.dispose();
+      optimizer.dispose();
+    },
+  };
+}
+
 /**
  * Calibration, not a lab model: one 1024³ float32 matrix product, the raw arithmetic
  * rate of the backend against PyTorch's (wasm SIMD is 128 bits wide and has no fused
@@ -161,6 +185,8 @@ export function createWorkload(name: WorkloadName, batch = BATCH_SIZE): Workload
       return pixelCnnTraining(batch);
     case 'pixelcnn-sample':
       return pixelCnnSampling();
+    case 'flow':
+      return flowTraining(batch);
     case 'gemm':
       return gemm();
   }

@@ -112,21 +112,20 @@ function halves(x: tf.Tensor, flip: boolean): [tf.Tensor, tf.Tensor] {
 const joinHalves = (kept: tf.Tensor, changed: tf.Tensor, flip: boolean) =>
   tf.concat(flip ? [changed, kept] : [kept, changed], -1);
 
-/**
- * s and t of a checkerboard coupling for input x, 0 where b = 1. The network sees b⊙x and b itself (as one more
- * channel), so that it knows which values are given.
- */
+/** s_raw and t, the two heads of a coupling's network, for the kept part. */
+function heads(net: tf.LayersModel, kept: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const [sRaw, t] = net.apply(kept) as tf.Tensor[];
+  return [sRaw, t];
+}
+
+/** s and t of a checkerboard coupling for input x, 0 where b = 1: the network sees b⊙x. */
 function checkerboardScaleAndShift(
   mask: tf.Tensor4D,
   net: tf.LayersModel,
   x: tf.Tensor,
 ): { s: tf.Tensor; t: tf.Tensor } {
-  const c = x.shape[3]!;
-  const maskChannel = tf.tile(mask.slice([0, 0, 0, 0], [1, -1, -1, 1]), [x.shape[0], 1, 1, 1]);
-  const out = net.apply(tf.concat([x.mul(mask), maskChannel], 3)) as tf.Tensor;
-  const [sRaw, t] = tf.split(out, 2, 3);
+  const [sRaw, t] = heads(net, x.mul(mask));
   const changed = tf.scalar(1).sub(mask);
-  if (sRaw.shape[3] !== c) throw new GenlabError(`a coupling network for ${c} channels gives ${sRaw.shape[3]}.`);
   return { s: tf.tanh(sRaw).mul(changed), t: t.mul(changed) };
 }
 
@@ -139,7 +138,7 @@ export function couplingForward(coupling: Coupling, x: tf.Tensor): { y: tf.Tenso
       return { y: x.mul(tf.exp(s)).add(t), logDet: sumPerExample(s) };
     }
     const [kept, changed] = halves(x, coupling.flip);
-    const [sRaw, t] = tf.split(coupling.net.apply(kept) as tf.Tensor, 2, -1);
+    const [sRaw, t] = heads(coupling.net, kept);
     const s = tf.tanh(sRaw);
     return { y: joinHalves(kept, changed.mul(tf.exp(s)).add(t), coupling.flip), logDet: sumPerExample(s) };
   });
@@ -153,15 +152,16 @@ export function couplingInverse(coupling: Coupling, y: tf.Tensor): tf.Tensor {
       return y.sub(t).mul(tf.exp(s.neg()));
     }
     const [kept, changed] = halves(y, coupling.flip);
-    const [sRaw, t] = tf.split(coupling.net.apply(kept) as tf.Tensor, 2, -1);
+    const [sRaw, t] = heads(coupling.net, kept);
     return joinHalves(kept, changed.sub(t).mul(tf.exp(tf.tanh(sRaw).neg())), coupling.flip);
   });
 }
 
 /**
- * A coupling's network, from `inputs` channels (features, for vectors) to 2 × `outputs`: three 3 × 3 convolutions
- * with ReLUs between for images ([h, w] given), three dense layers for vectors. The last layer starts at zero, so
- * each coupling starts as the identity.
+ * A coupling's network, from `inputs` channels (features, for vectors) to two heads of `outputs` channels each, s_raw
+ * and t: a 3 × 3 convolution in (dense, for vectors), `blocks` residual blocks (h ← h + conv1×1(relu(conv3×3(relu(h))))),
+ * and a 3 × 3 convolution out for each head. The heads start at zero, so each coupling starts as the identity. (Two
+ * heads, not one split in two: tfjs's wasm backend slices a tensor's last axis in JavaScript, a fifth of a step.)
  */
 export function couplingNet(
   inputs: number,
@@ -169,26 +169,34 @@ export function couplingNet(
   hidden: number,
   rng: Random,
   imageSize?: [number, number],
+  blocks = 1,
 ): tf.LayersModel {
   const input = tf.input({ shape: imageSize ? [...imageSize, inputs] : [inputs] });
   const zero = { kernelInitializer: 'zeros' as const, biasInitializer: 'zeros' as const };
-  const layer = (units: number, last: boolean) => {
-    const init = last ? zero : { activation: 'relu' as const, ...initializers(rng, 'relu') };
-    return imageSize
-      ? tf.layers.conv2d({ filters: units, kernelSize: 3, padding: 'same', ...init })
+  const layer = (units: number, kernelSize: number, init: object) =>
+    imageSize
+      ? tf.layers.conv2d({ filters: units, kernelSize, padding: 'same', ...init })
       : tf.layers.dense({ units, ...init });
-  };
-  let h: tf.SymbolicTensor = input;
-  for (let i = 0; i < 2; i++) h = layer(hidden, false).apply(h) as tf.SymbolicTensor;
-  h = layer(2 * outputs, true).apply(h) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: h });
+  const relu = () => tf.layers.activation({ activation: 'relu' });
+  const on = (l: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => l.apply(x) as tf.SymbolicTensor;
+  let h = on(layer(hidden, 3, initializers(rng)), input);
+  for (let b = 0; b < blocks; b++) {
+    let r = on(layer(hidden, 3, { activation: 'relu', ...initializers(rng, 'relu') }), on(relu(), h));
+    r = on(layer(hidden, 1, initializers(rng)), r);
+    // No normalisation layer here: tfjs-layers 4.22's LayerNormalization made a training step ten times slower.
+    h = on(tf.layers.add(), [h, r]);
+  }
+  const top = on(relu(), h);
+  return tf.model({ inputs: input, outputs: [on(layer(outputs, 3, zero), top), on(layer(outputs, 3, zero), top)] });
 }
 
 /* ---------- the multi-scale image flow ---------- */
 
 export interface FlowConfig {
-  /** Hidden channels of each coupling's network (default 64). */
+  /** Hidden channels of each coupling's network (default 48). */
   filters?: number;
+  /** Residual blocks in each coupling's network (default 1). */
+  blocks?: number;
   /**
    * Scales (default 2): each has 3 checkerboard couplings, a squeeze and 3 channel couplings, after which half the
    * channels leave as part of z; a last block of 4 checkerboard couplings follows. 28 → 14 → 7 allows 1 or 2.
@@ -215,7 +223,7 @@ export interface Flow {
   config: Required<Omit<FlowConfig, 'seed'>>;
 }
 
-const DEFAULTS = { filters: 64, scales: 2, alpha: 0.05 };
+const DEFAULTS = { filters: 48, blocks: 1, scales: 2, alpha: 0.05 };
 
 /**
  * The architecture as a list of steps. `makeNet(inputs, outputs, [h, w], index)` gives coupling `index`'s network.
@@ -233,7 +241,7 @@ function plan(
       coupling: {
         kind: 'checkerboard',
         mask: checkerboardMask(h, w, c, parity),
-        net: makeNet(c + 1, c, [h, w], index++),
+        net: makeNet(c, c, [h, w], index++),
       },
     });
   const channel = (flip: boolean) =>
@@ -250,18 +258,30 @@ function plan(
   return steps;
 }
 
+/** `value` if it is a whole number ≥ 0; otherwise a GenlabError naming the setting. */
+function wholeNumber(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0) throw new GenlabError(`${what} must be a whole number ≥ 0, got ${value}.`);
+  return value;
+}
+
 function resolved(config: FlowConfig): Required<Omit<FlowConfig, 'seed'>> {
   const scales = positiveInteger(config.scales ?? DEFAULTS.scales, 'scales');
   if (scales > 2)
     throw new GenlabError(`A 28 × 28 image halves twice at most (28 → 14 → 7): scales is 1 or 2, got ${scales}.`);
   const alpha = config.alpha ?? DEFAULTS.alpha;
   if (!(alpha >= 0 && alpha < 0.5)) throw new GenlabError(`alpha is in [0, 0.5), got ${alpha}.`);
-  return { filters: positiveInteger(config.filters ?? DEFAULTS.filters, 'filters'), scales, alpha };
+  return {
+    filters: positiveInteger(config.filters ?? DEFAULTS.filters, 'filters'),
+    blocks: wholeNumber(config.blocks ?? DEFAULTS.blocks, 'blocks'),
+    scales,
+    alpha,
+  };
 }
 
-/** The flow's networks joined into one model (layers shared), so that it saves and loads as one. */
+/** The flow's networks joined into one model (layers shared), so that it saves and loads as one: coupling k is
+ * input k and outputs 2k (s_raw) and 2k + 1 (t). */
 function joined(nets: tf.LayersModel[]): tf.LayersModel {
-  return tf.model({ inputs: nets.map((n) => n.inputs[0]), outputs: nets.map((n) => n.outputs[0]) });
+  return tf.model({ inputs: nets.map((n) => n.inputs[0]), outputs: nets.flatMap((n) => n.outputs) });
 }
 
 /** A new multi-scale flow; `config.seed` fixes every initial weight. */
@@ -270,7 +290,7 @@ export function createFlow(config: FlowConfig = {}): Flow {
   const rng = rngFor(config.seed);
   const nets: tf.LayersModel[] = [];
   const steps = plan(full, (inputs, outputs, imageSize) => {
-    const net = couplingNet(inputs, outputs, full.filters, rng, imageSize);
+    const net = couplingNet(inputs, outputs, full.filters, rng, imageSize, full.blocks);
     nets.push(net);
     return net;
   });
@@ -287,7 +307,7 @@ export function flowFromNetworks(networks: tf.LayersModel, config: FlowConfig = 
       throw new GenlabError(
         `These networks hold ${networks.inputs.length} couplings; a flow with this config has more.`,
       );
-    return tf.model({ inputs: networks.inputs[index], outputs: networks.outputs[index] });
+    return tf.model({ inputs: networks.inputs[index], outputs: networks.outputs.slice(2 * index, 2 * index + 2) });
   });
   if (count !== networks.inputs.length)
     throw new GenlabError(

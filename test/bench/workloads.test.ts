@@ -29,6 +29,15 @@ const HAND_COUNTS: Record<Exclude<WorkloadName, 'pixelcnn-sample' | 'gemm'>, num
   'mlp-vae': 784 * 512 + 512 + 512 * 256 + 256 + 256 * 64 + 64 + 32 * 256 + 256 + 256 * 512 + 512 + 512 * 784 + 784,
   // 7·7·64 + 64, 5 × (9·64·64 + 64), 64·64 + 64, 64 + 1
   pixelcnn: 49 * 64 + 64 + 5 * (9 * 64 * 64 + 64) + 64 * 64 + 64 + 65,
+  // 16 couplings, each: conv 3×3 in→48 + 48, a block (conv 3×3 48→48 + 48, conv 1×1 48→48 + 48), two heads
+  // conv 3×3 48→out + out. Checkerboard on c channels: in = out = c; channel coupling on c: in = out = c / 2.
+  // Scale 1: 3 checkerboard on 1 channel, 3 channel couplings on 4; scale 2: 3 checkerboard on 2, 3 channel on 8;
+  // then 4 checkerboard on 4.
+  flow: (() => {
+    const coupling = (inputs: number, outputs: number) =>
+      9 * inputs * 48 + 48 + (9 * 48 * 48 + 48) + (48 * 48 + 48) + 2 * (9 * 48 * outputs + outputs);
+    return 3 * coupling(1, 1) + 3 * coupling(2, 2) + 3 * coupling(2, 2) + 3 * coupling(4, 4) + 4 * coupling(4, 4);
+  })(),
 };
 
 /** Every variable alive, flattened into one vector (a copy). */

@@ -91,7 +91,7 @@ describe('normalizing flow', function () {
   function couplings(): { name: string; coupling: flow.Coupling; x: tf.Tensor; keptOf: (x: tf.Tensor) => number[] }[] {
     const rng = new Random(3);
     const board = flow.checkerboardMask(4, 4, 2, 1);
-    const cb = flow.couplingNet(3, 2, 8, rng, [4, 4]);
+    const cb = flow.couplingNet(2, 2, 8, rng, [4, 4]);
     const ch = flow.couplingNet(2, 2, 8, rng, [2, 2]);
     const vec = flow.couplingNet(1, 1, 8, rng);
     [cb, ch, vec].forEach((net, i) => randomize(net, 100 * i));
@@ -169,7 +169,7 @@ describe('normalizing flow', function () {
 
   it('the whole flow (two scales, squeezes, factor-outs): inverse undoes forward, and Σ log |det| matches the 784 × 784 Jacobian’s', () => {
     const f = flow.createFlow({ filters: 3, seed: 2 });
-    randomize(f.networks, 11, 0.2);
+    randomize(f.networks, 11, 0.1);
     const w = tf.randomNormal([1, 28, 28, 1], 0, 1, 'float32', 5);
     const { z, logDet } = flow.forward(f, w);
     assert.deepStrictEqual(z.shape, [1, 784]);
@@ -181,6 +181,13 @@ describe('normalizing flow', function () {
       Math.abs(logDet.dataSync()[0] - expected) < 1e-3 * Math.abs(expected),
       `${logDet.dataSync()[0]} vs ${expected}`,
     );
+  });
+
+  it('a config it cannot build is refused with a sentence naming the setting', () => {
+    assertGenlabError(() => flow.createFlow({ scales: 3 }), /halves twice at most.*got 3/);
+    assertGenlabError(() => flow.createFlow({ filters: 0 }), /filters must be a whole number ≥ 1, got 0/);
+    assertGenlabError(() => flow.createFlow({ blocks: 1.5 }), /blocks must be a whole number ≥ 0, got 1\.5/);
+    assertGenlabError(() => flow.createFlow({ alpha: 0.5 }), /alpha is in \[0, 0\.5\), got 0\.5/);
   });
 
   describe('on MNIST', () => {
