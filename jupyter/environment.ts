@@ -10,14 +10,14 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { which } from './prerequisites';
+import { projectRoot } from './project_root';
 import { venvJupyter } from './python_env';
+
+// The project's root is found in its own module (python_env.ts, which this file imports, needs it too).
+export { projectRoot };
 
 export const KERNEL_NAME = 'genlab';
 export const KERNEL_DISPLAY_NAME = 'TypeScript (genlab)';
-
-import { projectRoot } from './project_root';
-
-export { projectRoot };
 
 /** The project-local Jupyter data folder holding `kernels/genlab/kernel.json`. */
 export function jupyterDataDir(): string {
