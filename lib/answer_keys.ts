@@ -45,6 +45,11 @@ export const ANSWER_KEYS = {
   samplePixelCnn: 'pixelcnn.sample (and pixelcnn.complete, built on it)',
   createMask: 'createMask (and every MaskedConv2D layer, which builds its mask with it)',
   maskedConv: "MaskedConv2D's forward pass (and every PixelCNN built from it)",
+  couplingForward: 'flow.couplingForward (and flow.forward, the flow functions that train, evaluate and encode)',
+  couplingInverse: 'flow.couplingInverse (and flow.inverse, flow.sample and flow.fromCode)',
+  flowNegativeLogLikelihood:
+    'flow.flowNegativeLogLikelihood (and flow.negativeLogDensity, the flow training and evaluation)',
+  dequantizedBitsPerDim: 'flow.dequantizedBitsPerDim (and flow.evaluate and flow.trainStep, which report bits/dim)',
 } as const;
 
 export type AnswerKeyName = keyof typeof ANSWER_KEYS;

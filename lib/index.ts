@@ -40,6 +40,7 @@ export { loadMnist, loadFashionMnist, mnistPackageDir } from './data/mnist';
 export type { ImageDataset, LoadOptions, Split } from './data/mnist';
 export { batches, binarize, binarizeStochastic } from './data/batches';
 export type { Batch, BatchOptions } from './data/batches';
+export { twoMoons } from './data/toy';
 
 // Plots and output.
 export { showImages, imageGridPng, liveImageGrid } from './viz/images';
@@ -54,8 +55,8 @@ export type { Figure } from './report';
 // Training.
 export { fit, plotHistory, cosineSchedule, setLearningRate } from './train';
 export type { FitOptions, History } from './train';
-export { RECIPES, VAE_RECIPE, PIXELCNN_RECIPE, DCGAN_RECIPE, CONDITIONAL_DCGAN_RECIPE } from './recipes';
-export type { VaeRecipe, PixelCnnRecipe, GanRecipe } from './recipes';
+export { RECIPES, VAE_RECIPE, PIXELCNN_RECIPE, DCGAN_RECIPE, CONDITIONAL_DCGAN_RECIPE, FLOW_RECIPE } from './recipes';
+export type { VaeRecipe, PixelCnnRecipe, GanRecipe, FlowRecipe } from './recipes';
 
 // Losses, metrics, layers, linear algebra.
 export {

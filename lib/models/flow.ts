@@ -29,6 +29,7 @@
  * which is what `evaluate` reports.
  */
 import * as tf from '@tensorflow/tfjs';
+import { answerKey } from '../answer_keys';
 import { Batch } from '../data/batches';
 import { GenlabError } from '../errors';
 import { standardNormalLogDensity } from '../losses';
@@ -129,33 +130,45 @@ function checkerboardScaleAndShift(
   return { s: tf.tanh(sRaw).mul(changed), t: t.mul(changed) };
 }
 
-/** The coupling forward, y = b⊙x + (1 − b)⊙(x⊙exp(s) + t), and log |det ∂y/∂x| = Σ s per example. */
-export function couplingForward(coupling: Coupling, x: tf.Tensor): { y: tf.Tensor; logDet: tf.Tensor1D } {
-  return tf.tidy(() => {
-    if (coupling.kind === 'checkerboard') {
-      const { s, t } = checkerboardScaleAndShift(coupling.mask, coupling.net, x);
-      // Where b = 1, s = t = 0, so x⊙exp(s) + t = x: one expression covers both parts.
-      return { y: x.mul(tf.exp(s)).add(t), logDet: sumPerExample(s) };
-    }
-    const [kept, changed] = halves(x, coupling.flip);
-    const [sRaw, t] = heads(coupling.net, kept);
-    const s = tf.tanh(sRaw);
-    return { y: joinHalves(kept, changed.mul(tf.exp(s)).add(t), coupling.flip), logDet: sumPerExample(s) };
-  });
-}
+/**
+ * The coupling forward, y = b⊙x + (1 − b)⊙(x⊙exp(s) + t), and log |det ∂y/∂x| = Σ s per example. An answer key
+ * (lab 6 asks for it, for any mask b).
+ */
+export const couplingForward = answerKey(
+  'couplingForward',
+  function couplingForward(coupling: Coupling, x: tf.Tensor): { y: tf.Tensor; logDet: tf.Tensor1D } {
+    return tf.tidy(() => {
+      if (coupling.kind === 'checkerboard') {
+        const { s, t } = checkerboardScaleAndShift(coupling.mask, coupling.net, x);
+        // Where b = 1, s = t = 0, so x⊙exp(s) + t = x: one expression covers both parts.
+        return { y: x.mul(tf.exp(s)).add(t), logDet: sumPerExample(s) };
+      }
+      const [kept, changed] = halves(x, coupling.flip);
+      const [sRaw, t] = heads(coupling.net, kept);
+      const s = tf.tanh(sRaw);
+      return { y: joinHalves(kept, changed.mul(tf.exp(s)).add(t), coupling.flip), logDet: sumPerExample(s) };
+    });
+  },
+);
 
-/** The coupling inverse: x = b⊙y + (1 − b)⊙((y − t)⊙exp(−s)), s and t from the kept part, which y and x share. */
-export function couplingInverse(coupling: Coupling, y: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    if (coupling.kind === 'checkerboard') {
-      const { s, t } = checkerboardScaleAndShift(coupling.mask, coupling.net, y);
-      return y.sub(t).mul(tf.exp(s.neg()));
-    }
-    const [kept, changed] = halves(y, coupling.flip);
-    const [sRaw, t] = heads(coupling.net, kept);
-    return joinHalves(kept, changed.sub(t).mul(tf.exp(tf.tanh(sRaw).neg())), coupling.flip);
-  });
-}
+/**
+ * The coupling inverse: x = b⊙y + (1 − b)⊙((y − t)⊙exp(−s)), s and t from the kept part, which y and x share. An
+ * answer key (lab 6).
+ */
+export const couplingInverse = answerKey(
+  'couplingInverse',
+  function couplingInverse(coupling: Coupling, y: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      if (coupling.kind === 'checkerboard') {
+        const { s, t } = checkerboardScaleAndShift(coupling.mask, coupling.net, y);
+        return y.sub(t).mul(tf.exp(s.neg()));
+      }
+      const [kept, changed] = halves(y, coupling.flip);
+      const [sRaw, t] = heads(coupling.net, kept);
+      return joinHalves(kept, changed.sub(t).mul(tf.exp(tf.tanh(sRaw).neg())), coupling.flip);
+    });
+  },
+);
 
 /**
  * A coupling's network, from `inputs` channels (features, for vectors) to two heads of `outputs` channels each, s_raw
@@ -409,6 +422,17 @@ export function inverse(flow: Flow, z: tf.Tensor2D): tf.Tensor4D {
 }
 
 /**
+ * A flow's −log p(x) per example from its code z = f(x) and Σ log |det ∂f/∂x|: the change of variables with a
+ * standard normal base density, −[log N(z; 0, I) + log |det|]. An answer key (lab 6).
+ */
+export const flowNegativeLogLikelihood = answerKey(
+  'flowNegativeLogLikelihood',
+  function flowNegativeLogLikelihood(z: tf.Tensor, logDet: tf.Tensor): tf.Tensor1D {
+    return tf.tidy(() => standardNormalLogDensity(z).add(logDet).neg() as tf.Tensor1D);
+  },
+);
+
+/**
  * −log p(y) in nats for each dequantized image y in [0, 1)^D, [N, 28, 28, 1]:
  * −[log N(z; 0, I) + Σ log |det| of the layers + log |dw/dy| of the preprocessing].
  */
@@ -416,12 +440,20 @@ export function negativeLogDensity(flow: Flow, y: tf.Tensor): tf.Tensor1D {
   return tf.tidy(() => {
     const pre = logitTransform(y, flow.alpha);
     const { z, logDet } = forward(flow, pre.w);
-    return standardNormalLogDensity(z).add(logDet).add(pre.logDet).neg() as tf.Tensor1D;
+    return flowNegativeLogLikelihood(z, logDet.add(pre.logDet));
   });
 }
 
-/** Bits per dimension of 8-bit images from −log p(y) (nats per image) of their dequantized copies. */
-export const dequantizedBitsPerDim = (nllNats: number, dims = IMAGE_PIXELS) => nllNats / (dims * Math.LN2) + 8;
+/**
+ * Bits per dimension of 8-bit images from −log p(y) (nats per image) of their dequantized copies y = (x + u) / 256:
+ * (−log p(y) + D log 256) / (D ln 2). An answer key (lab 6).
+ */
+export const dequantizedBitsPerDim = answerKey(
+  'dequantizedBitsPerDim',
+  function dequantizedBitsPerDim(nllNats: number, dims: number = IMAGE_PIXELS): number {
+    return nllNats / (dims * Math.LN2) + 8;
+  },
+);
 
 /* ---------- the contract's verbs ---------- */
 

@@ -9,6 +9,7 @@ import {
   autoencoder,
   classifier,
   conditionalGan,
+  flow,
   gan,
   losses,
   MaskedConv2D,
@@ -18,6 +19,16 @@ import {
 } from '../../lib';
 import { ANSWER_KEYS, AnswerKeyName, WITHHELD_SLOT, WithheldError } from '../../lib/answer_keys';
 import { createMask } from '../../lib/layers/masked_conv';
+import { Random } from '../../lib/random';
+
+/** A small flow (one scale, two channels, no residual block) and one of its checkerboard couplings. */
+const tinyFlow = () => flow.createFlow({ filters: 2, blocks: 0, scales: 1, seed: 1 });
+const tinyCoupling = (): flow.Coupling => ({
+  kind: 'checkerboard',
+  mask: flow.checkerboardMask(2, 2, 1, 0),
+  net: flow.couplingNet(1, 1, 2, new Random(1), [2, 2], 0),
+});
+const grey = () => tf.fill([1, 28, 28, 1], 0.5);
 
 /**
  * Runs `fn` as if a lab withholding `names` were being graded, and returns what was
@@ -182,6 +193,22 @@ const ROUTES: Record<AnswerKeyName, { direct: () => unknown; through?: [string, 
       const layer = new MaskedConv2D({ filters: 2, kernelSize: 3, maskType: 'B', seed: 1 });
       return layer.apply(tf.ones([1, 4, 4, 1]));
     },
+  },
+  couplingForward: {
+    direct: () => flow.couplingForward(tinyCoupling(), tf.zeros([1, 2, 2, 1])),
+    through: ['flow.evaluate', () => flow.evaluate(tinyFlow(), grey())],
+  },
+  couplingInverse: {
+    direct: () => flow.couplingInverse(tinyCoupling(), tf.zeros([1, 2, 2, 1])),
+    through: ['flow.sample', () => flow.sample(tinyFlow(), 1, 1)],
+  },
+  flowNegativeLogLikelihood: {
+    direct: () => flow.flowNegativeLogLikelihood(tf.zeros([1, 2]), tf.zeros([1])),
+    through: ['flow.negativeLogDensity', () => flow.negativeLogDensity(tinyFlow(), grey())],
+  },
+  dequantizedBitsPerDim: {
+    direct: () => flow.dequantizedBitsPerDim(100),
+    through: ['flow.evaluate', () => flow.evaluate(tinyFlow(), grey())],
   },
 };
 
