@@ -72,4 +72,39 @@ JupyterHandlerImpl.prototype.handleExecute = async function (req, writeStream, w
   return { ...reply, ename, evalue, traceback: [`${ename}: ${evalue}`] };
 };
 
+/*
+ * Every output goes to the notebook as a message on tslab's iopub socket, sent without waiting for the previous one.
+ * zeromq 6 sends at once 512 times in a row, then delays one send to the event loop (so as not to starve it), and a
+ * send made while that one waits throws "Socket is busy writing" into whichever cell made it: a cell that showed
+ * two outputs back to back failed at random, about once every 512 messages of the kernel's life (lab 6's full run
+ * did, after the progress bar's updates), and a loop of displays failed always. So a send that finds the socket
+ * busy waits for the send before it, and every send after it queues behind, in order.
+ */
+function queueBusySends(Publisher) {
+  const send = Publisher.prototype.send;
+  const last = new WeakMap(); // socket → the promise of its latest send
+  const queued = new WeakMap(); // socket → the tail of its queue, while one exists
+  const busy = (e) => e !== null && typeof e === 'object' && (e.code === 'EBUSY' || /busy writing/.test(e.message));
+  // zeromq defines `send` read-only on a base class: define Publisher's own.
+  const queuedSend = function (message) {
+    if (!queued.has(this)) {
+      try {
+        const sent = send.call(this, message);
+        last.set(this, sent);
+        return sent;
+      } catch (e) {
+        if (!busy(e)) throw e;
+      }
+    }
+    const before = queued.get(this) ?? Promise.resolve(last.get(this)).catch(() => undefined);
+    const sent = before.then(() => send.call(this, message));
+    const tail = sent.catch(() => undefined); // tslab does not wait for its sends: a failed one must not crash the kernel
+    queued.set(this, tail);
+    tail.then(() => queued.get(this) === tail && queued.delete(this));
+    return sent;
+  };
+  Object.defineProperty(Publisher.prototype, 'send', { value: queuedSend, writable: true, configurable: true });
+}
+queueBusySends(require(require.resolve('zeromq', { paths: [require.resolve('tslab')] })).Publisher);
+
 require('tslab/dist/main').main();

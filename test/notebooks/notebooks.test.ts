@@ -89,6 +89,21 @@ describe('the notebook runner', function () {
     assert.match(joined(outputsOf(result.output).pop()?.text), /still alive/);
   });
 
+  it('shows every output of cells that display hundreds of times back to back, in order (zeromq delays every 513th send)', async () => {
+    // Without kernel.js's queue, the display after a delayed send threw "Socket is busy writing" into its cell.
+    const file = scratchNotebook('displays.ipynb', [
+      "import { showHtml } from 'genlab';\nfor (let i = 0; i < 900; i++) showHtml(`<b>${i}</b>`);",
+      'for (let i = 900; i < 1800; i++) showHtml(`<b>${i}</b>`);',
+    ]);
+    const result = await runNotebook(file, { output: path.join(ARTIFACTS, 'scratch', 'displays.out.ipynb') });
+    assert.ok(result.ok, describeFailure(file, result));
+    const shown = outputsOf(result.output).map((o) => joined(o.data?.['text/html'] as string | string[] | undefined));
+    assert.deepStrictEqual(
+      shown,
+      Array.from({ length: 1800 }, (_, i) => `<b>${i}</b>`),
+    );
+  });
+
   it('reports a TypeScript compile error in a cell', async () => {
     const file = scratchNotebook('typeerror.ipynb', ['const n: number = "not a number";']);
     const result = await runNotebook(file, { output: path.join(ARTIFACTS, 'scratch', 'typeerror.out.ipynb') });
