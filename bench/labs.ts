@@ -52,6 +52,7 @@ const TARGETS: Record<string, Target[]> = {
         f('conditional DCGAN: digits covered') === 10 && f('conditional DCGAN: mean classifier confidence') >= 0.9,
     },
   ],
+  '06-flows.ipynb': [{ says: 'RealNVP test bits/dim ≤ 1.4', holds: (f) => f('RealNVP: test bits/dim') <= 1.4 }],
 };
 
 /** Seconds each code cell took: from the kernel's "busy" to its "idle", as nbclient records them in the executed notebook. */

@@ -48,6 +48,7 @@ const TARGETS: Record<string, { cell: string; name: string; file: string }[]> = 
     { cell: 'minimax-generator-loss', name: 'minimaxGeneratorLoss', file: 'losses' },
     { cell: 'non-saturating-generator-loss', name: 'nonSaturatingGeneratorLoss', file: 'losses' },
   ],
+  '06-flows': [{ cell: 'flow-nll', name: 'flowNegativeLogLikelihood', file: 'models/flow' }],
 };
 
 /** Tries each route in turn and returns the first answer; throws with why each failed. */
@@ -363,7 +364,7 @@ function stoppedBy(kind: SandboxKind, route: string): RegExp {
 }
 
 for (const kind of ['bubblewrap', 'unshare', 'none'] as const) {
-  describe(`grading: attacks on the kernel, labs 3-5, graded for real under ${kind}`, function () {
+  describe(`grading: attacks on the kernel, labs 3-6, graded for real under ${kind}`, function () {
     this.timeout(20 * 60 * 1000);
     const graded = new Map<string, Graded>();
 

@@ -65,4 +65,14 @@ describe('quoted figures match their measurements', () => {
       Math.round(10 * ((pixelNative + pixelWasm) / 2)) / 10,
     );
   });
+
+  it('lab 6 states its full-profile bits/dim as FLOW_RECIPE records it', () => {
+    const lab6 = text('06-flows.ipynb');
+    const recorded = figure(recipes, /Lab 6's full profile reaches ([\d.]+) bits\/dim/, 'FLOW_RECIPE');
+    assert.strictEqual(
+      figure(lab6, /the recipe above reached \*\*([\d.]+)\*\* in the lab's own full run/, 'lab 6'),
+      recorded,
+    );
+    assert.strictEqual(figure(lab6, /\| the recipe \| 1,300 \| [^|]+\| ([\d.]+) \|/, 'lab 6'), recorded);
+  });
 });

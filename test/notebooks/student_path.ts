@@ -65,6 +65,10 @@ const FIRST_TODO_MISTAKE: Record<string, { replace: [string, string]; says: RegE
     replace: ['return norms.sub(1).square().mean() as tf.Scalar;', 'return norms.sub(1).mean() as tf.Scalar;'],
     says: /^CheckFailed: gradientPenalty: square each \(‖∇f\(x̂\)‖ − 1\) before the mean/,
   },
+  '06-flows.ipynb': {
+    replace: ['x.mul(tf.exp(s))', 'x.mul(tf.exp(s.neg()))'],
+    says: /^CheckFailed: couplingForward: y: you scaled by exp\(−s\)/,
+  },
 };
 
 const stderrOf = (outputs: Output[]) =>
