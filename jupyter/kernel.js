@@ -14,6 +14,9 @@
  *   `traceback`; nbgrader stopped with a KeyError on the first failing test. The error itself is already in the
  *   cell's output (tslab prints it to stderr, where genlab's runner and grader read it); the reply names it too:
  *   the last error tslab printed during the cell, or, for a cell that did not compile, a TypeScript error.
+ *
+ * And one thing its messaging library does: zeromq 6 refuses a send while a delayed one waits, which tslab does not
+ * expect (below, `queueBusySends`).
  */
 'use strict';
 const { JupyterHandlerImpl } = require('tslab/dist/jupyter');

@@ -128,8 +128,8 @@ export interface FlowRecipe {
 /**
  * Lab 6's flow: the multi-scale RealNVP of lib/models/flow.ts (two scales, 16 couplings, 48 channels and one residual
  * block in each coupling's network, 426,758 parameters), Adam at 5e-4 decaying along a cosine to 2.5e-5, batches of
- * 64 dequantized afresh each step, 1,300 steps: 10½ minutes of a class period on 2 cores with the native kernels
- * (0.48 s a step; 1.93 s with wasm alone). Lab 6's full profile reaches 1.906 bits/dim on the 10,000 test images
+ * 64 dequantized afresh each step, 1,300 steps: about 10 minutes of a class period on 2 cores with the native kernels
+ * (0.45 to 0.48 s a step; 1.93 s with wasm alone). Lab 6's full profile reaches 1.906 bits/dim on the 10,000 test images
  * (`npm run bench:labs -- --notebooks 06`), short of the course's 1.4. At 1e-3 → 5e-5 the same 1,300 steps reached
  * 2.005 and swung on the way (2.22, 2.86, 2.04 on 500 test images at steps 400, 600, 800); 5e-4 over 1,600 steps
  * 1.865. At 400 of 1,600 steps on 500 test images (this layout 2.022): the mask as an extra input channel of each
