@@ -36,8 +36,12 @@ import { projectRoot } from '../../jupyter/environment';
 const ROOT = projectRoot();
 const WORK = path.join(ROOT, 'test-artifacts', 'grading-attacks');
 
-/** Per lab: the TODO cells whose function genlab also implements under the same name and arguments. */
-const TARGETS: Record<string, { cell: string; name: string; file: string }[]> = {
+/**
+ * Per lab: the TODO cells whose function genlab also implements under the same name and arguments: its file in
+ * dist/lib, and where genlab's front door exports it when that is not under its own name (a model file's
+ * namespace).
+ */
+const TARGETS: Record<string, { cell: string; name: string; file: string; exported?: string }[]> = {
   '03-vae': [
     { cell: 'kl-normal', name: 'klNormal', file: 'losses' },
     { cell: 'bernoulli', name: 'bernoulliLogLikelihood', file: 'losses' },
@@ -48,7 +52,14 @@ const TARGETS: Record<string, { cell: string; name: string; file: string }[]> = 
     { cell: 'minimax-generator-loss', name: 'minimaxGeneratorLoss', file: 'losses' },
     { cell: 'non-saturating-generator-loss', name: 'nonSaturatingGeneratorLoss', file: 'losses' },
   ],
-  '06-flows': [{ cell: 'flow-nll', name: 'flowNegativeLogLikelihood', file: 'models/flow' }],
+  '06-flows': [
+    {
+      cell: 'flow-nll',
+      name: 'flowNegativeLogLikelihood',
+      file: 'models/flow',
+      exported: 'flow.flowNegativeLogLikelihood',
+    },
+  ],
 };
 
 /** Tries each route in turn and returns the first answer; throws with why each failed. */
@@ -67,23 +78,23 @@ const tryRoutes = (routes: string) => `
   }
   throw new Error('no route reached an answer. ' + failed.join(' | '));`;
 
-/** Class 1: the library loaded where no guard runs. */
-const REALM_ROUTES = (name: string, file: string) =>
+/** Class 1: the library loaded where no guard runs. `exported`: the function's path from genlab's front door. */
+const REALM_ROUTES = (name: string, file: string, exported: string) =>
   tryRoutes(`
     ['child process', () => {
-      const script = "const g = require('genlab'); const a = JSON.parse(require('fs').readFileSync(0, 'utf8')).map((d) => ('value' in d ? d.value : g.tf.tensor(d.values, d.shape))); const r = g.${name}(...a); process.stdout.write(JSON.stringify({ values: Array.from(r.dataSync()), shape: r.shape }));";
+      const script = "const g = require('genlab'); const a = JSON.parse(require('fs').readFileSync(0, 'utf8')).map((d) => ('value' in d ? d.value : g.tf.tensor(d.values, d.shape))); const r = g.${exported}(...a); process.stdout.write(JSON.stringify({ values: Array.from(r.dataSync()), shape: r.shape }));";
       return fromData(JSON.parse(String(require('child_process').execFileSync(process.execPath, ['-e', script], { input: JSON.stringify(args.map(asData)), cwd: process.cwd() }))));
     }],
     ['worker thread', () => {
       const shared = new SharedArrayBuffer(1 << 20);
       const { Worker } = require('worker_threads');
-      new Worker("const { workerData: w } = require('worker_threads'); const g = require(w.lib); const r = g.${name}(...w.args.map((d) => ('value' in d ? d.value : g.tf.tensor(d.values, d.shape)))); const text = new TextEncoder().encode(JSON.stringify({ values: Array.from(r.dataSync()), shape: r.shape })); new Uint8Array(w.shared, 8).set(text); const f = new Int32Array(w.shared, 0, 2); f[1] = text.length; Atomics.store(f, 0, 1); Atomics.notify(f, 0);", { eval: true, workerData: { shared, args: args.map(asData), lib: require.resolve('genlab') } });
+      new Worker("const { workerData: w } = require('worker_threads'); const g = require(w.lib); const r = g.${exported}(...w.args.map((d) => ('value' in d ? d.value : g.tf.tensor(d.values, d.shape)))); const text = new TextEncoder().encode(JSON.stringify({ values: Array.from(r.dataSync()), shape: r.shape })); new Uint8Array(w.shared, 8).set(text); const f = new Int32Array(w.shared, 0, 2); f[1] = text.length; Atomics.store(f, 0, 1); Atomics.notify(f, 0);", { eval: true, workerData: { shared, args: args.map(asData), lib: require.resolve('genlab') } });
       const flag = new Int32Array(shared, 0, 2);
       Atomics.wait(flag, 0, 0, 30000);
       if (flag[0] !== 1) throw new Error('the worker did not answer');
       return fromData(JSON.parse(new TextDecoder().decode(new Uint8Array(shared, 8, flag[1]))));
     }],
-    ['vm context', () => require('vm').runInNewContext("require('genlab').${name}", { require })(...args)],
+    ['vm context', () => require('vm').runInNewContext("require('genlab').${exported}", { require })(...args)],
     ['fresh copy', () => {
       for (const k of Object.keys(require.cache)) if (k.includes('dist/lib')) delete require.cache[k];
       return require('genlab/dist/lib/${file}').${name}(...args);
@@ -116,7 +127,7 @@ const REALM_ROUTES = (name: string, file: string) =>
       new Function('exports', 'require', 'module', require('fs').readFileSync(target, 'utf8'))(m.exports, shim, m);
       return m.exports.${name}(...args);
     }],
-    ['the project\\'s compiled library', () => require(${JSON.stringify(path.join(ROOT, 'dist', 'lib', 'index.js'))}).${name}(...args)],
+    ['the project\\'s compiled library', () => require(${JSON.stringify(path.join(ROOT, 'dist', 'lib', 'index.js'))}).${exported}(...args)],
     ['the project\\'s source, transpiled', () => {
       const ts = require('typescript');
       const path = require('path');
@@ -133,7 +144,7 @@ const REALM_ROUTES = (name: string, file: string) =>
     }],`);
 
 /** Class 2: the implementation read out of the guarded function. */
-const INTROSPECTION_ROUTES = (name: string) =>
+const INTROSPECTION_ROUTES = (name: string, exported: string) =>
   tryRoutes(`
     ['inspector closure', () => {
       const inspector = require('inspector');
@@ -144,7 +155,7 @@ const INTROSPECTION_ROUTES = (name: string) =>
         session.post(method, params, (err: any, res: any) => { if (err) throw err; out = res; });
         return out;
       };
-      (globalThis as any).__target = require('genlab').${name};
+      (globalThis as any).__target = require('genlab').${exported};
       const fn = post('Runtime.evaluate', { expression: 'globalThis.__target' }).result.objectId;
       const scopes = post('Runtime.getProperties', { objectId: fn }).internalProperties.find((p: any) => p.name === '[[Scopes]]').value.objectId;
       for (const scope of post('Runtime.getProperties', { objectId: scopes }).result) {
@@ -171,7 +182,7 @@ const INTROSPECTION_ROUTES = (name: string) =>
       require('v8').setFlagsFromString('--allow-natives-syntax');
       throw new Error('natives on, but this route stops here');
     }],
-    ['source text', () => (0, eval)('(' + String(require('genlab').${name}) + ')')(...args)],`);
+    ['source text', () => (0, eval)('(' + String(require('genlab').${exported}) + ')')(...args)],`);
 
 /** Class 3: replace what runs the tests; each attempt says whether it took. Runs in strict mode, so a refusal throws. */
 const MACHINERY = `
@@ -216,9 +227,9 @@ const MACHINERY = `
 }`;
 
 /** Class 4: a call to the library's copy, then attempts to keep it out of the grader's report. */
-const REPORT_BODY = (name: string) => `
+const REPORT_BODY = (exported: string) => `
   try {
-    return require('genlab').${name}(...(Array.from(arguments) as [any, any]));
+    return require('genlab').${exported}(...(Array.from(arguments) as [any, any]));
   } catch {
     throw new Error('not implemented');
   }`;
@@ -265,16 +276,16 @@ function submissions(lab: string): Record<string, Notebook> {
   const out: Record<string, Notebook> = {
     honest: source,
     realms: edit((cell, t) => {
-      if (t) cell.source = toLines(withBody(cell, REALM_ROUTES(t.name, t.file)));
+      if (t) cell.source = toLines(withBody(cell, REALM_ROUTES(t.name, t.file, t.exported ?? t.name)));
     }),
     introspection: edit((cell, t) => {
-      if (t) cell.source = toLines(withBody(cell, INTROSPECTION_ROUTES(t.name)));
+      if (t) cell.source = toLines(withBody(cell, INTROSPECTION_ROUTES(t.name, t.exported ?? t.name)));
     }),
     machinery: edit((cell, t) => {
       if (t?.cell === first) cell.source = toLines(`'use strict';\n${sourceOf(cell)}\n${MACHINERY}`);
     }),
     report: edit((cell, t) => {
-      if (t) cell.source = toLines(withBody(cell, REPORT_BODY(t.name)));
+      if (t) cell.source = toLines(withBody(cell, REPORT_BODY(t.exported ?? t.name)));
       if (t?.cell === first) cell.source = toLines(`${sourceOf(cell)}\n${HIDE_REPORT}`);
     }),
     [`markup-${MARKUP.replace(/\//g, '')}`]: edit((cell, t) => {
@@ -297,7 +308,7 @@ function submissions(lab: string): Record<string, Notebook> {
   if (lab === '03-vae')
     // The kernel ends before the report cell can run: the count cannot come back, and that is flagged.
     out['report-then-exit'] = edit((cell, t) => {
-      if (t) cell.source = toLines(withBody(cell, REPORT_BODY(t.name)));
+      if (t) cell.source = toLines(withBody(cell, REPORT_BODY(t.exported ?? t.name)));
       if (t?.cell === targets[targets.length - 1].cell) cell.source = toLines(`${sourceOf(cell)}\nprocess.exit(0);`);
     });
   return out;
