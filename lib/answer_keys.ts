@@ -50,6 +50,10 @@ export const ANSWER_KEYS = {
   flowNegativeLogLikelihood:
     'flow.flowNegativeLogLikelihood (and flow.negativeLogDensity, the flow training and evaluation)',
   dequantizedBitsPerDim: 'flow.dequantizedBitsPerDim (and flow.evaluate and flow.trainStep, which report bits/dim)',
+  qSample: 'diffusion.qSample (and diffusion.noising, vLoss, the diffusion training and evaluation)',
+  epsilonLoss: 'diffusion.epsilonLoss (and diffusion.evaluate, and the training of a model that predicts ε)',
+  ancestralStep: "diffusion.ancestralStep (and diffusion.sample with steps: 'ancestral')",
+  ddimStep: 'diffusion.ddimStep (and diffusion.sample, diffusion.judge)',
 } as const;
 
 export type AnswerKeyName = keyof typeof ANSWER_KEYS;

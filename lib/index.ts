@@ -8,7 +8,7 @@
  *
  * The naming rule: **a model is a namespace; everything else is a flat name.**
  * Each file of lib/models/ is exported as one namespace (`classifier`, `autoencoder`,
- * `vae`, `pixelcnn`, `gan`, `conditionalGan`, `flow`), because the model files share their verbs by design —
+ * `vae`, `pixelcnn`, `gan`, `conditionalGan`, `flow`, `diffusion`), because the model files share their verbs by design —
  * each has a `createX`, a `trainStep`, a `trainX`, an `evaluate`, the generative
  * ones a `sample` (see lib/models/kit.ts) — so a flat `sample` could not say whose
  * it is. Everything the labs share (setup, data, losses, metrics, layers, the
@@ -55,8 +55,16 @@ export type { Figure } from './report';
 // Training.
 export { fit, plotHistory, cosineSchedule, setLearningRate } from './train';
 export type { FitOptions, History } from './train';
-export { RECIPES, VAE_RECIPE, PIXELCNN_RECIPE, DCGAN_RECIPE, CONDITIONAL_DCGAN_RECIPE, FLOW_RECIPE } from './recipes';
-export type { VaeRecipe, PixelCnnRecipe, GanRecipe, FlowRecipe } from './recipes';
+export {
+  RECIPES,
+  VAE_RECIPE,
+  PIXELCNN_RECIPE,
+  DCGAN_RECIPE,
+  CONDITIONAL_DCGAN_RECIPE,
+  FLOW_RECIPE,
+  DIFFUSION_RECIPE,
+} from './recipes';
+export type { VaeRecipe, PixelCnnRecipe, GanRecipe, FlowRecipe, DiffusionRecipe } from './recipes';
 
 // Losses, metrics, layers, linear algebra.
 export {
@@ -114,6 +122,7 @@ export * as pixelcnn from './models/pixelcnn';
 export * as gan from './models/gan';
 export * as conditionalGan from './models/conditional_gan';
 export * as flow from './models/flow';
+export * as diffusion from './models/diffusion';
 export { IMAGE_SHAPE, IMAGE_SIDE, IMAGE_PIXELS, runTrainingLoop, createWeightAverage } from './models/kit';
 export type {
   GenerativeFamily,

@@ -9,6 +9,7 @@ import {
   autoencoder,
   classifier,
   conditionalGan,
+  diffusion,
   flow,
   gan,
   losses,
@@ -29,6 +30,9 @@ const tinyCoupling = (): flow.Coupling => ({
   net: flow.couplingNet(1, 1, 2, new Random(1), [2, 2], 0),
 });
 const grey = () => tf.fill([1, 28, 28, 1], 0.5);
+/** A small diffusion model (two channels, ten steps) and its schedule. */
+const tinyDiffusion = () => diffusion.createDiffusion({ channels: [2, 2], embedding: 4, timesteps: 10, seed: 1 });
+const tenSteps = () => diffusion.noiseSchedule(10);
 
 /**
  * Runs `fn` as if a lab withholding `names` were being graded, and returns what was
@@ -209,6 +213,23 @@ const ROUTES: Record<AnswerKeyName, { direct: () => unknown; through?: [string, 
   dequantizedBitsPerDim: {
     direct: () => flow.dequantizedBitsPerDim(100),
     through: ['flow.evaluate', () => flow.evaluate(tinyFlow(), grey())],
+  },
+  qSample: {
+    direct: () => diffusion.qSample(tf.zeros([1, 2]), [3], tf.ones([1, 2]), tenSteps()),
+    through: ['diffusion.evaluate', () => diffusion.evaluate(tinyDiffusion(), grey())],
+  },
+  epsilonLoss: {
+    direct: () =>
+      diffusion.epsilonLoss((xt) => xt, tf.zeros([1, 2]), [3], tf.ones([1, 2]), diffusion.noising(tenSteps())),
+    through: ['diffusion.evaluate', () => diffusion.evaluate(tinyDiffusion(), grey())],
+  },
+  ancestralStep: {
+    direct: () => diffusion.ancestralStep(tf.zeros([1, 2]), 3, tf.ones([1, 2]), tf.ones([1, 2]), tenSteps()),
+    through: ['diffusion.denoise', () => diffusion.denoise(tinyDiffusion(), grey(), { steps: 'ancestral' })],
+  },
+  ddimStep: {
+    direct: () => diffusion.ddimStep(tf.zeros([1, 2]), 3, 1, tf.ones([1, 2]), tenSteps()),
+    through: ['diffusion.denoise', () => diffusion.denoise(tinyDiffusion(), grey(), { steps: 5 })],
   },
 };
 

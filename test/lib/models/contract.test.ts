@@ -18,6 +18,7 @@ import * as autoencoder from '../../../lib/models/autoencoder';
 import * as classifier from '../../../lib/models/classifier';
 import * as conditionalGan from '../../../lib/models/conditional_gan';
 import * as flow from '../../../lib/models/flow';
+import * as diffusion from '../../../lib/models/diffusion';
 import * as gan from '../../../lib/models/gan';
 import * as pixelcnn from '../../../lib/models/pixelcnn';
 import * as vae from '../../../lib/models/vae';
@@ -175,6 +176,7 @@ const FAMILIES = [
   gan.family,
   conditionalGan.family,
   flow.family,
+  diffusion.family,
 ] as const;
 
 describe('the model contract, kept by every model family when run', function () {
@@ -245,6 +247,13 @@ describe('the model contract, kept by every model family when run', function () 
         create: () => flow.createFlow({ filters: 4, seed: 1 }),
         data: grey,
         evaluateOn: grey,
+        options: {},
+      },
+      {
+        family: diffusion.family,
+        create: () => diffusion.createDiffusion({ channels: [4, 4], embedding: 8, seed: 1 }),
+        data: labelled,
+        evaluateOn: labelled,
         options: {},
       },
     ];
