@@ -307,6 +307,70 @@ def flow():
     return trainable(model), run
 
 
+# The diffusion model's U-Net (lib/models/diffusion.ts: 32 channels at 28 x 28, 64 below, a 64-wide embedding of the
+# step's 32 sinusoidal features and the one-hot label with its "no label" column). NCHW here, NHWC in genlab.
+class Block(nn.Module):
+    def __init__(self, cin, c, emb=64):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, c, 3, padding=1)
+        self.project = nn.Linear(emb, c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+        self.skip = nn.Conv2d(cin, c, 1) if cin != c else nn.Identity()
+
+    def forward(self, h, e):
+        r = self.conv1(F.relu(h)) + self.project(e)[:, :, None, None]
+        return self.skip(h) + self.conv2(F.relu(r))
+
+
+class UNet(nn.Module):
+    def __init__(self, c1=32, c2=64, emb=64, classes=10):
+        super().__init__()
+        self.time = nn.Linear(32, emb)
+        self.label = nn.Linear(classes + 1, emb)
+        self.mix = nn.Sequential(nn.Linear(2 * emb, emb), nn.ReLU(), nn.Linear(emb, emb), nn.ReLU())
+        self.conv_in = nn.Conv2d(1, c1, 3, padding=1)
+        self.d1, self.d2 = Block(c1, c1), Block(c1, c2)
+        self.m1, self.m2 = Block(c2, c2), Block(c2, c2)
+        self.u2, self.u1 = Block(2 * c2, c2), Block(c2 + c1, c1)
+        self.conv_out = nn.Conv2d(c1, 1, 3, padding=1)
+        nn.init.zeros_(self.conv_out.weight)
+        nn.init.zeros_(self.conv_out.bias)
+
+    def forward(self, x, time, label):
+        e = self.mix(torch.cat([F.relu(self.time(time)), self.label(label)], 1))
+        d1 = self.d1(self.conv_in(x), e)
+        d2 = self.d2(F.avg_pool2d(d1, 2), e)
+        m = self.m2(self.m1(F.avg_pool2d(d2, 2), e), e)
+        u2 = self.u2(torch.cat([F.interpolate(m, scale_factor=2), d2], 1), e)
+        u1 = self.u1(torch.cat([F.interpolate(u2, scale_factor=2), d1], 1), e)
+        return self.conv_out(F.relu(u1))
+
+
+def diffusion():
+    model = UNet()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    alpha_bars = torch.cumprod(1 - torch.linspace(1e-4, 0.02, 1000), 0)
+    x0 = torch.rand(BATCH_SIZE, 1, 28, 28) * 2 - 1
+    labels = torch.arange(BATCH_SIZE) % 10
+
+    def run():
+        t = torch.randint(0, 1000, (BATCH_SIZE,))
+        y = torch.where(torch.rand(BATCH_SIZE) < 0.1, torch.full_like(labels, 10), labels)
+        freqs = 10000 ** (-torch.arange(16) / 16)
+        angles = t[:, None].float() * freqs[None]
+        time = torch.cat([angles.sin(), angles.cos()], 1)
+        noise = torch.randn_like(x0)
+        ab = alpha_bars[t].view(-1, 1, 1, 1)
+        xt = ab.sqrt() * x0 + (1 - ab).sqrt() * noise
+        opt.zero_grad()
+        loss = F.mse_loss(model(xt, time, F.one_hot(y, 11).float()), noise)
+        loss.backward()
+        opt.step()
+        loss.item()
+
+    return trainable(model), run
+
+
 def gemm():
     """Calibration, not a lab model: one 1024 x 1024 x 1024 float32 matrix product."""
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
@@ -325,6 +389,7 @@ WORKLOADS = {
     'pixelcnn-sample': lambda: pixelcnn_sample(window=True),
     'pixelcnn-sample-full': lambda: pixelcnn_sample(window=False),
     'flow': flow,
+    'diffusion': diffusion,
     'gemm': gemm,
 }
 

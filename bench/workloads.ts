@@ -6,7 +6,7 @@
  * Inputs are fixed random batches made once: a step's cost does not depend on the
  * pixels, and this keeps dataset loading out of the timings.
  */
-import { flow, gan, pixelcnn, tf, vae } from '../lib/index';
+import { diffusion, flow, gan, pixelcnn, tf, vae } from '../lib/index';
 
 export interface Workload {
   name: string;
@@ -18,7 +18,16 @@ export interface Workload {
   dispose(): void;
 }
 
-export const WORKLOAD_NAMES = ['dcgan', 'conv-vae', 'mlp-vae', 'pixelcnn', 'pixelcnn-sample', 'flow', 'gemm'] as const;
+export const WORKLOAD_NAMES = [
+  'dcgan',
+  'conv-vae',
+  'mlp-vae',
+  'pixelcnn',
+  'pixelcnn-sample',
+  'flow',
+  'diffusion',
+  'gemm',
+] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export const BATCH_SIZE = 64;
@@ -148,6 +157,41 @@ function flowTraining(batch: number): Workload {
 }
 
 /**
+ * The diffusion model's U-Net (lib/models/diffusion.ts: 32 channels at 28 × 28, 64 below, a 64-wide embedding of the
+ * step and the label): one ε-loss step on labelled images, a tenth of the labels dropped.
+ */
+function diffusionTraining(batch: number): Workload {
+  const model = diffusion.createDiffusion({ channels: [32, 64], embedding: 64, seed: 1 });
+  const optimizer = tf.train.adam(1e-3);
+  const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 6);
+  const y = tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => i % 10),
+    'int32',
+  );
+  let seed = 0;
+  return {
+    name: 'diffusion',
+    description: `diffusion U-Net (32/64 channels, step and label embedding): one ε-loss step, batch ${batch}`,
+    trainableParams: trainable(model.network),
+    async run() {
+      const out = diffusion.trainStep(
+        model,
+        optimizer,
+        { x, y, epoch: 0, indices: new Int32Array(0) },
+        { seed: ++seed },
+      );
+      await (out.loss as tf.Scalar).data();
+      tf.dispose(out.loss as tf.Scalar);
+    },
+    dispose() {
+      tf.dispose([x, y]);
+      model.network.dispose();
+      optimizer.dispose();
+    },
+  };
+}
+
+/**
  * Calibration, not a lab model: one 1024³ float32 matrix product, the raw arithmetic
  * rate of the backend against PyTorch's (wasm SIMD is 128 bits wide and has no fused
  * multiply-add; PyTorch's CPU kernels use the machine's widest vectors).
@@ -187,6 +231,8 @@ export function createWorkload(name: WorkloadName, batch = BATCH_SIZE): Workload
       return pixelCnnSampling();
     case 'flow':
       return flowTraining(batch);
+    case 'diffusion':
+      return diffusionTraining(batch);
     case 'gemm':
       return gemm();
   }

@@ -38,6 +38,25 @@ const HAND_COUNTS: Record<Exclude<WorkloadName, 'pixelcnn-sample' | 'gemm'>, num
       9 * inputs * 48 + 48 + (9 * 48 * 48 + 48) + (48 * 48 + 48) + 2 * (9 * 48 * outputs + outputs);
     return 3 * coupling(1, 1) + 3 * coupling(2, 2) + 3 * coupling(2, 2) + 3 * coupling(4, 4) + 4 * coupling(4, 4);
   })(),
+  // The embedding: dense 32·64 + 64 (the step), dense 11·64 + 64 (the label), dense 128·64 + 64, dense 64·64 + 64.
+  // A block from c_in to c channels: conv 3×3 c_in→c + c, dense 64·c + c, conv 3×3 c→c + c, and a 1×1 conv
+  // c_in→c + c where the channels change. The U-Net: conv 3×3 1→32 + 32; blocks 32→32, 32→64, 64→64 twice, then
+  // (64 + 64)→64 and (64 + 32)→32 on the way up; conv 3×3 32→1 + 1.
+  diffusion: (() => {
+    const block = (cin: number, c: number) =>
+      9 * cin * c + c + (64 * c + c) + (9 * c * c + c) + (cin === c ? 0 : cin * c + c);
+    const embedding = 32 * 64 + 64 + (11 * 64 + 64) + (128 * 64 + 64) + (64 * 64 + 64);
+    return (
+      embedding +
+      (9 * 32 + 32) +
+      block(32, 32) +
+      block(32, 64) +
+      2 * block(64, 64) +
+      block(128, 64) +
+      block(96, 32) +
+      (9 * 32 + 1)
+    );
+  })(),
 };
 
 /** Every variable alive, flattened into one vector (a copy). */
