@@ -53,6 +53,12 @@ const TARGETS: Record<string, Target[]> = {
     },
   ],
   '06-flows.ipynb': [{ says: 'RealNVP test bits/dim ≤ 1.4', holds: (f) => f('RealNVP: test bits/dim') <= 1.4 }],
+  '07-diffusion.ipynb': [
+    {
+      says: 'diffusion: 10 of 10 digits at judge confidence ≥ 0.9 (1,000 guided samples)',
+      holds: (f) => f('diffusion: digits the judge finds') === 10 && f('diffusion: judge confidence') >= 0.9,
+    },
+  ],
 };
 
 /** Seconds each code cell took: from the kernel's "busy" to its "idle", as nbclient records them in the executed notebook. */

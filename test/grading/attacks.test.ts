@@ -60,6 +60,7 @@ const TARGETS: Record<string, { cell: string; name: string; file: string; export
       exported: 'flow.flowNegativeLogLikelihood',
     },
   ],
+  '07-diffusion': [{ cell: 'q-sample', name: 'qSample', file: 'models/diffusion', exported: 'diffusion.qSample' }],
 };
 
 /** Tries each route in turn and returns the first answer; throws with why each failed. */
@@ -375,7 +376,7 @@ function stoppedBy(kind: SandboxKind, route: string): RegExp {
 }
 
 for (const kind of ['bubblewrap', 'unshare', 'none'] as const) {
-  describe(`grading: attacks on the kernel, labs 3-6, graded for real under ${kind}`, function () {
+  describe(`grading: attacks on the kernel, labs 3-7, graded for real under ${kind}`, function () {
     this.timeout(20 * 60 * 1000);
     const graded = new Map<string, Graded>();
 

@@ -24,6 +24,7 @@ import { LAB3 } from './fairness/lab3';
 import { LAB4 } from './fairness/lab4';
 import { LAB5 } from './fairness/lab5';
 import { LAB6 } from './fairness/lab6';
+import { LAB7 } from './fairness/lab7';
 import type { LabFairness, Mistake } from './fairness/types';
 
 const ROOT = projectRoot();
@@ -91,7 +92,7 @@ function submission(lab: LabFairness, source: Notebook, sources: Record<string, 
 /** How many correct-solution submissions a lab gets: as many as its TODO with the most solutions has. */
 const variantsOf = (lab: LabFairness) => Math.max(...Object.values(lab.todos).map((t) => t.correct.length));
 
-const LABS = [LAB1, LAB2, LAB3, LAB4, LAB5, EXTENSIONS, EXTENSIONS_2, LAB6];
+const LABS = [LAB1, LAB2, LAB3, LAB4, LAB5, EXTENSIONS, EXTENSIONS_2, LAB6, LAB7];
 
 describe('fairness: correct work earns its points, named mistakes lose them, graded by genlab-grade', function () {
   for (const lab of LABS) {

@@ -75,4 +75,22 @@ describe('quoted figures match their measurements', () => {
     );
     assert.strictEqual(figure(lab6, /\| the recipe \| 1,300 \| [^|]+\| ([\d.]+) \|/, 'lab 6'), recorded);
   });
+
+  it("lab 7 states its full-profile judge confidence, and the recipe's measured ε against v, as DIFFUSION_RECIPE records them", () => {
+    const lab7 = text('07-diffusion.ipynb');
+    const recorded = figure(
+      recipes,
+      /Lab 7's full profile reaches judge\s*\n?\s*\*?\s*confidence ([\d.]+)/,
+      'DIFFUSION_RECIPE',
+    );
+    assert.strictEqual(figure(lab7, /the recipe reached judge confidence \*\*([\d.]+)\*\*/, 'lab 7'), recorded);
+    assert.strictEqual(
+      figure(lab7, /\| \*\*v \(the recipe\)\*\* \| linear \| 1,800 \| 1,000 \| 3 \| ([\d.]+) \|/, 'lab 7'),
+      recorded,
+    );
+    const epsilonAt900 = figure(recipes, /ε against v: ([\d.]+) against [\d.]+ at w = 3/, 'DIFFUSION_RECIPE');
+    const vAt900 = figure(recipes, /ε against v: [\d.]+ against ([\d.]+) at w = 3/, 'DIFFUSION_RECIPE');
+    assert.strictEqual(figure(lab7, /with confidence ([\d.]+) against [\d.]+\./, 'lab 7'), epsilonAt900);
+    assert.strictEqual(figure(lab7, /with confidence [\d.]+ against ([\d.]+)\./, 'lab 7'), vAt900);
+  });
 });

@@ -14,7 +14,7 @@ describe('written answers: a model answer in the source, the placeholder in the 
     return nb.cells.some(isManualAnswer);
   });
 
-  it('finds the written-answer cells of labs 1 to 6', () => {
+  it('finds the written-answer cells of labs 1 to 7', () => {
     assert.deepStrictEqual(
       labs.map((f) => path.basename(f)),
       [
@@ -24,6 +24,7 @@ describe('written answers: a model answer in the source, the placeholder in the 
         '04-pixelcnn.ipynb',
         '05-gan.ipynb',
         '06-flows.ipynb',
+        '07-diffusion.ipynb',
       ],
     );
   });

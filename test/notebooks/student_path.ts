@@ -69,6 +69,10 @@ const FIRST_TODO_MISTAKE: Record<string, { replace: [string, string]; says: RegE
     replace: ['x.mul(tf.exp(s))', 'x.mul(tf.exp(s.neg()))'],
     says: /^CheckFailed: couplingForward: y: you scaled by exp\(−s\)/,
   },
+  '07-diffusion.ipynb': {
+    replace: ['alphaBar.sqrt().mul(x0)', 'alphaBar.mul(x0)'],
+    says: /^CheckFailed: qSample: the image is scaled by √ᾱ_t, not ᾱ_t/,
+  },
 };
 
 const stderrOf = (outputs: Output[]) =>
