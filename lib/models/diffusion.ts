@@ -58,7 +58,7 @@ export interface NoiseSchedule {
 }
 
 /**
- * The schedule of T steps. 'linear': β_t from 1e-4 to 0.02 × (1000 / T) (DDPM's, rescaled so that Σ β_t, the noise added
+ * The schedule of T steps. 'linear': β_t from 1e-4 to 0.02, each × 1000 / T (DDPM's, rescaled so that Σ β_t, the noise added
  * in all, is that of DDPM's 1,000 steps for any T). 'cosine': ᾱ_t = f(t + 1) / f(0), f(u) = cos²((u / T + 0.008) / 1.008 · π / 2),
  * β clipped at 0.999 (Nichol & Dhariwal 2021): it destroys the image more evenly over t, where the linear schedule
  * leaves its last quarter nearly pure noise.
