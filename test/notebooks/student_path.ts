@@ -473,13 +473,23 @@ class NotebookTab {
       return;
     }
     const all = this.tab.locator('.jp-Notebook .jp-Cell');
-    await all.nth(cells[0]).scrollIntoViewIfNeeded();
-    const first = (await all.nth(cells[0]).boundingBox())!;
-    const last = (await all.nth(cells[1]).boundingBox())!;
-    const viewport = this.tab.viewportSize()!;
-    const y = Math.max(0, first.y);
-    const height = Math.min(viewport.height - y, last.y + last.height - y);
-    await this.tab.screenshot({ path: file, clip: { x: first.x, y, width: first.width, height } });
+    // A chart above may still be drawing and move the cells after they were scrolled to (lab 7's schedule plot did):
+    // measure again after each scroll, and fall back to the whole tab rather than fail on a picture.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await all.nth(cells[0]).scrollIntoViewIfNeeded();
+      await this.tab.waitForTimeout(200);
+      const first = await all.nth(cells[0]).boundingBox();
+      const last = await all.nth(cells[1]).boundingBox();
+      const viewport = this.tab.viewportSize()!;
+      if (!first || !last) continue;
+      const y = Math.max(0, first.y);
+      const height = Math.min(viewport.height - y, last.y + last.height - y);
+      if (height > 0) {
+        await this.tab.screenshot({ path: file, clip: { x: first.x, y, width: first.width, height } });
+        return;
+      }
+    }
+    await this.tab.screenshot({ path: file });
   }
 
   async reload(): Promise<void> {
