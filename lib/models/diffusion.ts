@@ -35,6 +35,7 @@ import {
   checkImageBatch,
   GenerativeFamily,
   imageBatchShape,
+  imagesOf,
   initializers,
   Parts,
   positiveInteger,
@@ -494,7 +495,7 @@ export function trainStep(
   batch: Batch | tf.Tensor,
   options: DiffusionStepOptions,
 ): StepResult {
-  const images = batch instanceof tf.Tensor ? batch : batch.x;
+  const images = imagesOf(batch);
   const y = batch instanceof tf.Tensor ? undefined : batch.y;
   checkImageBatch(images, 'diffusion.trainStep');
   const dropout = options.labelDropout ?? 0.1;
