@@ -13,6 +13,7 @@
  *   const dcgan = await loadPretrained('dcgan');          // a gan.Gan (its generator: the weight average)
  *   const cgan = await loadPretrained('conditional-dcgan'); // a conditionalGan.ConditionalGan
  *   const judge = await loadPretrained('mnist-judge');    // the CNN that judges GAN samples
+ *   const model = await loadPretrained('diffusion');      // a diffusion.Diffusion (its network: the weight average)
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
@@ -27,12 +28,14 @@ import type { ImageDataset } from './data/mnist';
 import type { SampleQuality } from './judge';
 import * as classifierModels from './models/classifier';
 import * as conditionalGan from './models/conditional_gan';
+import * as diffusion from './models/diffusion';
 import type { Parts } from './models/contract';
 import * as gan from './models/gan';
 import type { Gan, JudgeOptions } from './models/gan';
 import * as pixelcnn from './models/pixelcnn';
 import * as vae from './models/vae';
 import type { Vae } from './models/vae';
+import { DIFFUSION_RECIPE } from './recipes';
 
 /** What `loadPretrained` gives for each name. */
 export interface PretrainedModels {
@@ -41,6 +44,7 @@ export interface PretrainedModels {
   dcgan: Gan;
   'conditional-dcgan': conditionalGan.ConditionalGan;
   'mnist-judge': tf.LayersModel;
+  diffusion: diffusion.Diffusion;
 }
 export type PretrainedName = keyof PretrainedModels;
 
@@ -73,15 +77,15 @@ function natsOnBinarizedTest<M>(figure: string, nats: (model: M, x: tf.Tensor) =
   };
 }
 
-/** An adversarial model's figures: the shipped judge's measures of as many samples as there are test images. */
+/** A sampler's figures: the shipped judge's measures of as many samples as there are test images. */
 function judgedOnTest<M, Q extends SampleQuality>(
-  evaluate: (model: M, reference: tf.Tensor, options: JudgeOptions) => Q,
+  evaluate: (model: M, reference: tf.Tensor, options: JudgeOptions) => Q | Promise<Q>,
   more: (q: Q) => Record<string, number> = () => ({}),
 ) {
   return async (model: M, { test, seed, judge }: Measuring) => {
     const classifier = await judge();
     try {
-      const q = evaluate(model, test.images, { classifier, samples: test.size, seed });
+      const q = await evaluate(model, test.images, { classifier, samples: test.size, seed });
       return {
         'digits covered (of 10)': q.modesCovered,
         'mean judge confidence': q.meanConfidence,
@@ -119,6 +123,14 @@ const PRETRAINED: { [N in PretrainedName]: PretrainedRow<PretrainedModels[N]> } 
     measure: async (model, { test }) => ({
       'test accuracy (%)': 100 * classifierModels.evaluate(model, test).accuracy,
     }),
+  },
+  // Sampled as lab 7 samples: DDIM in DIFFUSION_RECIPE.sampling.steps steps at guidance w = its guidance.
+  diffusion: {
+    family: diffusion.family,
+    measure: judgedOnTest(
+      (model, reference, options) => diffusion.judge(model, reference, { ...options, ...DIFFUSION_RECIPE.sampling }),
+      (q) => ({ 'digit asked for, as the judge reads it (%)': 100 * q.labelAgreement }),
+    ),
   },
 };
 
