@@ -191,6 +191,33 @@ describe('diffusion', function () {
     }
   });
 
+  it('many images at once sample as each would alone: the network runs on a few hundred at a time, each image with its own label', () => {
+    const model = diffusion.createDiffusion({ channels: [4, 4], embedding: 8, timesteps: 50, seed: 4 });
+    model.network.setWeights(
+      model.network.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.3, 'float32', 30 + i)),
+    );
+    // More images than the sampler shows the network at once, so that the batch is cut; labels that vary per image.
+    const n = 520;
+    const xt = tf.randomNormal([n, 28, 28, 1], 0, 1, 'float32', 6);
+    const labels = Array.from({ length: n }, (_, i) => (i * 7) % 10);
+    const options = { from: 40, steps: 3, guidance: 2.5 };
+    const all = diffusion.denoise(model, xt, { ...options, labels });
+    for (const [start, size] of [
+      [0, 3],
+      [248, 5],
+      [517, 3],
+    ]) {
+      const alone = diffusion.denoise(model, xt.slice(start, size), {
+        ...options,
+        labels: labels.slice(start, start + size),
+      });
+      assert.ok(
+        maxAbsDiff(values(all.slice(start, size)), values(alone)) < 1e-5,
+        `images ${start} to ${start + size - 1}`,
+      );
+    }
+  });
+
   it('a v-model: untrained, ε̂ = √(1 − ᾱ_t) x_t exactly; its loss is the ε-loss with step t weighted by 1 / ᾱ_t', () => {
     const model = diffusion.createDiffusion({ channels: [4, 4], embedding: 8, seed: 3 });
     assert.strictEqual(model.config.prediction, 'v');
