@@ -1,10 +1,12 @@
 /**
- * `npm run train:pretrained -- [name …] [--steps name=N …]`: trains the course's pretrained
- * models (all of them, or those named), measures each on the whole MNIST test set and on the
- * small held-out check the tests repeat, and writes pretrained/<name>/ (tfjs layers format)
+ * `npm run train:pretrained -- [name …] [--steps name=N …] [--measure-only]`: trains the course's
+ * pretrained models (all of them, or those named), measures each on the whole MNIST test set and
+ * on the small held-out check the tests repeat, and writes pretrained/<name>/ (tfjs layers format)
  * and its entry in pretrained/manifest.json (figures, seed, steps, commit, SHA-256 of every
  * file). Run it once, on a quiet machine: it takes a while (the default steps are each lab's
- * full profile or more), and the files it writes are committed.
+ * full profile or more), and the files it writes are committed. `--measure-only` trains nothing:
+ * it measures the shipped files again and rewrites only their figures (after a change to a
+ * measure, or when a run was cut short between saving and measuring).
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -191,14 +193,23 @@ function commit(): string {
   }
 }
 
-function parseArgs(argv: string[]): { names: PretrainedName[]; steps: Partial<Record<PretrainedName, number>> } {
+interface Request {
+  names: PretrainedName[];
+  steps: Partial<Record<PretrainedName, number>>;
+  measureOnly: boolean;
+}
+
+function parseArgs(argv: string[]): Request {
   const known = Object.keys(PLANS) as PretrainedName[];
   const { flags, positionals } = parseCommandLine(
     'npm run train:pretrained',
     argv,
-    { steps: { kind: 'list', value: 'name=N' } },
+    { steps: { kind: 'list', value: 'name=N' }, 'measure-only': { kind: 'boolean' } },
     { max: known.length },
   );
+  const measureOnly = flags['measure-only'] === true;
+  if (measureOnly && flags.steps)
+    throw new GenlabError('--measure-only trains nothing, so it takes no --steps: give one or the other.');
   const steps: Partial<Record<PretrainedName, number>> = {};
   for (const given of (flags.steps as string[] | undefined) ?? []) {
     const [name, n] = given.split('=');
@@ -212,16 +223,41 @@ function parseArgs(argv: string[]): { names: PretrainedName[]; steps: Partial<Re
     if (!known.includes(name as PretrainedName))
       throw new GenlabError(`unknown pretrained model '${name}'; there are: ${known.join(', ')}.`);
   // The judge first: the DCGAN's figures are the judge's.
-  return { names: positionals.length ? known.filter((n) => positionals.includes(n)) : known, steps };
+  return { names: positionals.length ? known.filter((n) => positionals.includes(n)) : known, steps, measureOnly };
 }
 
+/** The figures of `name`'s saved files, as a student's loadPretrained will see them, written into its entry. */
+async function measure(name: PretrainedName, entry: PretrainedEntry, dir: string): Promise<void> {
+  const loaded = (await loadPretrained(name, dir)) as PretrainedModels[PretrainedName];
+  entry.figures = await measurePretrained(name, loaded, { images: 10_000, seed: 0, dir });
+  entry.check.value = (await measurePretrained(name, loaded, { ...CHECK, dir }))[CHECK_FIGURE[name]];
+}
+
+const describeFigures = (entry: PretrainedEntry) =>
+  `${Object.entries(entry.figures)
+    .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+    .join(', ')}; check ${entry.check.value.toFixed(3)}`;
+
 async function main(): Promise<void> {
-  const { names, steps: stepsOf } = parseArgs(process.argv.slice(2));
+  const { names, steps: stepsOf, measureOnly } = parseArgs(process.argv.slice(2));
   await init();
   const dir = pretrainedDir();
-  const data = loadMnist();
   const manifestFile = path.join(dir, 'manifest.json');
   const manifest: PretrainedManifest = fs.existsSync(manifestFile) ? readManifest(dir) : { models: {} };
+  if (measureOnly) {
+    for (const name of names) {
+      const entry = manifest.models[name];
+      if (!entry)
+        throw new GenlabError(
+          `pretrained/manifest.json has no '${name}' to measure: train it with \`npm run train:pretrained -- ${name}\`.`,
+        );
+      await measure(name, entry, dir);
+      fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+      console.log(`${name}: measured again; ${describeFigures(entry)}`);
+    }
+    return;
+  }
+  const data = loadMnist();
   for (const name of names) {
     const plan = PLANS[name];
     const steps = stepsOf[name] ?? plan.steps;
@@ -257,17 +293,9 @@ async function main(): Promise<void> {
     };
     manifest.models[name] = entry;
     fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
-    // Both figures from the saved files, as a student's loadPretrained will see them.
-    const loaded = (await loadPretrained(name, dir)) as PretrainedModels[PretrainedName];
-    entry.figures = await measurePretrained(name, loaded, { images: 10_000, seed: 0, dir });
-    entry.check.value = (await measurePretrained(name, loaded, { ...CHECK, dir }))[CHECK_FIGURE[name]];
+    await measure(name, entry, dir);
     fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
-    const figures = Object.entries(entry.figures)
-      .map(([k, v]) => `${k} ${v.toFixed(3)}`)
-      .join(', ');
-    console.log(
-      `${name}: ${steps} steps in ${seconds.toFixed(0)} s; ${figures}; check ${entry.check.value.toFixed(3)}`,
-    );
+    console.log(`${name}: ${steps} steps in ${seconds.toFixed(0)} s; ${describeFigures(entry)}`);
   }
   const bytes = fs
     .readdirSync(dir, { recursive: true, withFileTypes: true })

@@ -80,6 +80,11 @@ describe('command lines are read strictly', () => {
       ['dist/scripts/train_pretrained.js', '--step', 'vae-mlp=10'],
       /unknown flag '--step' \(did you mean --steps\?\)/,
     ],
+    [
+      'train:pretrained --measure-only with --steps',
+      ['dist/scripts/train_pretrained.js', 'diffusion', '--measure-only', '--steps', 'diffusion=10'],
+      /--measure-only trains nothing, so it takes no --steps: give one or the other\./,
+    ],
     ['setup', ['dist/scripts/setup.js', '--for-test'], /unknown flag '--for-test' \(did you mean --for-tests\?\)/],
     [
       'build:native (genlab-engine-build)',
