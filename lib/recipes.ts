@@ -115,14 +115,20 @@ export const CONDITIONAL_DCGAN_RECIPE: GanRecipe<ConditionalGanConfig> = deepFre
   training: { batchSize: 64, learningRate: 1e-3, k: 1, seed: 4 },
 });
 
-/** Every lab's recipe, by model. */
-export interface FlowRecipe {
+/**
+ * A recipe whose batch size depends on the profile and whose learning rate falls along a cosine (labs 6 and 7): the
+ * model's config, steps and images per step in each profile, and the rest of its `trainX`'s options.
+ */
+interface ProfiledRecipe<C, O> {
   lab: string;
-  model: FlowConfig;
+  model: C;
   steps: { full: number; smoke: number };
   /** Images per step; the smoke profile's is smaller, since it checks the code (on a software GPU too), not the training. */
   batchSize: { full: number; smoke: number };
-  training: Omit<Training<TrainFlowOptions>, 'batchSize'> & { learningRate: number; finalLearningRate: number };
+  training: Omit<Training<O>, 'batchSize'> & { learningRate: number; finalLearningRate: number };
+}
+
+export interface FlowRecipe extends ProfiledRecipe<FlowConfig, TrainFlowOptions> {
   evaluation: { images: { full: number; smoke: number }; batchSize: number; seed: number };
 }
 
@@ -145,13 +151,7 @@ export const FLOW_RECIPE: FlowRecipe = deepFreeze<FlowRecipe>({
   evaluation: { images: { full: 10_000, smoke: 16 }, batchSize: 100, seed: 0 },
 });
 
-export interface DiffusionRecipe {
-  lab: string;
-  model: DiffusionConfig;
-  steps: { full: number; smoke: number };
-  /** Images per step; the smoke profile's is smaller, since it checks the code (on a software GPU too), not the training. */
-  batchSize: { full: number; smoke: number };
-  training: Omit<Training<TrainDiffusionOptions>, 'batchSize'> & { learningRate: number; finalLearningRate: number };
+export interface DiffusionRecipe extends ProfiledRecipe<DiffusionConfig, TrainDiffusionOptions> {
   /** How the lab samples: DDIM steps and classifier-free guidance's w. */
   sampling: { steps: number; guidance: number };
   /** The judge's samples (lab 5's measures), and their seed. */
@@ -183,6 +183,7 @@ export const DIFFUSION_RECIPE: DiffusionRecipe = deepFreeze<DiffusionRecipe>({
   evaluation: { samples: { full: 1000, smoke: 20 }, seed: 1 },
 });
 
+/** Every lab's recipe, by model. */
 export const RECIPES = deepFreeze({
   vae: VAE_RECIPE,
   pixelcnn: PIXELCNN_RECIPE,
