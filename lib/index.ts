@@ -142,6 +142,12 @@ export type { Mistake } from './checks';
 export { saveModel, loadModel, saveVariables, loadVariables, folderHandler } from './io';
 
 // Pretrained models that ship with the course (pretrained/, checked against their SHA-256).
-export { loadPretrained, pretrainedInfo, type PretrainedEntry, type PretrainedName } from './pretrained';
+export {
+  loadPretrained,
+  pretrainedInfo,
+  PRETRAINED_DIFFUSION_SAMPLING,
+  type PretrainedEntry,
+  type PretrainedName,
+} from './pretrained';
 
 export * from './aliases';

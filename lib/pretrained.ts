@@ -98,6 +98,14 @@ function judgedOnTest<M, Q extends SampleQuality>(
   };
 }
 
+/**
+ * How the shipped diffusion model is sampled, and measured: DDIM in the lab's 20 steps, at guidance w = 1.5 rather
+ * than the lab's 3. Trained longer, the model needs less push towards its label, and guidance trades diversity for
+ * confidence: on 2,000 samples against 2,000 test digits, w = 1 / 1.5 / 2 / 3 gave judge confidence
+ * 0.957 / 0.989 / 0.996 / 0.999 and Fréchet distance 5.48 / 7.01 / 12.27 / 20.96 (on 10,000 at w = 3: 0.999 and 13.91).
+ */
+export const PRETRAINED_DIFFUSION_SAMPLING = Object.freeze({ steps: DIFFUSION_RECIPE.sampling.steps, guidance: 1.5 });
+
 /** The shipped models, one row each: a new model family ships weights by adding its row (and its plan in train:pretrained). */
 const PRETRAINED: { [N in PretrainedName]: PretrainedRow<PretrainedModels[N]> } = {
   'vae-mlp': {
@@ -124,11 +132,11 @@ const PRETRAINED: { [N in PretrainedName]: PretrainedRow<PretrainedModels[N]> } 
       'test accuracy (%)': 100 * classifierModels.evaluate(model, test).accuracy,
     }),
   },
-  // Sampled as lab 7 samples: DDIM in DIFFUSION_RECIPE.sampling.steps steps at guidance w = its guidance.
   diffusion: {
     family: diffusion.family,
     measure: judgedOnTest(
-      (model, reference, options) => diffusion.judge(model, reference, { ...options, ...DIFFUSION_RECIPE.sampling }),
+      (model, reference, options) =>
+        diffusion.judge(model, reference, { ...options, ...PRETRAINED_DIFFUSION_SAMPLING }),
       (q) => ({ 'digit asked for, as the judge reads it (%)': 100 * q.labelAgreement }),
     ),
   },

@@ -144,7 +144,7 @@ const PLANS: Record<PretrainedName, Plan> = {
   diffusion: {
     lab: '07-diffusion',
     description:
-      "Lab 7's U-Net (DIFFUSION_RECIPE.model: v-prediction on DDPM's linear schedule of 1,000 steps) trained as the lab trains it (Adam from 1e-3 along a cosine to 5e-5, batches of 64, a tenth of the labels dropped) for longer; its network is the exponential moving average of the weights (β = 0.999). Measured as the lab samples: DDIM in 20 steps at guidance w = 3.",
+      "Lab 7's U-Net (DIFFUSION_RECIPE.model: v-prediction on DDPM's linear schedule of 1,000 steps) trained as the lab trains it (Adam from 1e-3 along a cosine to 5e-5, batches of 64, a tenth of the labels dropped) for longer; its network is the exponential moving average of the weights (β = 0.999). Measured as PRETRAINED_DIFFUSION_SAMPLING samples: DDIM in 20 steps at guidance w = 1.5.",
     steps: 8000,
     config: { ...DIFFUSION_RECIPE.model },
     options: { ...DIFFUSION_RECIPE.training, batchSize: DIFFUSION_RECIPE.batchSize.full, averageDecay: 0.999 },

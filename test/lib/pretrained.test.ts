@@ -19,6 +19,7 @@ import {
   sha256,
   type PretrainedName,
 } from '../../lib/pretrained';
+import * as diffusion from '../../lib/models/diffusion';
 import * as vae from '../../lib/models/vae';
 import { assertGenlabErrorAsync, tempDir } from '../helpers';
 
@@ -45,6 +46,15 @@ function forward(name: PretrainedName, model: unknown): Float32Array {
           const g = (model as { generator: tf.LayersModel }).generator;
           const z = tf.linspace(-1, 1, 2 * (g.inputs[0].shape[1] as number)).reshape([2, -1]);
           return g.predict([z, tf.oneHot([3, 8], 10).toFloat()]) as tf.Tensor;
+        }
+        case 'diffusion': {
+          // The U-Net told two steps and two labels (the second "no label"), on the images put in [−1, 1].
+          const network = (model as diffusion.Diffusion).network;
+          return network.predict([
+            diffusion.toChainRange(images),
+            diffusion.timeFeatures([10, 700]),
+            diffusion.labelRows([3, null], 10),
+          ]) as tf.Tensor;
         }
         default:
           return (model as tf.LayersModel).predict(images) as tf.Tensor;
@@ -142,7 +152,7 @@ describe('pretrained models', function () {
     await assertGenlabErrorAsync(() => loadPretrained('vae-mlp', copy), /'vae-mlp' is missing .*decoder\/model\.json/);
     await assertGenlabErrorAsync(
       () => loadPretrained('gpt-4' as PretrainedName),
-      /There is no pretrained model named 'gpt-4'; there are: 'vae-mlp', 'pixelcnn', 'dcgan', 'conditional-dcgan', 'mnist-judge'/,
+      /There is no pretrained model named 'gpt-4'; there are: 'vae-mlp', 'pixelcnn', 'dcgan', 'conditional-dcgan', 'mnist-judge', 'diffusion'\./,
     );
     fs.rmSync(path.join(copy, 'manifest.json'));
     await assertGenlabErrorAsync(
