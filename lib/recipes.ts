@@ -164,14 +164,16 @@ export interface DiffusionRecipe extends ProfiledRecipe<DiffusionConfig, TrainDi
  * steps; Adam at 1e-3 decaying along a cosine to 5e-5, batches of 64 with a tenth of the labels dropped (for
  * classifier-free guidance), 1,800 steps: about 10 minutes of a class period on 2 cores with the native kernels (0.33 s a
  * step; 1.38 s with wasm alone). Sampled by DDIM in 20 steps at guidance w = 3. Lab 7's full profile reaches judge
- * confidence 0.967 with 10 of 10 digits on 1,000 guided samples, the asked-for digit in 93.3 % of them, in 12.8 minutes
- * (`npm run bench:labs -- --notebooks 07`). With wasm alone the period holds 450 steps: confidence 0.678, the asked-for
+ * confidence 0.967 with 10 of 10 digits on 1,000 guided samples, the asked-for digit in 93.3 % of them, in 15.0 minutes
+ * with the pretrained models' comparison (`npm run bench:labs -- --notebooks 07`; 12.8 before it, in a run whose
+ * training took 611 s against 691). With wasm alone the period holds 450 steps: confidence 0.678, the asked-for
  * digit in 20 % (1,000 samples at w = 3).
  * The same U-Net predicting ε (DDPM's simplified loss), 1,800 steps: confidence 0.806 at w = 3, the asked-for digit in 22.5 %
  * of 1,000 samples (0.786 and 14.0 % unguided); at 900 steps on 300 samples, ε against v: 0.738 against 0.879 at w = 3,
  * the asked-for digit 13 % against 63 %. Also tried with ε, none better: the cosine schedule (900 steps, 0.746
  * unguided), with FiLM conditioning (0.778), β up to 0.008 so that ᾱ_T = 0.017 (450 steps, 0.724 at w = 3), the label
- * as 11 constant input planes too (0.717).
+ * as 11 constant input planes too (0.717). Its longer run (8,000 steps, the weights averaged at β = 0.999) is the
+ * shipped `diffusion` (`PRETRAINED_DIFFUSION_SAMPLING` in lib/pretrained.ts says how it is sampled).
  */
 export const DIFFUSION_RECIPE: DiffusionRecipe = deepFreeze<DiffusionRecipe>({
   lab: '07-diffusion',
