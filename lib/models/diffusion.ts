@@ -631,11 +631,12 @@ const SAMPLING_CHUNK = 250;
 /** ε̂ at step t for every image of x, guided as the chain asks, the network run on SAMPLING_CHUNK images at a time. */
 function chainNoise(model: Diffusion, chain: Chain, x: tf.Tensor, t: number): tf.Tensor {
   const n = x.shape[0];
-  const unlabelled = Array.from(chain.labels).some((y) => y === null);
+  const allLabels = Array.from(chain.labels);
+  const unlabelled = allLabels.some((y) => y === null);
   const chunks: tf.Tensor[] = [];
   for (let start = 0; start < n; start += SAMPLING_CHUNK) {
     const size = Math.min(SAMPLING_CHUNK, n - start);
-    const labels = Array.from(chain.labels).slice(start, start + size);
+    const labels = allLabels.slice(start, start + size);
     chunks.push(
       tf.tidy(() => {
         const xs = size === n ? x : x.slice(start, size);
