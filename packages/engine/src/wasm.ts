@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerComparisonGradients } from './comparison_gradients';
 import { registerWasmBatchMatMul } from './kernels/wasm_batch_matmul';
+import { registerWasmBlockGrads } from './kernels/wasm_block_grads';
+import { registerWasmConcatSplit } from './kernels/wasm_concat_split';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm_conv2d_backprop_filter';
 import { registerWasmConv2DBackpropInput } from './kernels/wasm_conv2d_backprop_input';
 import { registerWasmCpuFallbacks } from './kernels/wasm_cpu_fallback';
@@ -22,7 +24,8 @@ import { wasmThreadsWanted, withWasmThreads } from './wasm_threads';
 /**
  * Registers the engine's wasm kernels (idempotent; the wasm backend's package must be loaded, which this does):
  * `Conv2DBackpropFilter` and `UnsortedSegmentSum`, which wasm lacks; a `Conv2DBackpropInput`, `BatchMatMul`,
- * `Tile`, reductions, leaky ReLU, `Slice`, `Gather` and `Identity` faster than its own; and the cpu backend's kernel
+ * `Tile`, reductions, leaky ReLU, `Slice`, `Concat`, `SplitV`, `Gather`, `Identity` and the tiling pools' and upsamplings'
+ * gradients faster than its own; and the cpu backend's kernel
  * for every other one it lacks (`Einsum`, …), so that any correct program runs.
  */
 export function registerWasmKernels(): void {
@@ -34,6 +37,8 @@ export function registerWasmKernels(): void {
   registerWasmReductions();
   registerWasmLeakyRelu();
   registerWasmSlice();
+  registerWasmConcatSplit();
+  registerWasmBlockGrads();
   registerWasmGather();
   registerWasmIdentity();
   registerWasmUnsortedSegmentSum();

@@ -2,7 +2,8 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { EngineError } from '../src/errors';
-import { setNativeKernelsEnabled } from '../src/native';
+import * as fs from 'fs';
+import { nativeAddonPath, nativeCalls, setNativeKernelsEnabled } from '../src/native';
 import { startWasm, WasmStarted } from '../src/wasm';
 
 /** max |a − b| / max(1e-8, |a| + |b|) elementwise: the CS231n relative error. */
@@ -109,4 +110,39 @@ export function onWasmKernelsOnly(): void {
   after(() => {
     setNativeKernelsEnabled(nativeWas);
   });
+}
+
+/**
+ * For a describe that runs the engine's native kernels (call it inside the describe): starts the wasm backend with
+ * them switched on. Where the addon is not built the describe is skipped, except in CI, where `genlab-engine-build`
+ * (genlab's `npm run setup`) must have built it.
+ */
+export function onNativeKernels(): void {
+  before(function () {
+    if (fs.existsSync(nativeAddonPath())) return;
+    if (process.env.CI)
+      assert.fail(`the native kernels are not built (${nativeAddonPath()}): \`npx genlab-engine-build\` builds them`);
+    this.skip();
+  });
+  onEngineWasm();
+  let nativeWas = false;
+  before(() => {
+    nativeWas = setNativeKernelsEnabled(true);
+  });
+  after(() => {
+    setNativeKernelsEnabled(nativeWas);
+  });
+}
+
+/** The two ways the engine runs a kernel it replaces: its wasm (JavaScript) kernel, and natively where built. */
+export const KERNEL_PATHS = [
+  { name: "the engine's wasm kernels", setup: onWasmKernelsOnly, native: false },
+  { name: 'the native kernels', setup: onNativeKernels, native: true },
+] as const;
+
+/** How many times `f` runs kernel `name` natively. */
+export function nativeCallsIn(name: string, f: () => void): number {
+  const before = nativeCalls(name);
+  f();
+  return nativeCalls(name) - before;
 }

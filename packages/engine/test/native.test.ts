@@ -80,6 +80,12 @@ for (const stride of [1, 2, 3, [2, 1]] as (number | [number, number])[])
     CONV_CASES.push({ x: [1, 7, 12, 1], w: [5, 3, 1, 3], stride, pad });
   }
 CONV_CASES.push({ x: [4, 6, 6, 16], w: [1, 1, 16, 32], stride: 1, pad: 'valid' });
+// Thin convolutions (the engine's own loops, not oneDNN): to 1 or 2 channels from more than 16 (a flow's heads, a
+// U-Net's output; whole vectors of 16 and a rest), and from 1 or 2 (the gradient with respect to the input).
+CONV_CASES.push({ x: [3, 9, 9, 20], w: [3, 3, 20, 1], stride: 1, pad: 'same' });
+CONV_CASES.push({ x: [2, 8, 10, 33], w: [3, 3, 33, 2], stride: 1, pad: 'same' });
+CONV_CASES.push({ x: [2, 9, 9, 35], w: [3, 2, 35, 2], stride: 2, pad: 'valid' });
+CONV_CASES.push({ x: [2, 10, 10, 2], w: [3, 3, 2, 40], stride: 1, pad: 'same' });
 CONV_CASES.push({ x: [2, 28, 28, 1], w: [7, 7, 1, 8], stride: 1, pad: 'same' });
 CONV_CASES.push({
   x: [2, 11, 9, 2],
@@ -106,6 +112,7 @@ CONV_CASES.push({
 // Dilated convolutions (tfjs has no gradients for them, so only the value).
 const DILATED: ConvCase[] = [
   { x: [2, 12, 12, 3], w: [3, 3, 3, 4], stride: 1, pad: 'same', dilation: 2 },
+  { x: [2, 12, 12, 18], w: [3, 3, 18, 1], stride: 1, pad: 'same', dilation: 2 },
   { x: [1, 15, 11, 2], w: [3, 2, 2, 3], stride: 1, pad: 'valid', dilation: [3, 2] },
 ];
 
@@ -184,11 +191,19 @@ describe('native kernels (oneDNN on the wasm heap) against the cpu backend', fun
         },
       ],
       ['conv VAE 3×3/2', [64, 28, 28, 1], [3, 3, 1, 32], { strides: 2, pad: 'same' }],
+      ['flow: a head, 48 → 1', [64, 28, 28, 48], [3, 3, 48, 1], { strides: 1, pad: 'same' }],
+      ['flow: a head, 48 → 2', [64, 14, 14, 48], [3, 3, 48, 2], { strides: 1, pad: 'same' }],
+      ['flow: a head, 48 → 4', [64, 7, 7, 48], [3, 3, 48, 4], { strides: 1, pad: 'same' }],
+      ['flow: a network in, 1 → 48', [64, 28, 28, 1], [3, 3, 1, 48], { strides: 1, pad: 'same' }],
+      ['U-Net out, 32 → 1', [64, 28, 28, 32], [3, 3, 32, 1], { strides: 1, pad: 'same' }],
     ];
     for (const [name, x, w, attrs] of labShapes)
       for (const kind of ['forward', 'backprop-input', 'backprop-filter'] as const) {
         const impl = explainNativeConv(kind, x, w, attrs);
         assert.ok(!/ref|rejected|not/.test(impl), `${name}, ${kind}: ${impl}`);
+        // oneDNN computes 16 output channels at a time: a thin side runs the engine's own loops instead.
+        const thin = { forward: w[3] <= 2, 'backprop-input': w[2] <= 2, 'backprop-filter': w[3] <= 4 }[kind];
+        assert.strictEqual(impl === 'genlab thin convolution', thin, `${name}, ${kind}: ${impl}`);
       }
   });
 
@@ -234,26 +249,30 @@ describe('native kernels (oneDNN on the wasm heap) against the cpu backend', fun
     });
   }
 
-  for (const activation of ['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid'] as const) {
-    const native = !['elu', 'sigmoid'].includes(activation);
-    it(`fused conv2d with a bias and ${activation}${native ? '' : " (tfjs's kernel: oneDNN's is approximate)"}`, async () => {
-      const before = nativeCalls('FusedConv2D');
-      assertClose(
-        await nativeAndCpu(() => ({
-          value: tf.fused.conv2d({
-            x: tf.randomNormal([2, 8, 8, 3], 0, 2, 'float32', 41) as tf.Tensor4D,
-            filter: tf.randomNormal([3, 3, 3, 5], 0, 1, 'float32', 42) as tf.Tensor4D,
-            bias: tf.randomNormal([5], 0, 1, 'float32', 43),
-            strides: 2,
-            pad: 'same',
-            activation,
-            leakyreluAlpha: 0.1,
-          }),
-        })),
-      );
-      assert.strictEqual(nativeCalls('FusedConv2D') - before, native ? 1 : 0);
-    });
-  }
+  for (const activation of ['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid'] as const)
+    for (const [cin, cout] of [
+      [3, 5],
+      [24, 2], // thin: the engine's loops, which fuse the bias and activation themselves
+    ]) {
+      const native = !['elu', 'sigmoid'].includes(activation);
+      it(`fused conv2d ${cin} → ${cout} channels with a bias and ${activation}${native ? '' : " (tfjs's kernel: oneDNN's is approximate)"}`, async () => {
+        const before = nativeCalls('FusedConv2D');
+        assertClose(
+          await nativeAndCpu(() => ({
+            value: tf.fused.conv2d({
+              x: tf.randomNormal([2, 8, 8, cin], 0, 2, 'float32', 41) as tf.Tensor4D,
+              filter: tf.randomNormal([3, 3, cin, cout], 0, 1, 'float32', 42) as tf.Tensor4D,
+              bias: tf.randomNormal([cout], 0, 1, 'float32', 43),
+              strides: 2,
+              pad: 'same',
+              activation,
+              leakyreluAlpha: 0.1,
+            }),
+          })),
+        );
+        assert.strictEqual(nativeCalls('FusedConv2D') - before, native ? 1 : 0);
+      });
+    }
 
   // tfjs's own BatchMatMul gradient does not sum over broadcast batches (on every backend), so those are
   // checked by value. The two large ones take oneDNN's sgemm path.
@@ -385,6 +404,35 @@ describe('native kernels (oneDNN on the wasm heap) against the cpu backend', fun
     assert.deepStrictEqual(Array.from(got.native.max), Array.from(got.cpu.max));
     assert.deepStrictEqual(Array.from(got.native.min), Array.from(got.cpu.min));
     assert.ok(nativeCalls('Maximum') > before);
+  });
+
+  it("ReLU's gradient runs in one native pass, tfjs's numbers bit for bit (NaN, ±0, ±∞), and so does its own gradient", async () => {
+    // x and dy at the edges: dy · step(x) keeps NaN from either, −0 from a negative dy where x ≤ 0, NaN from ∞ · 0.
+    const xs = [-2, -0, 0, 3, NaN, 1, -1, 2, 5, -7];
+    const dys = [1.5, -2, -3, 4, 5, NaN, -Infinity, Infinity, -0, 2];
+    const v = [0.5, 1, -1, 2, 3, -2, 1, 1, 4, -3];
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.tensor1d(xs);
+        const dy = tf.tensor1d(dys);
+        const first = tf.grad((a: tf.Tensor) => tf.relu(a).mul(dy).sum())(x);
+        // The gradient of Σ v · (∂/∂x Σ w · relu(x)) with respect to w: v · step(x).
+        const second = tf.grad((w: tf.Tensor) =>
+          tf
+            .grad((a: tf.Tensor) => tf.relu(a).mul(w).sum())(x)
+            .mul(v)
+            .sum(),
+        )(dy);
+        return [Array.from(first.dataSync()), Array.from(second.dataSync())];
+      });
+    const before = nativeCalls('GenlabReluGrad');
+    const native = run();
+    assert.ok(nativeCalls('GenlabReluGrad') - before >= 2, 'the fused gradient ran natively');
+    setNativeKernelsEnabled(false);
+    const wasmOnly = run();
+    setNativeKernelsEnabled(true);
+    assert.deepStrictEqual(native, wasmOnly); // Object.is per element: NaN equals NaN, −0 differs from 0
+    assert.ok(Object.is(native[0][1], -0) && Number.isNaN(native[0][4]) && Number.isNaN(native[0][6]), `${native[0]}`);
   });
 
   // The native unary ops are the exactly rounded ones, so they agree with the cpu backend bit for bit (leaky ReLU to

@@ -32,6 +32,9 @@ export const OP = {
   batchNormGrad: 9,
   moments: 10,
   momentsGrad: 11,
+  copyRows: 12,
+  blockSpread: 13,
+  blockSum: 14,
 } as const;
 
 /** What `loadNativeKernels` found. */

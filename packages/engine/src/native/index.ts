@@ -5,7 +5,8 @@
  * The wasm path is bounded by 128-bit SIMD without fused multiply-add; PyTorch's CPU convolutions and products are
  * oneDNN's (AVX2/AVX-512, FMA). The addon, built by `genlab-engine-build` (genlab's `npm run setup`) where g++ and oneDNN (Debian's libdnnl-dev)
  * are present, gives the wasm backend those same kernels (kernels.ts: convolutions and their gradients, matrix
- * products, exact elementwise arithmetic, reductions, batch normalization) and fuses what training repeats
+ * products, exact elementwise arithmetic, reductions, batch normalization; copies.ts: concat, split, tiling pools and
+ * upsamplings and their gradients) and fuses what training repeats
  * (training.ts: Adam, batch statistics and their gradients). Every tensor stays in the wasm heap, and every other
  * kernel is the wasm backend's. When the addon is absent, fails to load, or `GENLAB_NATIVE=0`, the wasm kernels
  * run, and init's line says which.

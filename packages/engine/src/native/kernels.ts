@@ -4,6 +4,9 @@
  * back on it for a call it cannot take (another dtype, NCHW, prelu, a broadcast it does not do, a shape oneDNN
  * refuses).
  *
+ * (The kernels that only move numbers, concat, split and the tiling pools and upsamplings, are in copies.ts; the
+ * convolutions with a thin side run the addon's own loops, which native/src/genlab_native.cc chooses by shape.)
+ *
  * Only results that are as exact as the wasm kernels' run here: the convolutions and products sum in another order
  * (as XNNPACK's do); the elementwise ops are the correctly rounded ones (oneDNN's exp, log, tanh, logistic and
  * soft_relu are polynomial approximations, off by up to 1e-5 of the value, which a lab's check, comparing a
@@ -12,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelArgs, TensorInfo } from '../kernels/wasm_compose';
 import { Backend, countNativeCall, floatBits, nativeEnabled, NativeCall, OP } from './addon';
+import { COPY_KERNELS } from './copies';
 
 /** The activations fused into convolutions and products: the exact ones (elu and sigmoid stay unfused, tfjs's). */
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3 };
@@ -186,9 +190,10 @@ function reduce(name: string, { inputs, attrs }: KernelArgs, backend: Backend): 
   return output(backend, shape, (y) => reduceCall.run(backend, [x, y]));
 }
 
-type NativeKernel = (args: KernelArgs, backend: Backend) => TensorInfo | undefined;
+type NativeKernel = (args: KernelArgs, backend: Backend) => TensorInfo | TensorInfo[] | undefined;
 
 const KERNELS: Record<string, NativeKernel> = {
+  ...COPY_KERNELS,
   Conv2D: ({ inputs, attrs }, backend) => {
     const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
     if (!isFloat(x, filter)) return undefined;

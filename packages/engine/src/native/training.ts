@@ -2,18 +2,19 @@
  * Training's own hot spots, done by the addon in one pass each where tfjs runs a dozen kernels over whole tensors:
  *
  * - every Adam step (`tf.train.adam`'s applyGradients), per variable;
+ * - ReLU's gradient, dy · step(x) (a step and a product over every activation of a ReLU network);
  * - batch normalization in training: the batch statistics (`moments` over every axis but the last), and the
  *   gradients of both the statistics and the normalization.
  *
  * Each keeps tfjs's semantics and state, and runs tfjs's own code off the wasm backend, with the native kernels
  * switched off, or for a case it does not take. Each is put in place at a seam tfjs offers: a kernel and its
- * gradient registered under a name of genlab's (`GenlabAdamUpdate`, `GenlabMoments`, …), FusedBatchNorm's gradient
- * re-registered, and two functions replaced where tfjs looks them up at each call (AdamOptimizer's applyGradients,
+ * gradient registered under a name of genlab's (`GenlabAdamUpdate`, `GenlabMoments`, …), FusedBatchNorm's and Relu's
+ * gradients re-registered, and two functions replaced where tfjs looks them up at each call (AdamOptimizer's applyGradients,
  * tfjs-core's `moments`, which tfjs-layers' batch normalization calls). Where the grader's lockdown has frozen
  * those, tfjs's own run: correct, slower.
  */
 import * as tf from '@tensorflow/tfjs';
-import { KernelArgs, TensorInfo } from '../kernels/wasm_compose';
+import { compose, KernelArgs, TensorInfo } from '../kernels/wasm_compose';
 import { Backend, countNativeCall, floatBits, nativeEnabled, NativeCall, OP } from './addon';
 import { sizeOf } from './kernels';
 
@@ -21,6 +22,9 @@ const adamCall = new NativeCall(OP.adam, 10, 7);
 const batchNormGradCall = new NativeCall(OP.batchNormGrad, 5, 10);
 const momentsCall = new NativeCall(OP.moments, 3, 3);
 const momentsGradCall = new NativeCall(OP.momentsGrad, 3, 5);
+/** The addon's binary op (kernels.ts) with its ReLU-gradient kind: c = a · step(b), over rank-6 shapes. */
+const reluGradCall = new NativeCall(OP.binary, 15, 3);
+const RELU_GRAD = 6;
 
 /** Whether the native path is on and the backend is wasm (these run from ops, not from a wasm kernel's dispatch). */
 const onNativeWasm = () => nativeEnabled() && tf.getBackend() === 'wasm';
@@ -178,6 +182,38 @@ function fusedBatchNormGradient(original: tf.GradConfig): tf.GradConfig {
   };
 }
 
+/**
+ * `GenlabReluGrad`: dy · step(x), ReLU's gradient, in one pass, the same numbers as tfjs's product (NaN where x is,
+ * −0 and NaN where dy · 0 gives them). Where the addon refuses, the wasm backend's step and product.
+ */
+function reluGrad({ inputs, backend }: KernelArgs): TensorInfo {
+  const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
+  const b = backend as Backend;
+  const n = sizeOf(dy.shape);
+  reluGradCall.describe([RELU_GRAD, 6, 1, 1, 1, 1, 1, n, 1, 1, 1, 1, 1, n]);
+  const out = b.makeOutput(dy.shape, 'float32');
+  if (n === 0 || reluGradCall.run(b, [dy, x, out])) {
+    countNativeCall('GenlabReluGrad');
+    return out;
+  }
+  b.disposeData(out.dataId);
+  return compose(backend, (k) => k.run('Multiply', { a: dy, b: k.run('Step', { x }, { alpha: 0 }) }));
+}
+
+/** Relu's gradient through `GenlabReluGrad` where the native kernels run and both are float32 of one shape. */
+function fusedReluGradient(original: tf.GradConfig): tf.GradConfig {
+  return {
+    ...original,
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const d = dy as tf.Tensor;
+      if (!onNativeWasm() || x.dtype !== 'float32' || d.dtype !== 'float32' || !tf.util.arraysEqual(x.shape, d.shape))
+        return original.gradFunc(dy, saved, attrs);
+      return { x: () => tf.engine().runKernel('GenlabReluGrad', { dy: d, x }, {}) as tf.Tensor };
+    },
+  };
+}
+
 /** `GenlabMoments`: μ = Σ x / rows and σ² = Σ (x − μ)² / rows per channel, over every axis of x but the last. */
 function moments({ inputs, backend }: KernelArgs): TensorInfo[] {
   const { x } = inputs as { x: TensorInfo };
@@ -229,8 +265,17 @@ export function registerNativeTraining(): void {
   kernel('GenlabBatchNormGrad', batchNormGrad);
   kernel('GenlabMoments', moments);
   kernel('GenlabMomentsGrad', momentsGrad);
+  kernel('GenlabReluGrad', reluGrad);
   const batchNormGradient = tf.getGradient('FusedBatchNorm');
   if (batchNormGradient) tf.registerGradient(fusedBatchNormGradient(batchNormGradient));
+  const reluGradient = tf.getGradient('Relu');
+  if (reluGradient) tf.registerGradient(fusedReluGradient(reluGradient));
+  // Its own gradient (a gradient of a gradient through a ReLU): d/d(dy) = step(x), and step's derivative is 0.
+  tf.registerGradient({
+    kernelName: 'GenlabReluGrad',
+    inputsToSave: ['x'],
+    gradFunc: (ddx, [x]) => ({ dy: () => tf.mul(ddx as tf.Tensor, tf.step(x)), x: () => tf.zerosLike(x) }),
+  });
   tf.registerGradient({
     kernelName: 'GenlabMoments',
     inputsToSave: ['x'],

@@ -1,0 +1,179 @@
+/**
+ * The kernels that only move numbers, natively: `Concat` and `SplitV` (a U-Net's skip joins and their gradients, a
+ * channel coupling's halves) as row copies, and average pools and nearest-neighbour upsamplings whose windows tile
+ * the image (a U-Net's way down and up), and their gradients, as block loops. The engine's wasm kernels for Concat,
+ * SplitV and the two gradients (src/kernels/wasm_concat_split.ts, wasm_block_grads.ts) do the same in JavaScript, one
+ * thread, three to ten times slower, and XNNPACK's pool and tfjs's resize run on wasm; they remain the fallback.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { KernelArgs, TensorInfo } from '../kernels/wasm_compose';
+import { Backend, floatBits, NativeCall, OP } from './addon';
+
+const copyRowsCall = new NativeCall(OP.copyRows, 7, 2);
+const blockSpreadCall = new NativeCall(OP.blockSpread, 10, 2);
+const blockSumCall = new NativeCall(OP.blockSum, 10, 2);
+
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+/** 32-bit values the addon can copy as bits (bool is one byte each). */
+const copyable = (t: TensorInfo) => t.dtype === 'float32' || t.dtype === 'int32';
+
+/** A tensor as [rows, width]: the axes before `axis` make the rows, `axis` and those after it a row. */
+const rowsAndWidth = (shape: number[], axis: number): [number, number] => [
+  sizeOf(shape.slice(0, axis)),
+  sizeOf(shape.slice(axis)),
+];
+
+/** Frees `outs` and says the native path could not finish (the caller then runs the wasm kernel). */
+function abandon(backend: Backend, outs: TensorInfo[]): undefined {
+  for (const t of outs) backend.disposeData(t.dataId);
+  return undefined;
+}
+
+function concat({ inputs, attrs }: KernelArgs, backend: Backend): TensorInfo | undefined {
+  const all = inputs as unknown as TensorInfo[];
+  const parts = all.filter((t) => sizeOf(t.shape) > 0);
+  if (parts.length < 2 || !parts.every((t) => copyable(t) && t.dtype === parts[0].dtype)) return undefined;
+  const axis = tf.util.parseAxisParam((attrs as { axis: number }).axis, all[0].shape)[0];
+  tf.backend_util.assertParamsConsistent(
+    all.map((t) => t.shape),
+    axis,
+  );
+  const out = backend.makeOutput(
+    tf.backend_util.computeOutShape(
+      all.map((t) => t.shape),
+      axis,
+    ),
+    parts[0].dtype,
+  );
+  const [rows, outWidth] = rowsAndWidth(out.shape, axis);
+  let column = 0;
+  for (const part of parts) {
+    const width = rowsAndWidth(part.shape, axis)[1];
+    copyRowsCall.describe([rows, width, width, 0, outWidth, column]);
+    if (!copyRowsCall.run(backend, [part, out])) return abandon(backend, [out]);
+    column += width;
+  }
+  return out;
+}
+
+function splitV({ inputs, attrs }: KernelArgs, backend: Backend): TensorInfo[] | undefined {
+  const { x } = inputs as { x: TensorInfo };
+  const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+  if (!copyable(x)) return undefined;
+  const a = tf.util.parseAxisParam(axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, a);
+  const outs = sizes.map((s) =>
+    backend.makeOutput(
+      x.shape.map((d, i) => (i === a ? s : d)),
+      x.dtype,
+    ),
+  );
+  const [rows, width] = rowsAndWidth(x.shape, a);
+  let column = 0;
+  for (const out of outs) {
+    const outWidth = rowsAndWidth(out.shape, a)[1];
+    if (outWidth > 0 && rows > 0) {
+      copyRowsCall.describe([rows, outWidth, width, column, outWidth, 0]);
+      if (!copyRowsCall.run(backend, [x, out])) return abandon(backend, outs);
+    }
+    column += outWidth;
+  }
+  return outs;
+}
+
+/** Runs a block call that writes a new float32 tensor of `shape` from `dy`. */
+function block(call: NativeCall, values: number[], dy: TensorInfo, shape: number[], backend: Backend) {
+  call.describe(values);
+  const dx = backend.makeOutput(shape, 'float32');
+  if (sizeOf(shape) === 0 || call.run(backend, [dy, dx])) return dx;
+  return abandon(backend, [dx]);
+}
+
+function avgPoolGrad({ inputs, attrs }: KernelArgs, backend: Backend): TensorInfo | undefined {
+  const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
+  const t = dy.dtype === 'float32' ? tilingWindows(input.shape, attrs as never) : undefined;
+  if (!t) return undefined;
+  const [n, h, w, c] = input.shape;
+  return block(
+    blockSpreadCall,
+    [n, h, w, c, t.oh, t.ow, t.k, t.l, floatBits(1 / (t.k * t.l))],
+    dy,
+    input.shape,
+    backend,
+  );
+}
+
+function resizeNearestNeighborGrad({ inputs, attrs }: KernelArgs, backend: Backend): TensorInfo | undefined {
+  const { images, dy } = inputs as { images: TensorInfo; dy: TensorInfo };
+  const { alignCorners } = attrs as unknown as tf.ResizeNearestNeighborGradAttrs;
+  if (dy.dtype !== 'float32' || alignCorners || images.shape.length !== 4) return undefined;
+  const [n, oh, ow, c] = images.shape;
+  const [, h, w] = dy.shape;
+  if (oh === 0 || ow === 0 || h % oh !== 0 || w % ow !== 0) return undefined;
+  return block(blockSumCall, [n, h, w, c, oh, ow, h / oh, w / ow, floatBits(1)], dy, images.shape, backend);
+}
+
+/** The pool's windows when they tile the image (no overlap, no padding): [k, l] and the output's [oh, ow]. */
+function tilingWindows(
+  shape: number[],
+  a: {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: unknown;
+    dimRoundingMode?: unknown;
+  },
+): { k: number; l: number; oh: number; ow: number } | undefined {
+  if (shape.length !== 4) return undefined;
+  const info = tf.backend_util.computePool2DInfo(
+    shape as [number, number, number, number],
+    a.filterSize,
+    a.strides,
+    1,
+    a.pad as 'valid',
+    a.dimRoundingMode as 'floor' | undefined,
+  );
+  const p = info.padInfo;
+  const [k, l] = [info.filterHeight, info.filterWidth];
+  if (k !== info.strideHeight || l !== info.strideWidth || p.top || p.left || p.bottom || p.right) return undefined;
+  return { k, l, oh: info.outHeight, ow: info.outWidth };
+}
+
+/** A tiling average pool: each output the mean of its k × l block. */
+function avgPool({ inputs, attrs }: KernelArgs, backend: Backend): TensorInfo | undefined {
+  const { x } = inputs as { x: TensorInfo };
+  const t = x.dtype === 'float32' ? tilingWindows(x.shape, attrs as never) : undefined;
+  // A valid pool over a size the windows do not divide drops the last rows or columns: the sum reads whole blocks.
+  if (!t || t.oh * t.k !== x.shape[1] || t.ow * t.l !== x.shape[2]) return undefined;
+  const [n, h, w, c] = x.shape;
+  return block(
+    blockSumCall,
+    [n, h, w, c, t.oh, t.ow, t.k, t.l, floatBits(1 / (t.k * t.l))],
+    x,
+    [n, t.oh, t.ow, c],
+    backend,
+  );
+}
+
+/** A whole-number nearest-neighbour upsampling without align-corners: each pixel copied to its block. */
+function resizeNearestNeighbor({ inputs, attrs }: KernelArgs, backend: Backend): TensorInfo | undefined {
+  const { images } = inputs as { images: TensorInfo };
+  const { alignCorners, size } = attrs as unknown as tf.ResizeNearestNeighborAttrs;
+  if (images.dtype !== 'float32' || alignCorners || images.shape.length !== 4) return undefined;
+  const [n, ih, iw, c] = images.shape;
+  const [h, w] = size;
+  if (ih === 0 || iw === 0 || h % ih !== 0 || w % iw !== 0) return undefined;
+  return block(blockSpreadCall, [n, h, w, c, ih, iw, h / ih, w / iw, floatBits(1)], images, [n, h, w, c], backend);
+}
+
+/** By kernel name, the native kernels that move numbers (undefined: the wasm kernel runs). */
+export const COPY_KERNELS: Record<
+  string,
+  (args: KernelArgs, backend: Backend) => TensorInfo | TensorInfo[] | undefined
+> = {
+  Concat: concat,
+  SplitV: splitV,
+  AvgPool: avgPool,
+  AvgPoolGrad: avgPoolGrad,
+  ResizeNearestNeighbor: resizeNearestNeighbor,
+  ResizeNearestNeighborGrad: resizeNearestNeighborGrad,
+};
