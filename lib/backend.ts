@@ -18,6 +18,7 @@ import {
   NativeStatus,
   nativeStatus,
   registerComparisonGradients,
+  registerCpuFixes,
   startWasm,
   wasmThreadCount,
   webgpuAdapter,
@@ -171,6 +172,8 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
 
   // On every backend: a gradient of a gradient differentiates comparisons, which tfjs leaves without a gradient.
   registerComparisonGradients();
+  // The cpu backend's kernels that give wrong numbers, mended (the nearest-neighbour upsampling's gradient).
+  registerCpuFixes();
   let chosen: Candidate | undefined;
   let fellBack: string | undefined;
   for (const candidate of candidates) {

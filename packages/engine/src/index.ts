@@ -11,6 +11,7 @@ export { EngineError, SentenceError } from './errors';
 export { registerWasmKernels, startWasm, wasmThreadCount } from './wasm';
 export type { WasmStarted } from './wasm';
 export { registerComparisonGradients } from './comparison_gradients';
+export { registerCpuFixes } from './cpu_fixes';
 export { wasmThreadsWanted, withWasmThreads } from './wasm_threads';
 export {
   explainNativeConv,
