@@ -4,7 +4,7 @@
  * and returns its loss.
  */
 import * as tf from '@tensorflow/tfjs';
-import { autoencoder, classifier, DCGAN_RECIPE, gan, pixelcnn, vae } from '../lib/index';
+import { autoencoder, classifier, DCGAN_RECIPE, diffusion, flow, gan, pixelcnn, vae } from '../lib/index';
 
 export interface LabRun {
   step: (i: number) => number;
@@ -77,6 +77,48 @@ export const LAB_MODELS: Record<string, () => LabRun> = {
         return v;
       },
       dispose: () => real.dispose(),
+    };
+  },
+  // Labs 6 and 7 at a tenth of their width and a few images: every kernel their steps run (thin heads and outputs,
+  // concat and split, pools and upsamplings, and their gradients), at a size the cpu backend steps through in seconds.
+  'lab 6 flow': () => {
+    const model = flow.createFlow({ filters: 16, blocks: 1, seed: 1 });
+    const optimizer = tf.train.adam(1e-3);
+    const x = tf.tidy(() => tf.randomUniform([4, 28, 28, 1], 0, 256, 'int32', 7).toFloat().div(255));
+    return {
+      step: (i) => {
+        const out = flow.trainStep(model, optimizer, x, { seed: i + 1 });
+        const v = (out.loss as tf.Scalar).dataSync()[0];
+        tf.dispose(out.loss as tf.Scalar);
+        return v;
+      },
+      dispose: () => {
+        x.dispose();
+        model.networks.dispose();
+      },
+    };
+  },
+  'lab 7 diffusion U-Net': () => {
+    const model = diffusion.createDiffusion({ channels: [8, 16], embedding: 16, seed: 1 });
+    const optimizer = tf.train.adam(1e-3);
+    const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 8) as tf.Tensor4D;
+    const y = tf.tensor1d([3, 1, 4, 1], 'int32');
+    return {
+      step: (i) => {
+        const out = diffusion.trainStep(
+          model,
+          optimizer,
+          { x, y, epoch: 0, indices: new Int32Array(0) },
+          { seed: i + 1 },
+        );
+        const v = (out.loss as tf.Scalar).dataSync()[0];
+        tf.dispose(out.loss as tf.Scalar);
+        return v;
+      },
+      dispose: () => {
+        tf.dispose([x, y]);
+        model.network.dispose();
+      },
     };
   },
 };
