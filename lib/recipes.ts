@@ -135,9 +135,10 @@ export interface FlowRecipe extends ProfiledRecipe<FlowConfig, TrainFlowOptions>
 /**
  * Lab 6's flow: the multi-scale RealNVP of lib/models/flow.ts (two scales, 16 couplings, 48 channels and one residual
  * block in each coupling's network, 426,758 parameters), Adam at 5e-4 decaying along a cosine to 2.5e-5, batches of
- * 64 dequantized afresh each step, 1,300 steps: about 10 minutes of a class period on 2 cores with the native kernels
- * (0.45 to 0.48 s a step; 1.93 s with wasm alone). Lab 6's full profile reaches 1.906 bits/dim on the 10,000 test images
- * (`npm run bench:labs -- --notebooks 06`), short of the course's 1.4. At 1e-3 → 5e-5 the same 1,300 steps reached
+ * 64 dequantized afresh each step, 2,000 steps: about 11½ minutes of a class period on 2 cores with the native kernels
+ * (0.34 s a step; 1.54 s with wasm alone). Lab 6's full profile reaches 1.814 bits/dim on the 10,000 test images in
+ * 12.2 minutes (`npm run bench:labs -- --notebooks 06`), short of the course's 1.4. Before the engine ran the flow's
+ * thin convolutions natively (0.46 s a step) the period held 1,300 steps: 1.906. At 1e-3 → 5e-5 those 1,300 steps reached
  * 2.005 and swung on the way (2.22, 2.86, 2.04 on 500 test images at steps 400, 600, 800); 5e-4 over 1,600 steps
  * 1.865. At 400 of 1,600 steps on 500 test images (this layout 2.022): the mask as an extra input channel of each
  * checkerboard network 2.010, the logits standardised before the flow 2.161.
@@ -145,7 +146,7 @@ export interface FlowRecipe extends ProfiledRecipe<FlowConfig, TrainFlowOptions>
 export const FLOW_RECIPE: FlowRecipe = deepFreeze<FlowRecipe>({
   lab: '06-flows',
   model: { filters: 48, blocks: 1, scales: 2, seed: 1 },
-  steps: { full: 1300, smoke: 2 },
+  steps: { full: 2000, smoke: 2 },
   batchSize: { full: 64, smoke: 16 },
   training: { learningRate: 5e-4, finalLearningRate: 2.5e-5, seed: 0 },
   evaluation: { images: { full: 10_000, smoke: 16 }, batchSize: 100, seed: 0 },
@@ -162,12 +163,12 @@ export interface DiffusionRecipe extends ProfiledRecipe<DiffusionConfig, TrainDi
  * Lab 7's diffusion model: the U-Net of lib/models/diffusion.ts (32 channels at 28 × 28, 64 at 14 × 14 and 7 × 7, a
  * 64-wide embedding of the step and the label, 419,457 parameters) predicting v, on DDPM's linear schedule of 1,000
  * steps; Adam at 1e-3 decaying along a cosine to 5e-5, batches of 64 with a tenth of the labels dropped (for
- * classifier-free guidance), 1,800 steps: about 10 minutes of a class period on 2 cores with the native kernels (0.33 s a
- * step; 1.38 s with wasm alone). Sampled by DDIM in 20 steps at guidance w = 3. Lab 7's full profile reaches judge
- * confidence 0.967 with 10 of 10 digits on 1,000 guided samples, the asked-for digit in 93.3 % of them, in 15.0 minutes
- * with the pretrained models' comparison (`npm run bench:labs -- --notebooks 07`; 12.8 before it, in a run whose
- * training took 611 s against 691). With wasm alone the period holds 450 steps: confidence 0.678, the asked-for
- * digit in 20 % (1,000 samples at w = 3).
+ * classifier-free guidance), 1,800 steps: about 6½ minutes of a class period on 2 cores with the native kernels (0.22 s
+ * a step; 0.91 s with wasm alone). Sampled by DDIM in 20 steps at guidance w = 3. Lab 7's full profile reaches judge
+ * confidence 0.964 with 10 of 10 digits on 1,000 guided samples, the asked-for digit in 92.3 % of them, in 9.5 minutes
+ * with the pretrained models' comparison (`npm run bench:labs -- --notebooks 07`; 15.0, the training 691 s of it,
+ * before the engine's kernels for the U-Net's thin convolutions, joins and upsamplings). With wasm alone the period
+ * holds 450 steps: confidence 0.678, the asked-for digit in 20 % (1,000 samples at w = 3).
  * The same U-Net predicting ε (DDPM's simplified loss), 1,800 steps: confidence 0.806 at w = 3, the asked-for digit in 22.5 %
  * of 1,000 samples (0.786 and 14.0 % unguided); at 900 steps on 300 samples, ε against v: 0.738 against 0.879 at w = 3,
  * the asked-for digit 13 % against 63 %. Also tried with ε, none better: the cosine schedule (900 steps, 0.746
