@@ -37,38 +37,59 @@ function spreadBlocks(
       }
 }
 
-function avgPoolGrad(args: KernelArgs): TensorInfo {
-  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.AvgPoolGradAttrs & {
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
+/** The pool's windows where they tile the image (no overlap, no padding): [k, l] and the output's [oh, ow]. */
+export function tilingWindows(
+  shape: number[],
+  attrs: {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: unknown;
+    dimRoundingMode?: unknown;
+  },
+): { k: number; l: number; oh: number; ow: number } | undefined {
+  if (shape.length !== 4) return undefined;
   const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
+    shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
     1,
-    pad,
-    dimRoundingMode,
+    attrs.pad as 'valid',
+    attrs.dimRoundingMode as 'floor' | undefined,
   );
   const p = info.padInfo;
-  const tiles =
-    info.filterHeight === info.strideHeight &&
-    info.filterWidth === info.strideWidth &&
-    p.top === 0 &&
-    p.left === 0 &&
-    p.bottom === 0 &&
-    p.right === 0 &&
-    info.dataFormat === 'channelsLast';
-  if (!tiles || dy.dtype !== 'float32') return stockWasmKernel('AvgPoolGrad')!.kernelFunc(args as never) as TensorInfo;
+  const [k, l] = [info.filterHeight, info.filterWidth];
+  if (k !== info.strideHeight || l !== info.strideWidth || p.top || p.left || p.bottom || p.right) return undefined;
+  return { k, l, oh: info.outHeight, ow: info.outWidth };
+}
+
+/**
+ * [k, l] where an image of [h, w] is resized to [k·h, l·w] without align-corners: pixel (i, j) is then copied to the
+ * block from (k·i, l·j), with or without half-pixel centres (the stock kernels' sources, ⌊y · h / (k·h)⌋).
+ */
+export function wholeNumberUpsampling(
+  inShape: number[],
+  outShape: number[],
+  alignCorners: boolean,
+): [number, number] | undefined {
+  const [h, w] = inShape.slice(1, 3);
+  const [oh, ow] = outShape.slice(1, 3);
+  if (alignCorners || inShape.length !== 4 || h === 0 || w === 0 || oh % h !== 0 || ow % w !== 0) return undefined;
+  return [oh / h, ow / w];
+}
+
+function avgPoolGrad(args: KernelArgs): TensorInfo {
+  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+  const t = dy.dtype === 'float32' ? tilingWindows(input.shape, args.attrs as never) : undefined;
+  if (!t) return stockWasmKernel('AvgPoolGrad')!.kernelFunc(args as never) as TensorInfo;
   const backend = args.backend as WasmBackend;
   const dx = backend.makeOutput(input.shape, 'float32');
   spreadBlocks(
     heapView(backend, dy) as Float32Array,
     heapView(backend, dx) as Float32Array,
     input.shape,
-    [info.outHeight, info.outWidth],
-    [info.filterHeight, info.filterWidth],
-    1 / (info.filterHeight * info.filterWidth),
+    [t.oh, t.ow],
+    [t.k, t.l],
+    1 / (t.k * t.l),
   );
   return dx;
 }
@@ -92,18 +113,11 @@ function sumBlocks(dy: Float32Array, dx: Float32Array, [n, inH, inW, c]: number[
 function resizeNearestNeighborGrad(args: KernelArgs): TensorInfo {
   const { images, dy } = args.inputs as { images: TensorInfo; dy: TensorInfo };
   const { alignCorners } = args.attrs as unknown as tf.ResizeNearestNeighborGradAttrs;
-  const [, inH, inW] = images.shape;
-  const [, outH, outW] = dy.shape;
-  // A whole-number upsampling (both ways) without align-corners copies pixel (i, j) to the block from (k·i, l·j):
-  // the stock gradient's sources, ⌊y · inH / outH⌋, are exactly those blocks.
-  const tiles = !alignCorners && outH % inH === 0 && outW % inW === 0 && dy.dtype === 'float32';
-  if (!tiles) return stockWasmKernel('ResizeNearestNeighborGrad')!.kernelFunc(args as never) as TensorInfo;
+  const blocks = dy.dtype === 'float32' ? wholeNumberUpsampling(images.shape, dy.shape, alignCorners) : undefined;
+  if (!blocks) return stockWasmKernel('ResizeNearestNeighborGrad')!.kernelFunc(args as never) as TensorInfo;
   const backend = args.backend as WasmBackend;
   const dx = backend.makeOutput(images.shape, 'float32');
-  sumBlocks(heapView(backend, dy) as Float32Array, heapView(backend, dx) as Float32Array, images.shape, [
-    outH / inH,
-    outW / inW,
-  ]);
+  sumBlocks(heapView(backend, dy) as Float32Array, heapView(backend, dx) as Float32Array, images.shape, blocks);
   return dx;
 }
 

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelArgs, TensorInfo } from '../kernels/wasm_compose';
+import { tilingWindows, wholeNumberUpsampling } from '../kernels/wasm_block_grads';
 import { Backend, floatBits, NativeCall, OP } from './addon';
 
 const copyRowsCall = new NativeCall(OP.copyRows, 7, 2);
@@ -106,36 +107,16 @@ function avgPoolGrad({ inputs, attrs }: KernelArgs, backend: Backend): TensorInf
 function resizeNearestNeighborGrad({ inputs, attrs }: KernelArgs, backend: Backend): TensorInfo | undefined {
   const { images, dy } = inputs as { images: TensorInfo; dy: TensorInfo };
   const { alignCorners } = attrs as unknown as tf.ResizeNearestNeighborGradAttrs;
-  if (dy.dtype !== 'float32' || alignCorners || images.shape.length !== 4) return undefined;
-  const [n, oh, ow, c] = images.shape;
-  const [, h, w] = dy.shape;
-  if (oh === 0 || ow === 0 || h % oh !== 0 || w % ow !== 0) return undefined;
-  return block(blockSumCall, [n, h, w, c, oh, ow, h / oh, w / ow, floatBits(1)], dy, images.shape, backend);
-}
-
-/** The pool's windows when they tile the image (no overlap, no padding): [k, l] and the output's [oh, ow]. */
-function tilingWindows(
-  shape: number[],
-  a: {
-    filterSize: number | [number, number];
-    strides: number | [number, number];
-    pad: unknown;
-    dimRoundingMode?: unknown;
-  },
-): { k: number; l: number; oh: number; ow: number } | undefined {
-  if (shape.length !== 4) return undefined;
-  const info = tf.backend_util.computePool2DInfo(
-    shape as [number, number, number, number],
-    a.filterSize,
-    a.strides,
-    1,
-    a.pad as 'valid',
-    a.dimRoundingMode as 'floor' | undefined,
+  const blocks = dy.dtype === 'float32' ? wholeNumberUpsampling(images.shape, dy.shape, alignCorners) : undefined;
+  if (!blocks) return undefined;
+  const [n, h, w, c] = images.shape;
+  return block(
+    blockSumCall,
+    [n, blocks[0] * h, blocks[1] * w, c, h, w, ...blocks, floatBits(1)],
+    dy,
+    images.shape,
+    backend,
   );
-  const p = info.padInfo;
-  const [k, l] = [info.filterHeight, info.filterWidth];
-  if (k !== info.strideHeight || l !== info.strideWidth || p.top || p.left || p.bottom || p.right) return undefined;
-  return { k, l, oh: info.outHeight, ow: info.outWidth };
 }
 
 /** A tiling average pool: each output the mean of its k × l block. */
@@ -158,11 +139,11 @@ function avgPool({ inputs, attrs }: KernelArgs, backend: Backend): TensorInfo | 
 function resizeNearestNeighbor({ inputs, attrs }: KernelArgs, backend: Backend): TensorInfo | undefined {
   const { images } = inputs as { images: TensorInfo };
   const { alignCorners, size } = attrs as unknown as tf.ResizeNearestNeighborAttrs;
-  if (images.dtype !== 'float32' || alignCorners || images.shape.length !== 4) return undefined;
-  const [n, ih, iw, c] = images.shape;
-  const [h, w] = size;
-  if (ih === 0 || iw === 0 || h % ih !== 0 || w % iw !== 0) return undefined;
-  return block(blockSpreadCall, [n, h, w, c, ih, iw, h / ih, w / iw, floatBits(1)], images, [n, h, w, c], backend);
+  const [n, h, w, c] = images.shape;
+  const outShape = [n, size[0], size[1], c];
+  const blocks = images.dtype === 'float32' ? wholeNumberUpsampling(images.shape, outShape, alignCorners) : undefined;
+  if (!blocks) return undefined;
+  return block(blockSpreadCall, [n, size[0], size[1], c, h, w, ...blocks, floatBits(1)], images, outShape, backend);
 }
 
 /** By kernel name, the native kernels that move numbers (undefined: the wasm kernel runs). */
