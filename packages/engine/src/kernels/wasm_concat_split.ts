@@ -14,61 +14,82 @@ import { copyRun, heapView } from './wasm_heap';
 
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** A tensor as [rows, width]: the axes before `axis` make the rows, `axis` and those after it a row. */
-function rowsAndWidth(shape: number[], axis: number): [number, number] {
-  return [sizeOf(shape.slice(0, axis)), sizeOf(shape.slice(axis))];
+/**
+ * Where each part of a concat or a split lies in the joined tensor, both seen as [rows, width] (the axes before the
+ * joining axis make the rows): part k's rows are `width` numbers long and start `column` numbers into the joined
+ * tensor's rows. Empty parts have width 0. Shared by this file's JavaScript copies and the native ones (copies.ts).
+ */
+export interface RowLayout {
+  shape: number[];
+  rows: number;
+  width: number;
+  parts: { shape: number[]; width: number; column: number }[];
+}
+
+function layout(shape: number[], partShapes: number[][], axis: number): RowLayout {
+  let column = 0;
+  const parts = partShapes.map((s) => {
+    const width = sizeOf(s.slice(axis));
+    column += width;
+    return { shape: s, width, column: column - width };
+  });
+  return { shape, rows: sizeOf(shape.slice(0, axis)), width: sizeOf(shape.slice(axis)), parts };
+}
+
+/** The layout of a concat of tensors of `shapes` along `axis` (checked as tfjs checks it). */
+export function concatLayout(shapes: number[][], axis: number): RowLayout {
+  const a = tf.util.parseAxisParam(axis, shapes[0])[0];
+  tf.backend_util.assertParamsConsistent(shapes, a);
+  return layout(tf.backend_util.computeOutShape(shapes, a), shapes, a);
+}
+
+/** The layout of a split of x into `numOrSizeSplits` along `axis`. */
+export function splitLayout(x: TensorInfo, numOrSizeSplits: number | number[], axis: number): RowLayout {
+  const a = tf.util.parseAxisParam(axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, a);
+  return layout(
+    x.shape,
+    sizes.map((s) => x.shape.map((d, i) => (i === a ? s : d))),
+    a,
+  );
 }
 
 function concat(args: KernelArgs): TensorInfo {
   const inputs = args.inputs as unknown as TensorInfo[];
   const stock = () => stockWasmKernel('Concat')!.kernelFunc(args as never) as TensorInfo;
   if (inputs[0].dtype === 'string' || inputs[0].dtype === 'complex64') return stock();
-  const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0].shape)[0];
-  const shapes = inputs.map((t) => t.shape);
-  tf.backend_util.assertParamsConsistent(shapes, axis);
-  const parts = inputs.filter((t) => sizeOf(t.shape) > 0);
+  const joined = concatLayout(
+    inputs.map((t) => t.shape),
+    (args.attrs as { axis: number }).axis,
+  );
   // One non-empty input (or none) is the stock kernel's identity: it shares the buffer rather than copying.
-  if (parts.length <= 1) return stock();
+  if (joined.parts.filter((p) => p.width > 0).length <= 1) return stock();
   const backend = args.backend as WasmBackend;
-  const out = backend.makeOutput(tf.backend_util.computeOutShape(shapes, axis), inputs[0].dtype);
-  const [rows, outWidth] = rowsAndWidth(out.shape, axis);
+  const out = backend.makeOutput(joined.shape, inputs[0].dtype);
   const to = heapView(backend, out);
-  let column = 0;
-  for (const part of parts) {
-    const width = rowsAndWidth(part.shape, axis)[1];
-    const from = heapView(backend, part);
-    for (let r = 0; r < rows; r++) copyRun(from, r * width, to, r * outWidth + column, width);
-    column += width;
-  }
+  joined.parts.forEach(({ width, column }, k) => {
+    if (width === 0) return;
+    const from = heapView(backend, inputs[k]);
+    for (let r = 0; r < joined.rows; r++) copyRun(from, r * width, to, r * joined.width + column, width);
+  });
   return out;
 }
 
 function splitV(args: KernelArgs): TensorInfo[] {
   const { x } = args.inputs as { x: TensorInfo };
   const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
-  const stock = () => stockWasmKernel('SplitV')!.kernelFunc(args as never) as unknown as TensorInfo[];
-  if (x.dtype === 'string' || x.dtype === 'complex64') return stock();
+  if (x.dtype === 'string' || x.dtype === 'complex64')
+    return stockWasmKernel('SplitV')!.kernelFunc(args as never) as unknown as TensorInfo[];
   const backend = args.backend as WasmBackend;
-  const a = tf.util.parseAxisParam(axis, x.shape)[0];
-  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, a);
-  const outs = sizes.map((s) =>
-    backend.makeOutput(
-      x.shape.map((d, i) => (i === a ? s : d)),
-      x.dtype,
-    ),
-  );
+  const split = splitLayout(x, numOrSizeSplits, axis);
+  const outs = split.parts.map((p) => backend.makeOutput(p.shape, x.dtype));
   // Views only after the last makeOutput: an allocation may grow the heap and detach them.
-  const [rows, width] = rowsAndWidth(x.shape, a);
   const from = heapView(backend, x);
-  let column = 0;
-  for (const out of outs) {
-    const outWidth = rowsAndWidth(out.shape, a)[1];
-    if (outWidth > 0) {
-      const to = heapView(backend, out);
-      for (let r = 0; r < rows; r++) copyRun(from, r * width + column, to, r * outWidth, outWidth);
-    }
-    column += outWidth;
-  }
+  split.parts.forEach(({ width, column }, k) => {
+    if (width === 0) return;
+    const to = heapView(backend, outs[k]);
+    for (let r = 0; r < split.rows; r++) copyRun(from, r * split.width + column, to, r * width, width);
+  });
   return outs;
 }
 

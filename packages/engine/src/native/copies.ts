@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelArgs, TensorInfo } from '../kernels/wasm_compose';
 import { tilingWindows, wholeNumberUpsampling } from '../kernels/wasm_block_grads';
+import { concatLayout, splitLayout } from '../kernels/wasm_concat_split';
 import { Backend, floatBits, NativeCall, OP } from './addon';
 
 const copyRowsCall = new NativeCall(OP.copyRows, 7, 2);
@@ -17,12 +18,6 @@ const blockSumCall = new NativeCall(OP.blockSum, 10, 2);
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 /** 32-bit values the addon can copy as bits (bool is one byte each). */
 const copyable = (t: TensorInfo) => t.dtype === 'float32' || t.dtype === 'int32';
-
-/** A tensor as [rows, width]: the axes before `axis` make the rows, `axis` and those after it a row. */
-const rowsAndWidth = (shape: number[], axis: number): [number, number] => [
-  sizeOf(shape.slice(0, axis)),
-  sizeOf(shape.slice(axis)),
-];
 
 /** Frees `outs` and says the native path could not finish (the caller then runs the wasm kernel). */
 function abandon(backend: Backend, outs: TensorInfo[]): undefined {
@@ -34,25 +29,15 @@ function concat({ inputs, attrs }: KernelArgs, backend: Backend): TensorInfo | u
   const all = inputs as unknown as TensorInfo[];
   const parts = all.filter((t) => sizeOf(t.shape) > 0);
   if (parts.length < 2 || !parts.every((t) => copyable(t) && t.dtype === parts[0].dtype)) return undefined;
-  const axis = tf.util.parseAxisParam((attrs as { axis: number }).axis, all[0].shape)[0];
-  tf.backend_util.assertParamsConsistent(
+  const joined = concatLayout(
     all.map((t) => t.shape),
-    axis,
+    (attrs as { axis: number }).axis,
   );
-  const out = backend.makeOutput(
-    tf.backend_util.computeOutShape(
-      all.map((t) => t.shape),
-      axis,
-    ),
-    parts[0].dtype,
-  );
-  const [rows, outWidth] = rowsAndWidth(out.shape, axis);
-  let column = 0;
-  for (const part of parts) {
-    const width = rowsAndWidth(part.shape, axis)[1];
-    copyRowsCall.describe([rows, width, width, 0, outWidth, column]);
-    if (!copyRowsCall.run(backend, [part, out])) return abandon(backend, [out]);
-    column += width;
+  const out = backend.makeOutput(joined.shape, parts[0].dtype);
+  for (const [k, { width, column }] of joined.parts.entries()) {
+    if (width === 0) continue;
+    copyRowsCall.describe([joined.rows, width, width, 0, joined.width, column]);
+    if (!copyRowsCall.run(backend, [all[k], out])) return abandon(backend, [out]);
   }
   return out;
 }
@@ -61,23 +46,12 @@ function splitV({ inputs, attrs }: KernelArgs, backend: Backend): TensorInfo[] |
   const { x } = inputs as { x: TensorInfo };
   const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
   if (!copyable(x)) return undefined;
-  const a = tf.util.parseAxisParam(axis, x.shape)[0];
-  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, a);
-  const outs = sizes.map((s) =>
-    backend.makeOutput(
-      x.shape.map((d, i) => (i === a ? s : d)),
-      x.dtype,
-    ),
-  );
-  const [rows, width] = rowsAndWidth(x.shape, a);
-  let column = 0;
-  for (const out of outs) {
-    const outWidth = rowsAndWidth(out.shape, a)[1];
-    if (outWidth > 0 && rows > 0) {
-      copyRowsCall.describe([rows, outWidth, width, column, outWidth, 0]);
-      if (!copyRowsCall.run(backend, [x, out])) return abandon(backend, outs);
-    }
-    column += outWidth;
+  const split = splitLayout(x, numOrSizeSplits, axis);
+  const outs = split.parts.map((p) => backend.makeOutput(p.shape, x.dtype));
+  for (const [k, { width, column }] of split.parts.entries()) {
+    if (width === 0 || split.rows === 0) continue;
+    copyRowsCall.describe([split.rows, width, split.width, column, width, 0]);
+    if (!copyRowsCall.run(backend, [x, outs[k]])) return abandon(backend, outs);
   }
   return outs;
 }
