@@ -9,7 +9,7 @@
  *   npm run bench:kernels
  */
 import { init, tf } from '../lib/index';
-import { setNativeKernelsEnabled, stockWasmKernel } from 'genlab-engine';
+import { setNativeKernelsEnabled, withStockWasmKernel } from 'genlab-engine';
 import { runBench, writeResult } from './common';
 import type { FlagSpec } from '../lib/command_line';
 
@@ -23,19 +23,6 @@ function msPerCall(f: () => tf.Tensor, repeats = 10): number {
   const start = process.hrtime.bigint();
   for (let i = 0; i < repeats; i++) tf.tidy(() => void f());
   return Number(process.hrtime.bigint() - start) / 1e6 / repeats;
-}
-
-/** Runs `f` with the stock kernel registered in place of genlab's, then restores genlab's. */
-function withStock<T>(name: string, f: () => T): T {
-  const ours = tf.getKernel(name, 'wasm')!;
-  tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel(stockWasmKernel(name)!);
-  try {
-    return f();
-  } finally {
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(ours);
-  }
 }
 
 /** The flags this benchmark accepts; any other stops it with a sentence. */
@@ -116,7 +103,7 @@ async function main(): Promise<void> {
   console.log('kernel case                                               genlab ms   stock ms   speed-up');
   for (const c of cases) {
     const ours = msPerCall(c.run);
-    const stock = withStock(c.kernel, () => msPerCall(c.run, 3));
+    const stock = withStockWasmKernel(c.kernel, () => msPerCall(c.run, 3));
     rows.push({ case: c.name, kernel: c.kernel, genlabMs: ours, stockMs: stock, speedup: stock / ours });
     console.log(
       `${c.name.padEnd(58)} ${ours.toFixed(1).padStart(8)} ${stock.toFixed(1).padStart(10)} ${(stock / ours).toFixed(1).padStart(9)}×`,

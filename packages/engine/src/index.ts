@@ -26,5 +26,5 @@ export {
 export type { NativeStatus } from './native';
 export { loadWebGpu, webgpuAdapter } from './webgpu';
 export type { GraphicsApi, WebGpuAdapterInfo, WebGpuLoad } from './webgpu';
-export { stockWasmKernel } from './kernels/wasm_compose';
+export { stockWasmKernel, withStockWasmKernel } from './kernels/wasm_compose';
 export { findSystemLibrary } from './system_libraries';

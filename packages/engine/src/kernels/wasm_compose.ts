@@ -123,6 +123,19 @@ export function stockWasmKernel(name: string): tf.KernelConfig | undefined {
   return stock.get(name);
 }
 
+/** Runs `f` with tfjs-backend-wasm's own kernel `name` registered in place of the engine's, then restores the engine's. */
+export function withStockWasmKernel<T>(name: string, f: () => T): T {
+  const engines = tf.getKernel(name, 'wasm')!;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel(stockWasmKernel(name)!);
+  try {
+    return f();
+  } finally {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(engines);
+  }
+}
+
 /** Runs `body` with a composer, freeing intermediates whether it returns or throws. */
 export function compose(backend: unknown, body: (k: KernelComposer) => TensorInfo): TensorInfo {
   const k = new KernelComposer(backend as WasmBackend);

@@ -7,7 +7,7 @@
  */
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { stockWasmKernel } from '../../src/kernels/wasm_compose';
+import { withStockWasmKernel } from '../../src/kernels/wasm_compose';
 import { kernelTestValues, KERNEL_PATHS, nativeCallsIn, maxAbsDiff, wasmKernelCalls } from '../helpers';
 
 /** d/dx of Σ w ⊙ f(x) at x, on the active backend: the kernel's gradient for dy = w. */
@@ -46,19 +46,6 @@ async function onCpu<T>(f: () => T): Promise<T> {
   }
 }
 
-/** `f` run with tfjs-backend-wasm's own kernel `name` in place of the engine's. */
-function withStockKernel<T>(name: string, f: () => T): T {
-  const replacement = tf.getKernel(name, 'wasm')!;
-  tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel(stockWasmKernel(name)!);
-  try {
-    return f();
-  } finally {
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(replacement);
-  }
-}
-
 for (const kernels of KERNEL_PATHS)
   describe(`tiling average pools and nearest-neighbour upsamplings, and their gradients, on ${kernels.name}`, () => {
     kernels.setup();
@@ -91,7 +78,7 @@ for (const kernels of KERNEL_PATHS)
         const onWasm = gradient(pool, c.x, dy);
         assertClose(
           onWasm,
-          withStockKernel('AvgPoolGrad', () => gradient(pool, c.x, dy)),
+          withStockWasmKernel('AvgPoolGrad', () => gradient(pool, c.x, dy)),
           'the stock kernel',
         );
         if (c.tiles) {
@@ -142,7 +129,7 @@ for (const kernels of KERNEL_PATHS)
         const onWasm = gradient(resize, c.x, dy);
         assertClose(
           onWasm,
-          withStockKernel('ResizeNearestNeighborGrad', () => gradient(resize, c.x, dy)),
+          withStockWasmKernel('ResizeNearestNeighborGrad', () => gradient(resize, c.x, dy)),
           'the stock kernel',
         );
         if (whole) {
