@@ -936,24 +936,34 @@ inline float dotOverPairs(const float *const *a, const float *const *b, int64_t 
 
 constexpr int64_t kMaxTaps = 64;
 
+// The taps of output (oy, ox) of image b that fall inside the input: where each reads x (xs), and which tap it is
+// (kh · kw order); returns how many.
+inline int64_t inputTaps(const ConvGeometry &g, int64_t b, int64_t oy, int64_t ox, const float *x, const float **xs,
+                         int64_t *tap) {
+  int64_t n = 0;
+  for (int64_t i = 0; i < g.kh; i++) {
+    const int64_t iy = oy * g.sh + i * g.dh - g.pt;
+    if (iy < 0 || iy >= g.h) continue;
+    for (int64_t j = 0; j < g.kw; j++) {
+      const int64_t ix = ox * g.sw + j * g.dw - g.pl;
+      if (ix < 0 || ix >= g.w) continue;
+      xs[n] = x + ((b * g.h + iy) * g.w + ix) * g.c;
+      tap[n++] = i * g.kw + j;
+    }
+  }
+  return n;
+}
+
 // One output row (image b, row oy) of y = act(conv(x, w) + bias) to o ≤ kThinForward channels: each output a dot product
 // over its taps along the input's channels; wt is the weights as [o][tap][c].
 VECTOR_CLONES void thinForwardRow(const ConvGeometry &g, int64_t b, int64_t oy, const float *x, const float *wt,
                                   const float *bias, int32_t activation, float alpha, float *y) {
   const int64_t taps = g.taps(), c = g.c, o = g.o;
   const float *xs[kMaxTaps], *ws[kMaxTaps];
+  int64_t tap[kMaxTaps];
   for (int64_t ox = 0; ox < g.ow; ox++) {
-    int64_t n = 0;
-    for (int64_t i = 0; i < g.kh; i++) {
-      const int64_t iy = oy * g.sh + i * g.dh - g.pt;
-      if (iy < 0 || iy >= g.h) continue;
-      for (int64_t j = 0; j < g.kw; j++) {
-        const int64_t ix = ox * g.sw + j * g.dw - g.pl;
-        if (ix < 0 || ix >= g.w) continue;
-        xs[n] = x + ((b * g.h + iy) * g.w + ix) * c;
-        ws[n++] = wt + (i * g.kw + j) * c;
-      }
-    }
+    const int64_t n = inputTaps(g, b, oy, ox, x, xs, tap);
+    for (int64_t p = 0; p < n; p++) ws[p] = wt + tap[p] * c;
     float *ys = y + ((b * g.oh + oy) * g.ow + ox) * o;
     for (int64_t r = 0; r < o; r++) {
       // Output channel r's weights are taps·c further on: the same pointers, offset.
@@ -995,19 +1005,13 @@ VECTOR_CLONES void thinBackwardDataRow(const ConvGeometry &g, int64_t b, int64_t
 VECTOR_CLONES void thinBackwardWeightsRow(const ConvGeometry &g, int64_t b, int64_t oy, const float *x,
                                           const float *dy, float *acc) {
   const int64_t c = g.c, o = g.o;
+  const float *xs[kMaxTaps];
+  int64_t tap[kMaxTaps];
   for (int64_t ox = 0; ox < g.ow; ox++) {
     const float *dys = dy + ((b * g.oh + oy) * g.ow + ox) * o;
-    for (int64_t i = 0; i < g.kh; i++) {
-      const int64_t iy = oy * g.sh + i * g.dh - g.pt;
-      if (iy < 0 || iy >= g.h) continue;
-      for (int64_t j = 0; j < g.kw; j++) {
-        const int64_t ix = ox * g.sw + j * g.dw - g.pl;
-        if (ix < 0 || ix >= g.w) continue;
-        const float *xs = x + ((b * g.h + iy) * g.w + ix) * c;
-        float *a = acc + (i * g.kw + j) * o * c;
-        for (int64_t r = 0; r < o; r++) axpy(dys[r], xs, a + r * c, c);
-      }
-    }
+    const int64_t n = inputTaps(g, b, oy, ox, x, xs, tap);
+    for (int64_t p = 0; p < n; p++)
+      for (int64_t r = 0; r < o; r++) axpy(dys[r], xs[p], acc + (tap[p] * o + r) * c, c);
   }
 }
 
