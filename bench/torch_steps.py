@@ -208,7 +208,8 @@ def pixelcnn_sample(window):
     return trainable(model), run
 
 
-# The normalizing flow (lib/models/flow.ts: two scales, 16 affine couplings, 48 channels, one residual block each).
+# The normalizing flow (lib/models/flow.ts: two scales, 16 affine couplings, 48 channels, one residual block each,
+# an ActNorm after each coupling).
 # NCHW here, NHWC in genlab: the same layers, the same channel order after each squeeze.
 class CouplingNet(nn.Module):
     def __init__(self, cin, cout, hidden=48):
@@ -232,20 +233,26 @@ def squeeze(x):
 
 
 class Flow(nn.Module):
-    def __init__(self, hidden=48, alpha=0.05):
+    def __init__(self, hidden=48, alpha=0.001):
         super().__init__()
         self.alpha = alpha
-        self.steps, nets = [], []
+        self.steps, nets, norms = [], [], []
         c, h = 1, 28
+
+        def act_norm():
+            self.steps.append(('actnorm', len(norms)))
+            norms.append(nn.ParameterList([nn.Parameter(torch.zeros(1, c, 1, 1)) for _ in range(2)]))
 
         def checkerboard(parity):
             mask = ((torch.arange(h).view(h, 1) + torch.arange(h).view(1, h) + parity) % 2 == 0).float()
             self.steps.append(('checkerboard', mask.view(1, 1, h, h), len(nets)))
             nets.append(CouplingNet(c, c, hidden))
+            act_norm()
 
         def channel(flip):
             self.steps.append(('channel', flip, len(nets)))
             nets.append(CouplingNet(c // 2, c // 2, hidden))
+            act_norm()
 
         for _ in range(2):
             for k in range(3):
@@ -259,6 +266,7 @@ class Flow(nn.Module):
         for k in range(4):
             checkerboard(k % 2)
         self.nets = nn.ModuleList(nets)
+        self.norms = nn.ModuleList(norms)
 
     def neg_log_density(self, y):
         s = self.alpha + (1 - 2 * self.alpha) * y
@@ -272,6 +280,10 @@ class Flow(nn.Module):
                 kept, leaving = h.chunk(2, 1)
                 out.append(leaving.flatten(1))
                 h = kept
+            elif step[0] == 'actnorm':
+                bias, log_scale = self.norms[step[1]]
+                h = (h + bias) * torch.exp(log_scale)
+                log_det = log_det + log_scale.sum() * h.shape[2] * h.shape[3]
             elif step[0] == 'checkerboard':
                 mask, net = step[1], self.nets[step[2]]
                 raw_s, t = net(h * mask)

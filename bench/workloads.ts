@@ -132,7 +132,7 @@ function pixelCnnSampling(): Workload {
   };
 }
 
-/** The normalizing flow (lib/models/flow.ts: two scales, 16 affine couplings, 48 channels, one residual block each). */
+/** The normalizing flow (lib/models/flow.ts: two scales, 16 affine couplings, 48 channels, one residual block each, an ActNorm after each coupling). */
 function flowTraining(batch: number): Workload {
   const model = flow.createFlow({ filters: 48, blocks: 1, seed: 1 });
   const optimizer = tf.train.adam(1e-3);

@@ -97,6 +97,8 @@ export { judgeSamples, judgeSamplesWithClasses, judgeConditionalSamples } from '
 export type { SampleQuality, ConditionalSampleQuality } from './judge';
 export { createMask, MaskedConv2D, maskedConv2d } from './layers/masked_conv';
 export type { MaskType, MaskedConv2DArgs } from './layers/masked_conv';
+export { ActNorm } from './layers/act_norm';
+export type { ActNormArgs } from './layers/act_norm';
 export { symmetricEigen } from './linalg';
 
 // The classical unsupervised methods of lab 1.

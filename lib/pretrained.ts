@@ -14,6 +14,7 @@
  *   const cgan = await loadPretrained('conditional-dcgan'); // a conditionalGan.ConditionalGan
  *   const judge = await loadPretrained('mnist-judge');    // the CNN that judges GAN samples
  *   const model = await loadPretrained('diffusion');      // a diffusion.Diffusion (its network: the weight average)
+ *   const model = await loadPretrained('flow');           // a flow.Flow (its networks: the weight average)
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
@@ -29,13 +30,14 @@ import type { SampleQuality } from './judge';
 import * as classifierModels from './models/classifier';
 import * as conditionalGan from './models/conditional_gan';
 import * as diffusion from './models/diffusion';
+import * as flow from './models/flow';
 import type { Parts } from './models/contract';
 import * as gan from './models/gan';
 import type { Gan, JudgeOptions } from './models/gan';
 import * as pixelcnn from './models/pixelcnn';
 import * as vae from './models/vae';
 import type { Vae } from './models/vae';
-import { DIFFUSION_RECIPE } from './recipes';
+import { DIFFUSION_RECIPE, FLOW_RECIPE } from './recipes';
 
 /** What `loadPretrained` gives for each name. */
 export interface PretrainedModels {
@@ -45,6 +47,7 @@ export interface PretrainedModels {
   'conditional-dcgan': conditionalGan.ConditionalGan;
   'mnist-judge': tf.LayersModel;
   diffusion: diffusion.Diffusion;
+  flow: flow.Flow;
 }
 export type PretrainedName = keyof PretrainedModels;
 
@@ -139,6 +142,14 @@ const PRETRAINED: { [N in PretrainedName]: PretrainedRow<PretrainedModels[N]> } 
         diffusion.judge(model, reference, { ...options, ...PRETRAINED_DIFFUSION_SAMPLING }),
       (q) => ({ 'digit asked for, as the judge reads it (%)': 100 * q.labelAgreement }),
     ),
+  },
+  flow: {
+    family: flow.family,
+    // Lab 6's measure: the 8-bit test images dequantized with the measure's seed, in the recipe's batches.
+    measure: async (model, { test, seed }) => ({
+      'test bits/dim': flow.evaluate(model, test.images, { batchSize: FLOW_RECIPE.evaluation.batchSize, seed })
+        .bitsPerDim,
+    }),
   },
 };
 

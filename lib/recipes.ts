@@ -145,10 +145,10 @@ export interface FlowRecipe extends ProfiledRecipe<FlowConfig, TrainFlowOptions>
  */
 export const FLOW_RECIPE: FlowRecipe = deepFreeze<FlowRecipe>({
   lab: '06-flows',
-  model: { filters: 48, blocks: 1, scales: 2, seed: 1 },
+  model: { filters: 48, blocks: 1, scales: 2, alpha: 0.001, seed: 1 },
   steps: { full: 2000, smoke: 2 },
   batchSize: { full: 64, smoke: 16 },
-  training: { learningRate: 5e-4, finalLearningRate: 2.5e-5, seed: 0 },
+  training: { learningRate: 1e-3, finalLearningRate: 5e-5, seed: 0 },
   evaluation: { images: { full: 10_000, smoke: 16 }, batchSize: 100, seed: 0 },
 });
 

@@ -20,6 +20,7 @@ import {
   type PretrainedName,
 } from '../../lib/pretrained';
 import * as diffusion from '../../lib/models/diffusion';
+import * as flow from '../../lib/models/flow';
 import * as vae from '../../lib/models/vae';
 import { assertGenlabErrorAsync, tempDir } from '../helpers';
 
@@ -56,6 +57,9 @@ function forward(name: PretrainedName, model: unknown): Float32Array {
             diffusion.labelRows([3, null], 10),
           ]) as tf.Tensor;
         }
+        case 'flow':
+          // −log p(y) of the images moved inside [0, 1): every coupling, ActNorm and the logit on the way.
+          return flow.negativeLogDensity(model as flow.Flow, images.mul(0.9).add(0.05));
         default:
           return (model as tf.LayersModel).predict(images) as tf.Tensor;
       }

@@ -187,7 +187,8 @@ describe('normalizing flow', function () {
     assertGenlabError(() => flow.createFlow({ scales: 3 }), /halves twice at most.*got 3/);
     assertGenlabError(() => flow.createFlow({ filters: 0 }), /filters must be a whole number ≥ 1, got 0/);
     assertGenlabError(() => flow.createFlow({ blocks: 1.5 }), /blocks must be a whole number ≥ 0, got 1\.5/);
-    assertGenlabError(() => flow.createFlow({ alpha: 0.5 }), /alpha is in \[0, 0\.5\), got 0\.5/);
+    assertGenlabError(() => flow.createFlow({ alpha: 0.5 }), /alpha is in \(0, 0\.5\), got 0\.5/);
+    assertGenlabError(() => flow.createFlow({ alpha: 0 }), /got 0: .*logit\(0\) = −∞/);
   });
 
   describe('on MNIST', () => {
@@ -232,6 +233,42 @@ describe('normalizing flow', function () {
       });
       assert.ok(Math.abs(after.negativeLogLikelihood - direct) < 1e-3 * Math.abs(direct));
       assert.ok(Math.abs(after.bitsPerDim - (direct / (784 * Math.LN2) + 8)) < 1e-6);
+    });
+
+    it('the first training step sets each ActNorm from its batch (the first: that batch’s logits to mean 0, variance 1, computed here); a loaded flow keeps its own', async () => {
+      const f = flow.createFlow({ filters: 4, seed: 6 });
+      assert.strictEqual(f.initialized, false);
+      const first = f.steps.find((s) => s.kind === 'actnorm');
+      assert.ok(first && first.kind === 'actnorm');
+      const identity = first.norm.getWeights().map((w) => Array.from(w.dataSync()));
+      assert.deepStrictEqual(identity, [[0], [0]], 'the identity before any data');
+      const x = train.slice(0, 16);
+      // Adam at a step size too small to move a weight: what changes is the initialisation.
+      const optimizer = tf.train.adam(1e-12);
+      flow.trainStep(f, optimizer, x, { seed: 3 });
+      assert.strictEqual(f.initialized, true);
+      // The same noise by hand: y = (round(255 x) + u) / 256 with trainStep's seed, then the logit, in float64.
+      const y = flow.dequantize(x, 3).dataSync();
+      const w = Array.from(y, (v) => {
+        const s = f.alpha + (1 - 2 * f.alpha) * v;
+        return Math.log(s / (1 - s));
+      });
+      const mean = w.reduce((a, b) => a + b) / w.length;
+      const std = Math.sqrt(w.reduce((a, b) => a + (b - mean) ** 2, 0) / w.length);
+      const [bias, logScale] = first.norm.getWeights().map((t) => t.dataSync()[0]);
+      assert.ok(Math.abs(bias + mean) < 1e-4, `bias ${bias} vs ${-mean}`);
+      assert.ok(Math.abs(logScale + Math.log(std)) < 1e-4, `log scale ${logScale} vs ${-Math.log(std)}`);
+      // A second step, and a loaded flow's first, leave the ActNorms where they are.
+      const dir = tempDir();
+      await saveModel(f.networks, path.join(dir, 'networks'));
+      const back = flow.family.fromParts({ networks: await loadModel(path.join(dir, 'networks')) }, { filters: 4 });
+      const weightsOf = (g: flow.Flow) =>
+        g.steps.flatMap((s) => (s.kind === 'actnorm' ? s.norm.getWeights().map((t) => Array.from(t.dataSync())) : []));
+      const saved = weightsOf(back);
+      flow.trainStep(back, tf.train.adam(1e-12), train.slice(16, 16), { seed: 4 });
+      assert.ok(maxAbsDiff(weightsOf(back).flat(), saved.flat()) < 1e-6, 'a loaded flow is not set again');
+      flow.trainStep(f, optimizer, train.slice(16, 16), { seed: 4 });
+      assert.ok(maxAbsDiff(weightsOf(f).flat(), saved.flat()) < 1e-6, 'nor is a flow after its first step');
     });
 
     it('samples in one pass: images in [0, 1], the same seed the same images; codes go back to the images they came from', () => {
