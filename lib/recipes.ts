@@ -133,15 +133,15 @@ export interface FlowRecipe extends ProfiledRecipe<FlowConfig, TrainFlowOptions>
 }
 
 /**
- * Lab 6's flow: the multi-scale RealNVP of lib/models/flow.ts (two scales, 16 couplings, 48 channels and one residual
- * block in each coupling's network, 426,758 parameters), Adam at 5e-4 decaying along a cosine to 2.5e-5, batches of
- * 64 dequantized afresh each step, 2,000 steps: about 11½ minutes of a class period on 2 cores with the native kernels
- * (0.34 s a step; 1.54 s with wasm alone). Lab 6's full profile reaches 1.814 bits/dim on the 10,000 test images in
- * 12.2 minutes (`npm run bench:labs -- --notebooks 06`), short of the course's 1.4. Before the engine ran the flow's
- * thin convolutions natively (0.46 s a step) the period held 1,300 steps: 1.906. At 1e-3 → 5e-5 those 1,300 steps reached
- * 2.005 and swung on the way (2.22, 2.86, 2.04 on 500 test images at steps 400, 600, 800); 5e-4 over 1,600 steps
- * 1.865. At 400 of 1,600 steps on 500 test images (this layout 2.022): the mask as an extra input channel of each
- * checkerboard network 2.010, the logits standardised before the flow 2.161.
+ * Lab 6's flow: the multi-scale RealNVP of lib/models/flow.ts (two scales, 16 couplings, each with 48 channels and one
+ * residual block in its network and an ActNorm after it, 426,880 parameters) on logits at α = 0.001, Adam at 1e-3
+ * decaying along a cosine to 5e-5, batches of 64 dequantized afresh each step, 2,000 steps: 11½ to 14 minutes of a
+ * class period on 2 cores with the native kernels (0.34 to 0.41 s a step, as this machine's speed varies from day to
+ * day; 1.54 s with wasm alone). Lab 6's full profile reaches 1.327 bits/dim on the 10,000 test images in 14.6 minutes
+ * (`npm run bench:labs -- --notebooks 06`, on a day the bench's flow step took 431 ms), meeting the course's 1.4.
+ * Without the ActNorms, at RealNVP's α = 0.05 and 5e-4 → 2.5e-5, the same 2,000 steps reached 1.814 (12.2 minutes),
+ * and 1,300 steps 1.906; at 600 steps on 500 test images: 2.022 so, 1.893 with the ActNorms, 1.600 with them at
+ * α = 0.01, 1.497 at 0.001 (1.491 at 1e-4), 1.455 at 0.001 and 1e-3 → 5e-5 (the lab's table has every run).
  */
 export const FLOW_RECIPE: FlowRecipe = deepFreeze<FlowRecipe>({
   lab: '06-flows',
