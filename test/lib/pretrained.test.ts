@@ -156,7 +156,7 @@ describe('pretrained models', function () {
     await assertGenlabErrorAsync(() => loadPretrained('vae-mlp', copy), /'vae-mlp' is missing .*decoder\/model\.json/);
     await assertGenlabErrorAsync(
       () => loadPretrained('gpt-4' as PretrainedName),
-      /There is no pretrained model named 'gpt-4'; there are: 'vae-mlp', 'pixelcnn', 'dcgan', 'conditional-dcgan', 'mnist-judge', 'diffusion'\./,
+      /There is no pretrained model named 'gpt-4'; there are: 'vae-mlp', 'pixelcnn', 'dcgan', 'conditional-dcgan', 'mnist-judge', 'diffusion', 'flow'\./,
     );
     fs.rmSync(path.join(copy, 'manifest.json'));
     await assertGenlabErrorAsync(

@@ -73,7 +73,7 @@ describe('quoted figures match their measurements', () => {
       figure(lab6, /the recipe above reached \*\*([\d.]+)\*\* in the lab's own full run/, 'lab 6'),
       recorded,
     );
-    assert.strictEqual(figure(lab6, /\| the recipe \| 2,000 \| [^|]+\| ([\d.]+) \|/, 'lab 6'), recorded);
+    assert.strictEqual(figure(lab6, /\| the recipe: [^|]+\| 2,000 \| [^|]+\| \*\*([\d.]+)\*\* \|/, 'lab 6'), recorded);
   });
 
   it("lab 7 states its full-profile judge confidence, and the recipe's measured ε against v, as DIFFUSION_RECIPE records them", () => {
