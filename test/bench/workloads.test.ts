@@ -30,13 +30,19 @@ const HAND_COUNTS: Record<Exclude<WorkloadName, 'pixelcnn-sample' | 'gemm'>, num
   // 7·7·64 + 64, 5 × (9·64·64 + 64), 64·64 + 64, 64 + 1
   pixelcnn: 49 * 64 + 64 + 5 * (9 * 64 * 64 + 64) + 64 * 64 + 64 + 65,
   // 16 couplings, each: conv 3×3 in→48 + 48, a block (conv 3×3 48→48 + 48, conv 1×1 48→48 + 48), two heads
-  // conv 3×3 48→out + out. Checkerboard on c channels: in = out = c; channel coupling on c: in = out = c / 2.
-  // Scale 1: 3 checkerboard on 1 channel, 3 channel couplings on 4; scale 2: 3 checkerboard on 2, 3 channel on 8;
-  // then 4 checkerboard on 4.
+  // conv 3×3 48→out + out, then an ActNorm on its c channels (a bias and a log-scale each: 2c). Checkerboard on c
+  // channels: in = out = c; channel coupling on c: in = out = c / 2. Scale 1: 3 checkerboard on 1 channel, 3 channel
+  // couplings on 4; scale 2: 3 checkerboard on 2, 3 channel on 8; then 4 checkerboard on 4.
   flow: (() => {
-    const coupling = (inputs: number, outputs: number) =>
-      9 * inputs * 48 + 48 + (9 * 48 * 48 + 48) + (48 * 48 + 48) + 2 * (9 * 48 * outputs + outputs);
-    return 3 * coupling(1, 1) + 3 * coupling(2, 2) + 3 * coupling(2, 2) + 3 * coupling(4, 4) + 4 * coupling(4, 4);
+    const coupling = (inputs: number, outputs: number, c: number) =>
+      9 * inputs * 48 + 48 + (9 * 48 * 48 + 48) + (48 * 48 + 48) + 2 * (9 * 48 * outputs + outputs) + 2 * c;
+    return (
+      3 * coupling(1, 1, 1) +
+      3 * coupling(2, 2, 4) +
+      3 * coupling(2, 2, 2) +
+      3 * coupling(4, 4, 8) +
+      4 * coupling(4, 4, 4)
+    );
   })(),
   // The embedding: dense 32·64 + 64 (the step), dense 11·64 + 64 (the label), dense 128·64 + 64, dense 64·64 + 64.
   // A block from c_in to c channels: conv 3×3 c_in→c + c, dense 64·c + c, conv 3×3 c→c + c, and a 1×1 conv
