@@ -137,7 +137,7 @@ export interface FlowRecipe extends ProfiledRecipe<FlowConfig, TrainFlowOptions>
  * residual block in its network and an ActNorm after it, 426,880 parameters) on logits at α = 0.001, Adam at 1e-3
  * decaying along a cosine to 5e-5, batches of 64 dequantized afresh each step, 2,000 steps: 11½ to 14 minutes of a
  * class period on 2 cores with the native kernels (0.34 to 0.41 s a step, as this machine's speed varies from day to
- * day; 1.54 s with wasm alone). Lab 6's full profile reaches 1.327 bits/dim on the 10,000 test images in 14.6 minutes
+ * day; 1.88 s with wasm alone where the native step took 0.42). Lab 6's full profile reaches 1.327 bits/dim on the 10,000 test images in 14.6 minutes
  * (`npm run bench:labs -- --notebooks 06`, on a day the bench's flow step took 431 ms), meeting the course's 1.4.
  * Without the ActNorms, at RealNVP's α = 0.05 and 5e-4 → 2.5e-5, the same 2,000 steps reached 1.814 (12.2 minutes),
  * and 1,300 steps 1.906; at 600 steps on 500 test images: 2.022 so, 1.893 with the ActNorms, 1.600 with them at
