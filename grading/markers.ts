@@ -3,6 +3,7 @@
  *
  *   // BEGIN SOLUTION … // END SOLUTION         replaced in the release by a stub
  *   // BEGIN HIDDEN TESTS … // END HIDDEN TESTS  removed from the release, restored at grading
+ *   BEGIN MARK SCHEME … END MARK SCHEME          (in a task cell) removed from the release
  *
  * As in nbgrader, a marker is recognised by substring on its line.
  */
@@ -11,6 +12,7 @@ import { GenlabError } from '../lib/errors';
 const REGIONS = {
   solution: ['BEGIN SOLUTION', 'END SOLUTION'],
   hidden: ['BEGIN HIDDEN TESTS', 'END HIDDEN TESTS'],
+  markScheme: ['BEGIN MARK SCHEME', 'END MARK SCHEME'],
 } as const;
 
 export type RegionKind = keyof typeof REGIONS;

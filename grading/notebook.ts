@@ -13,8 +13,10 @@ export function nbgraderOf(cell: Cell): NbgraderMeta | undefined {
 
 export const isGrade = (cell: Cell) => Boolean(nbgraderOf(cell)?.grade);
 export const isSolution = (cell: Cell) => Boolean(nbgraderOf(cell)?.solution);
-/** nbgrader treats grade cells that are not solutions as locked, whatever the flag says. */
-export const isLocked = (cell: Cell) => Boolean(nbgraderOf(cell)?.locked) || (isGrade(cell) && !isSolution(cell));
+/** nbgrader's is_locked: a solution cell never is, a grade cell that is not a solution always is, whatever the flag says. */
+export const isLocked = (cell: Cell) => !isSolution(cell) && (isGrade(cell) || Boolean(nbgraderOf(cell)?.locked));
+/** nbgrader's task cell: a markdown cell graded by hand, whose mark scheme the release removes. */
+export const isTask = (cell: Cell) => Boolean(nbgraderOf(cell)?.task);
 export const gradeId = (cell: Cell) => nbgraderOf(cell)?.grade_id;
 
 /** An auto-graded test: a code cell with grade = true and solution = false. */

@@ -24,6 +24,7 @@ import {
   isGrade,
   isLocked,
   isSolution,
+  isTask,
   nbgraderOf,
   Notebook,
   readNotebook,
@@ -52,12 +53,22 @@ export function lintSource(nb: Notebook, name: string): string[] {
     } catch (err) {
       problems.push((err as Error).message);
     }
+    // A region where nbgrader would not clear it would reach the students: nbgrader refuses these, and so does genlab.
+    const source = sourceOf(cell);
+    if (hasRegion(source, 'solution') && !isSolution(cell))
+      problems.push(`${where} has a solution region but is not a solution cell: mark it as one (nbgrader.solution).`);
+    if (hasRegion(source, 'hidden') && !isGrade(cell))
+      problems.push(`${where} has a hidden-test region but is not a graded cell: mark it as one (nbgrader.grade).`);
+    if (hasRegion(source, 'markScheme') && !isTask(cell))
+      problems.push(`${where} has a mark-scheme region but is not a task cell: mark it as one (nbgrader.task).`);
     const meta = nbgraderOf(cell);
-    if (!meta) {
-      if (hasRegion(sourceOf(cell), 'solution') || hasRegion(sourceOf(cell), 'hidden'))
-        problems.push(`${where} has solution or hidden-test markers but no nbgrader metadata.`);
-      return;
-    }
+    if (!meta) return;
+    // nbgrader's metadata rules (nbgraderformat v3): what its own generate_assignment refuses.
+    if (isTask(cell) && cell.cell_type !== 'markdown') problems.push(`${where} is a task cell but not markdown.`);
+    if (!isTask(cell) && cell.cell_type === 'markdown' && isGrade(cell) !== isSolution(cell))
+      problems.push(
+        `${where} is a markdown cell marked ${isGrade(cell) ? 'graded but not a solution' : 'a solution but not graded'}: a written answer is both.`,
+      );
     const id = meta.grade_id;
     if (!id) problems.push(`${where} has nbgrader metadata without a grade_id.`);
     else if (seen.has(id)) problems.push(`${where} reuses grade_id '${id}' (first used by cell ${seen.get(id)}).`);
@@ -91,18 +102,20 @@ export function lintSource(nb: Notebook, name: string): string[] {
   return problems;
 }
 
+/** The cell as nbgrader's generate_assignment leaves it, line for line (a final newline included), but for the stub's words. */
 function releaseCell(cell: Cell): Cell {
   const out = clone(cell);
   let source = sourceOf(cell);
   if (isSolution(cell)) {
-    source =
+    const stub = (indent: string) =>
       cell.cell_type === 'code'
-        ? replaceRegions(source, 'solution', (indent) =>
-            solutionStub(indent, solutionName(source, gradeId(cell) ?? 'this cell')),
-          )
-        : replaceRegions(source, 'solution', () => ANSWER_PLACEHOLDER);
+        ? solutionStub(indent, solutionName(source, gradeId(cell) ?? 'this cell'))
+        : ANSWER_PLACEHOLDER;
+    // A solution cell without a region is all solution, and becomes the stub as a whole (nbgrader's ClearSolutions).
+    source = hasRegion(source, 'solution') ? replaceRegions(source, 'solution', stub) : stub('');
   }
-  source = replaceRegions(source, 'hidden', () => undefined).replace(/\n+$/, '');
+  source = replaceRegions(source, 'hidden', () => undefined);
+  source = replaceRegions(source, 'markScheme', () => undefined);
   out.source = toLines(source);
   if (out.cell_type === 'code') {
     out.outputs = [];

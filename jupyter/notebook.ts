@@ -22,6 +22,8 @@ export interface NbgraderMeta {
   grade?: boolean;
   solution?: boolean;
   locked?: boolean;
+  /** A task cell: markdown graded by hand, with a mark scheme the release removes. */
+  task?: boolean;
   grade_id?: string;
   points?: number;
   checksum?: string;

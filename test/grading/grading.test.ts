@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { assemble } from '../../grading/assemble';
 import { csvField } from '../../grading/batch';
-import { computeChecksum } from '../../grading/checksum';
+import { computeChecksum, pyFloat } from '../../grading/checksum';
 import { exportGradescope } from '../../grading/gradescope';
 import { readNotebook, sourceOf, toLines, writeNotebook } from '../../grading/notebook';
 import { lintSource, releaseNotebook, solutionStub } from '../../grading/release';
@@ -138,6 +138,85 @@ describe('grading: release and assembly', () => {
     );
     for (const cell of parsed.slice(0, names.length)) assert.doesNotMatch(cell, formula);
     assert.deepStrictEqual(parsed.slice(names.length), ['-3', '2.5']);
+  });
+
+  it('refuses a region nbgrader would not clear: a solution outside a solution cell, hidden tests outside a graded one, a mark scheme outside a task', () => {
+    const nb = miniLab();
+    // The intro is a locked markdown cell, the imports a locked code cell, square-check a graded test.
+    nb.cells[0].source = toLines('# Mini lab\nBEGIN SOLUTION\nthe answer\nEND SOLUTION');
+    nb.cells[1].source = toLines(
+      "import { tf } from 'genlab';\n// BEGIN HIDDEN TESTS\nconst secret = 1;\n// END HIDDEN TESTS",
+    );
+    nb.cells[3].source = toLines('expectTrue(true);\n// BEGIN MARK SCHEME\nfull marks\n// END MARK SCHEME');
+    nb.cells[9].metadata.nbgrader!.grade = false; // q1, the written answer: a markdown solution that is not graded
+    const problems = lintSource(nb, 'mini').join('\n');
+    assert.match(problems, /cell 0 \('intro'\) has a solution region but is not a solution cell/);
+    assert.match(problems, /cell 1 \('imports'\) has a hidden-test region but is not a graded cell/);
+    assert.match(problems, /cell 3 \('square-check'\) has a mark-scheme region but is not a task cell/);
+    assert.match(problems, /cell 9 \('q1'\) is a markdown cell marked a solution but not graded/);
+  });
+
+  it('releases as nbgrader does what the regions leave: a solution cell without a region as a whole stub, a mark scheme removed, final newlines kept', () => {
+    const nb = miniLab();
+    nb.cells[2].source = toLines('function square(x: number): number {\n  return x * x;\n}\n');
+    nb.cells[9].source = toLines('The answer is 42, because …\n');
+    nb.cells[0].source = toLines('# Mini lab\n\n');
+    nb.cells.push({
+      cell_type: 'markdown',
+      id: 'task',
+      metadata: {
+        nbgrader: {
+          grade: false,
+          solution: false,
+          locked: true,
+          task: true,
+          points: 2,
+          grade_id: 'task',
+          schema_version: 3,
+        },
+      },
+      source: toLines('Explain.\n=== BEGIN MARK SCHEME ===\nfull marks for 42\n=== END MARK SCHEME ===\n'),
+    });
+    const released = releaseNotebook(nb, 'mini');
+    assert.strictEqual(sourceOf(released.cells[2]), solutionStub('', 'square'));
+    assert.strictEqual(sourceOf(released.cells[9]), 'YOUR ANSWER HERE');
+    assert.strictEqual(sourceOf(released.cells[0]), '# Mini lab\n\n');
+    assert.strictEqual(sourceOf(released.cells[10]), 'Explain.\n');
+    assert.ok(!JSON.stringify(released).includes('42'));
+  });
+
+  it("prints a cell's points as Python's str(float) does, for nbgrader's checksum", () => {
+    const values = [
+      0,
+      1,
+      2,
+      0.5,
+      0.1 + 0.2,
+      1e-4,
+      1e-5,
+      1.5e-7,
+      123.456,
+      1e15,
+      1e16,
+      2.5e16,
+      1e21,
+      1.7976931348623157e308,
+      5e-324,
+      1 / 3,
+      9007199254740993,
+    ];
+    const python = execFileSync(
+      'python3',
+      [
+        '-c',
+        'import sys, json; print("\\n".join(str(float(v)) for v in json.loads(sys.argv[1])))',
+        JSON.stringify(values),
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.deepStrictEqual(values.map(pyFloat), python.trim().split('\n'));
   });
 
   it('lints the withheld answer keys: unknown names, and a function genlab implements that the lab forgets to withhold', () => {

@@ -16,9 +16,10 @@ import { computeChecksum } from '../../grading/checksum';
 import { releaseNotebook } from '../../grading/release';
 import { jupyterEnv } from '../../jupyter/environment';
 import { isGrade, isSolution } from '../../grading/notebook';
-import { Cell, joined, Notebook, readNotebook } from '../../jupyter/notebook';
+import { Cell, joined, Notebook, readNotebook, toLines, writeNotebook } from '../../jupyter/notebook';
 import { venvDir } from '../../jupyter/python_env';
 import { ARTIFACTS, LABS, NOTEBOOKS } from '../notebooks/labs';
+import { miniLab } from './mini_lab';
 
 const COURSE = path.join(ARTIFACTS, 'nbgrader');
 const NBGRADER = path.join(venvDir(), 'bin', 'nbgrader');
@@ -54,6 +55,41 @@ function withNbgraderStub(cell: Cell): Cell {
   return out;
 }
 
+/**
+ * The mini lab with what the course's labs do not hold, each a place where a release could part from nbgrader's:
+ * sources that end in newlines (after a hidden region too), a solution cell with no region (all of it is
+ * solution), a task cell with a mark scheme, and points that Python prints in its own way.
+ */
+function edgeCases(): Notebook {
+  const nb = miniLab();
+  const cell = (id: string) => nb.cells.find((c) => c.metadata.nbgrader?.grade_id === id)!;
+  cell('intro').source = toLines('# Mini lab\n\nWrite `square` and `mean`.\n');
+  cell('square').source = toLines('function square(x: number): number {\n  return x * x;\n}\n');
+  const check = cell('square-check');
+  check.source = toLines(`${joined(check.source)}\n`);
+  check.metadata.nbgrader!.points = 0.5;
+  cell('mean-check').metadata.nbgrader!.points = 1e-5;
+  cell('tf-check').metadata.nbgrader!.points = 2.5e16;
+  cell('q1').source = toLines('The answer, which the release must not show.\n');
+  nb.cells.push({
+    cell_type: 'markdown',
+    id: 'task',
+    metadata: {
+      nbgrader: {
+        grade: false,
+        grade_id: 'task',
+        locked: true,
+        points: 2,
+        schema_version: 3,
+        solution: false,
+        task: true,
+      },
+    },
+    source: toLines('Explain why.\n=== BEGIN MARK SCHEME ===\nFull marks for the reason.\n=== END MARK SCHEME ===\n'),
+  });
+  return nb;
+}
+
 /** What nbformat compares: every field, sources as one string. */
 const comparable = (cell: Cell) => ({ ...cell, source: joined(cell.source) });
 
@@ -83,25 +119,37 @@ describe('nbgrader as a peer: its own generate_assignment and autograde on the l
     );
   });
 
+  /** nbgrader's generate_assignment on `file` (in its assignment folder) against `genlab-grade release`, cell for cell. */
+  function compareReleases(name: string, file: string, source: Notebook): void {
+    nbgrader(['generate_assignment', name, '--force']);
+    const theirs = readNotebook(path.join(COURSE, 'release', name, file));
+    const ours = releaseNotebook(source, file);
+    assert.deepStrictEqual(theirs.metadata, ours.metadata);
+    assert.strictEqual(theirs.cells.length, ours.cells.length);
+    let stubs = 0;
+    ours.cells.forEach((cell, i) => {
+      const translated = withNbgraderStub(cell);
+      if (translated !== cell) stubs++;
+      assert.deepStrictEqual(comparable(theirs.cells[i]), comparable(translated), `cell ${i} of ${file}`);
+    });
+    // Every code solution was compared through its stub; no hidden test or mark scheme is left in either.
+    const solutions = ours.cells.filter((c) => c.cell_type === 'code' && isSolution(c) && !isGrade(c)).length;
+    assert.strictEqual(stubs, solutions, `${file}: every code solution is stubbed`);
+    assert.ok(!/BEGIN (HIDDEN TESTS|MARK SCHEME)/.test(JSON.stringify(theirs)));
+  }
+
   for (const lab of LABS) {
     it(`generate_assignment on ${lab} gives genlab's release: stubs, hidden tests removed, checksums, locks`, () => {
-      nbgrader(['generate_assignment', assignment(lab), '--force']);
-      const theirs = readNotebook(path.join(COURSE, 'release', assignment(lab), lab));
-      const ours = releaseNotebook(readNotebook(path.join(NOTEBOOKS, lab)), lab);
-      assert.deepStrictEqual(theirs.metadata, ours.metadata);
-      assert.strictEqual(theirs.cells.length, ours.cells.length);
-      let stubs = 0;
-      ours.cells.forEach((cell, i) => {
-        const translated = withNbgraderStub(cell);
-        if (translated !== cell) stubs++;
-        assert.deepStrictEqual(comparable(theirs.cells[i]), comparable(translated), `cell ${i} of ${lab}`);
-      });
-      // Every code solution was compared through its stub; no hidden test is left in either.
-      const solutions = ours.cells.filter((c) => c.cell_type === 'code' && isSolution(c) && !isGrade(c)).length;
-      assert.strictEqual(stubs, solutions, `${lab}: every code solution is stubbed`);
-      assert.ok(!JSON.stringify(theirs).includes('BEGIN HIDDEN TESTS'));
+      compareReleases(assignment(lab), lab, readNotebook(path.join(NOTEBOOKS, lab)));
     });
   }
+
+  it("and on what the labs do not hold: final newlines, a solution cell without a region, a task's mark scheme, points that are not whole", () => {
+    const nb = edgeCases();
+    fs.mkdirSync(path.join(COURSE, 'source', 'edges'), { recursive: true });
+    writeNotebook(path.join(COURSE, 'source', 'edges', 'edges.ipynb'), nb);
+    compareReleases('edges', 'edges.ipynb', nb);
+  });
 
   it("autograde, with the genlab kernel, gives a lab's solutions every automatic point and its release none", () => {
     const lab = '03-vae.ipynb';
