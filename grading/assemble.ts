@@ -17,7 +17,7 @@ import {
   gradeId,
   isAutoTest,
   isLocked,
-  isManualAnswer,
+  isGradedByHand,
   isSolution,
   nbgraderOf,
   Notebook,
@@ -155,7 +155,7 @@ export function assemble(source: Notebook, submission: Notebook): Assembly {
         cell: index,
         hidden: hasRegion(sourceOf(cell), 'hidden'),
       });
-    } else if (isManualAnswer(cell) && meta?.grade_id) {
+    } else if (isGradedByHand(cell) && meta?.grade_id) {
       manual.push({ gradeId: meta.grade_id, points: Number(meta.points ?? 0) });
     }
   });

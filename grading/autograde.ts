@@ -31,6 +31,7 @@ import {
   Cell,
   gradeId,
   isAutoTest,
+  isGradedByHand,
   Notebook,
   NotebookError,
   parseNotebook,
@@ -376,12 +377,12 @@ function keepPlain(g: Grading): void {
   g.flags = g.flags.map(plainText);
 }
 
-/** The written answers graded by hand, from the assembly, or from the source when nothing was assembled. */
+/** The written answers and tasks graded by hand, from the assembly, or from the source when nothing was assembled. */
 function manualAnswers(g: Grading): { gradeId: string; points: number }[] {
   return (
     g.assembly?.manual ??
     g.source.cells
-      .filter((c) => c.metadata.nbgrader?.grade && c.metadata.nbgrader?.solution)
+      .filter(isGradedByHand)
       .map((c) => ({ gradeId: c.metadata.nbgrader!.grade_id!, points: Number(c.metadata.nbgrader!.points ?? 0) }))
   );
 }

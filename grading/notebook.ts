@@ -23,6 +23,8 @@ export const gradeId = (cell: Cell) => nbgraderOf(cell)?.grade_id;
 export const isAutoTest = (cell: Cell) => cell.cell_type === 'code' && isGrade(cell) && !isSolution(cell);
 /** A written answer graded by hand: grade = true and solution = true. */
 export const isManualAnswer = (cell: Cell) => isGrade(cell) && isSolution(cell);
+/** Points a person awards: a written answer's, or a task cell's (nbgrader counts both as manual grading). */
+export const isGradedByHand = (cell: Cell) => isManualAnswer(cell) || isTask(cell);
 
 /** The library answer keys a source notebook withholds while it is graded (`metadata.genlab.withheld`). */
 export function withheldNames(nb: Notebook): string[] {

@@ -15,6 +15,9 @@ import { releaseNotebook } from './release';
 import { notGradedReason } from './results';
 import { topLevelDeclarations } from './shadowing';
 
+/** `text` ending in one full stop, as a sentence inside a message. */
+const sentence = (text: string) => `${text.replace(/[.\s]+$/, '')}.`;
+
 export interface Validation {
   ok: boolean;
   messages: string[];
@@ -60,7 +63,8 @@ export async function validate(sourcePath: string, options: Partial<GradeOptions
       autograde(releasePath, { ...options, source: sourcePath, out: path.join(work, 'release'), feedback: false }),
     ]);
     const notGraded = notGradedReason(asSource);
-    if (notGraded) return { ok: false, messages: [`${name}: not validated: ${notGraded}. Validate it again.`] };
+    if (notGraded)
+      return { ok: false, messages: [`${name}: not validated: ${sentence(notGraded)} Validate it again.`] };
     const failed = asSource.tests.filter((t) => t.status !== 'passed');
     if (asSource.tests.length === 0) messages.push(`${name} has no graded tests.`);
     for (const t of failed) messages.push(`${name}: with the solutions, test '${t.name}' fails: ${t.output}`);
@@ -75,7 +79,7 @@ export async function validate(sourcePath: string, options: Partial<GradeOptions
     if (releaseNotGraded)
       return {
         ok: false,
-        messages: [`${name}: the student version was not validated: ${releaseNotGraded}. Validate it again.`],
+        messages: [`${name}: the student version was not validated: ${sentence(releaseNotGraded)} Validate it again.`],
       };
     for (const t of asRelease.tests.filter((t) => t.status === 'passed'))
       messages.push(

@@ -156,7 +156,7 @@ describe('grading: release and assembly', () => {
     assert.match(problems, /cell 9 \('q1'\) is a markdown cell marked a solution but not graded/);
   });
 
-  it('releases as nbgrader does what the regions leave: a solution cell without a region as a whole stub, a mark scheme removed, final newlines kept', () => {
+  it('releases as nbgrader does what the regions leave: a solution cell without a region as a whole stub, a mark scheme removed (its task graded by hand), final newlines kept', () => {
     const nb = miniLab();
     nb.cells[2].source = toLines('function square(x: number): number {\n  return x * x;\n}\n');
     nb.cells[9].source = toLines('The answer is 42, because …\n');
@@ -183,6 +183,11 @@ describe('grading: release and assembly', () => {
     assert.strictEqual(sourceOf(released.cells[0]), '# Mini lab\n\n');
     assert.strictEqual(sourceOf(released.cells[10]), 'Explain.\n');
     assert.ok(!JSON.stringify(released).includes('42'));
+    // nbgrader grades a task by hand, as it does a written answer.
+    assert.deepStrictEqual(assemble(nb, released).manual, [
+      { gradeId: 'q1', points: 1 },
+      { gradeId: 'task', points: 2 },
+    ]);
   });
 
   it("prints a cell's points as Python's str(float) does, for nbgrader's checksum", () => {
