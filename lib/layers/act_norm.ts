@@ -56,6 +56,16 @@ export class ActNorm extends tf.layers.Layer {
     });
   }
 
+  /** Whether b and log s are still the zeros `build` gave them: the identity, never set from data or trained. */
+  isIdentity(): boolean {
+    return [this.bias, this.logScale].every((v) =>
+      v
+        .read()
+        .dataSync()
+        .every((x) => x === 0),
+    );
+  }
+
   /** x = y ⊙ exp(−log s) − b. */
   inverse(y: tf.Tensor): tf.Tensor {
     return tf.tidy(() => y.mul(tf.exp(this.logScale.read().neg())).sub(this.bias.read()));

@@ -369,7 +369,10 @@ export function flowFromNetworks(networks: tf.LayersModel, config: FlowConfig = 
     },
   });
   if (count !== couplings) throw mismatch(count);
-  return { networks, steps, alpha: full.alpha, config: full, initialized: true };
+  // Trained networks have their ActNorms set; an untrained flow's (every one still the identity) are set by the
+  // first training step, as a new flow's are.
+  const initialized = steps.some((s) => s.kind === 'actnorm' && !s.norm.isIdentity());
+  return { networks, steps, alpha: full.alpha, config: full, initialized };
 }
 
 /**

@@ -238,6 +238,8 @@ describe('normalizing flow', function () {
     it('the first training step sets each ActNorm from its batch (the first: that batch’s logits to mean 0, variance 1, computed here); a loaded flow keeps its own', async () => {
       const f = flow.createFlow({ filters: 4, seed: 6 });
       assert.strictEqual(f.initialized, false);
+      // Rebuilt from its untrained networks, it is still to be set.
+      assert.strictEqual(flow.flowFromNetworks(f.networks, { filters: 4 }).initialized, false);
       const first = f.steps.find((s) => s.kind === 'actnorm');
       assert.ok(first && first.kind === 'actnorm');
       const identity = first.norm.getWeights().map((w) => Array.from(w.dataSync()));
@@ -262,6 +264,7 @@ describe('normalizing flow', function () {
       const dir = tempDir();
       await saveModel(f.networks, path.join(dir, 'networks'));
       const back = flow.family.fromParts({ networks: await loadModel(path.join(dir, 'networks')) }, { filters: 4 });
+      assert.strictEqual(back.initialized, true);
       const weightsOf = (g: flow.Flow) =>
         g.steps.flatMap((s) => (s.kind === 'actnorm' ? s.norm.getWeights().map((t) => Array.from(t.dataSync())) : []));
       const saved = weightsOf(back);
