@@ -168,7 +168,7 @@ const PLANS: Record<PretrainedName, Plan> = {
     lab: '06-flows',
     description:
       "Lab 6's flow (FLOW_RECIPE.model: RealNVP's multi-scale affine couplings, each followed by an ActNorm, on 8-bit digits dequantized afresh each step) trained as the lab trains it (Adam along a cosine, batches of 64) for longer; its networks are the exponential moving average of the weights (β = 0.999). Measured in bits/dim on the test images, dequantized with the measure's seed.",
-    steps: 11000, // about 75 minutes on 2 cores with the native kernels (8,000 took 55 and measured 1.212; the lab: 2,000)
+    steps: 11000, // 80 minutes on 2 cores with the native kernels (8,000 took 55 and measured 1.212; the lab: 2,000)
     config: { ...FLOW_RECIPE.model },
     options: { ...FLOW_RECIPE.training, batchSize: FLOW_RECIPE.batchSize.full, averageDecay: 0.999 },
     async train(steps, { train }) {
