@@ -19,7 +19,7 @@ import { validate } from '../../grading/validate';
 import { findJupyter, jupyterPython } from '../../jupyter/environment';
 import { findProgram } from '../../jupyter/prerequisites';
 
-import { KL_BODY, klWith, MEAN, miniLab, ROOT, SQUARE, studentWith, WORK } from './mini_lab';
+import { KL_BODY, klWith, md, MEAN, miniLab, ROOT, SQUARE, studentWith, WORK } from './mini_lab';
 
 describe('grading: release and assembly', () => {
   it('releases: solutions become stubs, hidden tests go, checksums are nbgrader’s', () => {
@@ -161,22 +161,12 @@ describe('grading: release and assembly', () => {
     nb.cells[2].source = toLines('function square(x: number): number {\n  return x * x;\n}\n');
     nb.cells[9].source = toLines('The answer is 42, because …\n');
     nb.cells[0].source = toLines('# Mini lab\n\n');
-    nb.cells.push({
-      cell_type: 'markdown',
-      id: 'task',
-      metadata: {
-        nbgrader: {
-          grade: false,
-          solution: false,
-          locked: true,
-          task: true,
-          points: 2,
-          grade_id: 'task',
-          schema_version: 3,
-        },
-      },
-      source: toLines('Explain.\n=== BEGIN MARK SCHEME ===\nfull marks for 42\n=== END MARK SCHEME ===\n'),
-    });
+    nb.cells.push(
+      md('task', 'Explain.\n=== BEGIN MARK SCHEME ===\nfull marks for 42\n=== END MARK SCHEME ===\n', {
+        task: true,
+        points: 2,
+      }),
+    );
     const released = releaseNotebook(nb, 'mini');
     assert.strictEqual(sourceOf(released.cells[2]), solutionStub('', 'square'));
     assert.strictEqual(sourceOf(released.cells[9]), 'YOUR ANSWER HERE');

@@ -19,7 +19,7 @@ import { isGrade, isSolution } from '../../grading/notebook';
 import { Cell, joined, Notebook, readNotebook, toLines, writeNotebook } from '../../jupyter/notebook';
 import { venvDir } from '../../jupyter/python_env';
 import { ARTIFACTS, LABS, NOTEBOOKS } from '../notebooks/labs';
-import { miniLab } from './mini_lab';
+import { md, miniLab } from './mini_lab';
 
 const COURSE = path.join(ARTIFACTS, 'nbgrader');
 const NBGRADER = path.join(venvDir(), 'bin', 'nbgrader');
@@ -71,22 +71,12 @@ function edgeCases(): Notebook {
   cell('mean-check').metadata.nbgrader!.points = 1e-5;
   cell('tf-check').metadata.nbgrader!.points = 2.5e16;
   cell('q1').source = toLines('The answer, which the release must not show.\n');
-  nb.cells.push({
-    cell_type: 'markdown',
-    id: 'task',
-    metadata: {
-      nbgrader: {
-        grade: false,
-        grade_id: 'task',
-        locked: true,
-        points: 2,
-        schema_version: 3,
-        solution: false,
-        task: true,
-      },
-    },
-    source: toLines('Explain why.\n=== BEGIN MARK SCHEME ===\nFull marks for the reason.\n=== END MARK SCHEME ===\n'),
-  });
+  nb.cells.push(
+    md('task', 'Explain why.\n=== BEGIN MARK SCHEME ===\nFull marks for the reason.\n=== END MARK SCHEME ===\n', {
+      task: true,
+      points: 2,
+    }),
+  );
   return nb;
 }
 
