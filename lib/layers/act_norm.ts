@@ -52,7 +52,9 @@ export class ActNorm extends tf.layers.Layer {
     return tf.tidy(() => {
       const positions = x.size / x.shape[0] / x.shape[x.rank - 1];
       const logDet = this.logScale.read().sum().mul(positions);
-      return { y: this.call(x), logDet: logDet.broadcastTo([x.shape[0]]) as tf.Tensor1D };
+      // A product with ones, not broadcastTo: tfjs's gradient of broadcastTo (a Tile) is one slice and one add per
+      // example, 2 × N kernels where this one is a single sum.
+      return { y: this.call(x), logDet: tf.ones([x.shape[0]]).mul(logDet) as tf.Tensor1D };
     });
   }
 
