@@ -22,6 +22,8 @@ export {
   nativeStatus,
   nativeWanted,
   setNativeKernelsEnabled,
+  setNativeWinograd,
+  winogradWanted,
 } from './native';
 export type { NativeStatus } from './native';
 export { loadWebGpu, webgpuAdapter } from './webgpu';

@@ -13,7 +13,14 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { explainNativeConv, nativeAddonPath, nativeCalls, nativeStatus, setNativeKernelsEnabled } from '../src/native';
+import {
+  explainNativeConv,
+  nativeAddonPath,
+  nativeCalls,
+  nativeStatus,
+  setNativeKernelsEnabled,
+  setNativeWinograd,
+} from '../src/native';
 import type { ConvAttrs } from '../src/native/kernels';
 import { maxAbsDiff, onEngineWasm } from './helpers';
 
@@ -109,6 +116,9 @@ CONV_CASES.push({
     [0, 0],
   ],
 });
+// 3 × 3 convolutions of training size with channels in 16s: Winograd's algorithm (at least 784 output positions).
+CONV_CASES.push({ x: [2, 28, 28, 16], w: [3, 3, 16, 32], stride: 1, pad: 'same' });
+CONV_CASES.push({ x: [8, 14, 14, 32], w: [3, 3, 32, 16], stride: 1, pad: 'valid' });
 // Dilated convolutions (tfjs has no gradients for them, so only the value).
 const DILATED: ConvCase[] = [
   { x: [2, 12, 12, 3], w: [3, 3, 3, 4], stride: 1, pad: 'same', dilation: 2 },
@@ -196,6 +206,11 @@ describe('native kernels (oneDNN on the wasm heap) against the cpu backend', fun
       ['flow: a head, 48 → 4', [64, 7, 7, 48], [3, 3, 48, 4], { strides: 1, pad: 'same' }],
       ['flow: a network in, 1 → 48', [64, 28, 28, 1], [3, 3, 1, 48], { strides: 1, pad: 'same' }],
       ['U-Net out, 32 → 1', [64, 28, 28, 32], [3, 3, 32, 1], { strides: 1, pad: 'same' }],
+      ['flow: a network, 48 → 48', [64, 28, 28, 48], [3, 3, 48, 48], { strides: 1, pad: 'same' }],
+      ['flow: a network, 48 → 48 at 7 × 7', [64, 7, 7, 48], [3, 3, 48, 48], { strides: 1, pad: 'same' }],
+      ['U-Net 32 → 32', [64, 28, 28, 32], [3, 3, 32, 32], { strides: 1, pad: 'same' }],
+      ['U-Net 96 → 32 (after a skip)', [64, 28, 28, 96], [3, 3, 96, 32], { strides: 1, pad: 'same' }],
+      ['U-Net 64 → 64 at 7 × 7', [64, 7, 7, 64], [3, 3, 64, 64], { strides: 1, pad: 'same' }],
     ];
     for (const [name, x, w, attrs] of labShapes)
       for (const kind of ['forward', 'backprop-input', 'backprop-filter'] as const) {
@@ -204,7 +219,56 @@ describe('native kernels (oneDNN on the wasm heap) against the cpu backend', fun
         // oneDNN computes 16 output channels at a time: a thin side runs the engine's own loops instead.
         const thin = { forward: w[3] <= 2, 'backprop-input': w[2] <= 2, 'backprop-filter': w[3] <= 4 }[kind];
         assert.strictEqual(impl === 'genlab thin convolution', thin, `${name}, ${kind}: ${impl}`);
+        // A 3 × 3 convolution, stride 1, with channels in 16s, of a training batch: Winograd's algorithm.
+        const winograd = w[0] === 3 && w[1] === 3 && attrs.strides === 1 && w[2] % 16 === 0 && w[3] % 16 === 0;
+        assert.strictEqual(/wino/.test(impl), winograd, `${name}, ${kind}: ${impl}`);
       }
+  });
+
+  it("Winograd's algorithm takes the 3 × 3 convolutions of at least 784 positions with channels in 16s, and can be turned off", async () => {
+    const same = { strides: 1, pad: 'same' } as const;
+    const kinds = ['forward', 'backprop-input', 'backprop-filter'] as const;
+    const runs = (x: number[], w: number[], attrs: ConvAttrs = same) =>
+      kinds.map((kind) => /wino/.test(explainNativeConv(kind, x, w, attrs)));
+    assert.deepStrictEqual(
+      runs([1, 28, 28, 16], [3, 3, 16, 16]),
+      [true, true, true],
+      'one 28 × 28 image: 784 positions',
+    );
+    assert.deepStrictEqual(runs([3, 16, 16, 16], [3, 3, 16, 16]), [false, false, false], '768 positions');
+    assert.deepStrictEqual(runs([8, 28, 28, 24], [3, 3, 24, 32]), [false, false, false], '24 input channels');
+    assert.deepStrictEqual(runs([8, 28, 28, 32], [5, 5, 32, 32]), [false, false, false], '5 × 5');
+    assert.deepStrictEqual(runs([8, 28, 28, 32], [3, 3, 32, 32], { strides: 2, pad: 'same' }), [false, false, false]);
+    // Off, the same calls run the direct kernels, and both agree with the cpu backend (and so with each other).
+    const c: ConvCase = { x: [2, 28, 28, 32], w: [3, 3, 32, 16], stride: 1, pad: 'same' };
+    const gradients = () => {
+      const x = tf.randomNormal(c.x, 0, 1, 'float32', 41);
+      const w = tf.randomNormal(c.w, 0, 1, 'float32', 42);
+      const conv = (xv: tf.Tensor, wv: tf.Tensor) => tf.conv2d(xv as tf.Tensor4D, wv as tf.Tensor4D, 1, 'same');
+      const value = conv(x, w);
+      const r = tf.randomNormal(value.shape, 0, 1, 'float32', 43);
+      const [dx, dw] = tf.grads((xv: tf.Tensor, wv: tf.Tensor) => conv(xv, wv).mul(r).sum() as tf.Scalar)([x, w]);
+      return { value, dx, dw };
+    };
+    assert.deepStrictEqual(runs(c.x, c.w), [true, true, true]);
+    const winograd = await nativeAndCpu(gradients);
+    assertClose(winograd);
+    assert.strictEqual(setNativeWinograd(false), true);
+    try {
+      assert.deepStrictEqual(runs(c.x, c.w), [false, false, false]);
+      assert.strictEqual(nativeStatus().winograd, false);
+      const direct = await nativeAndCpu(gradients);
+      assertClose(direct);
+      // The direct kernels round closer to the cpu backend's sums than Winograd does, and both are close.
+      for (const part of ['value', 'dx', 'dw'])
+        assert.ok(
+          scaledError(direct.native[part], direct.cpu[part]) <= scaledError(winograd.native[part], winograd.cpu[part]),
+          part,
+        );
+    } finally {
+      setNativeWinograd(true);
+    }
+    assert.strictEqual(nativeStatus().winograd, true);
   });
 
   for (const c of DILATED) {
@@ -250,20 +314,21 @@ describe('native kernels (oneDNN on the wasm heap) against the cpu backend', fun
   }
 
   for (const activation of ['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid'] as const)
-    for (const [cin, cout] of [
-      [3, 5],
-      [24, 2], // thin: the engine's loops, which fuse the bias and activation themselves
+    for (const [cin, cout, size, stride] of [
+      [3, 5, 8, 2],
+      [24, 2, 8, 2], // thin: the engine's loops, which fuse the bias and activation themselves
+      [16, 32, 28, 1], // Winograd's algorithm, with oneDNN's fused bias and activation
     ]) {
       const native = !['elu', 'sigmoid'].includes(activation);
-      it(`fused conv2d ${cin} → ${cout} channels with a bias and ${activation}${native ? '' : " (tfjs's kernel: oneDNN's is approximate)"}`, async () => {
+      it(`fused conv2d ${cin} → ${cout} channels on ${size} × ${size}, stride ${stride}, with a bias and ${activation}${native ? '' : " (tfjs's kernel: oneDNN's is approximate)"}`, async () => {
         const before = nativeCalls('FusedConv2D');
         assertClose(
           await nativeAndCpu(() => ({
             value: tf.fused.conv2d({
-              x: tf.randomNormal([2, 8, 8, cin], 0, 2, 'float32', 41) as tf.Tensor4D,
+              x: tf.randomNormal([2, size, size, cin], 0, 2, 'float32', 41) as tf.Tensor4D,
               filter: tf.randomNormal([3, 3, cin, cout], 0, 1, 'float32', 42) as tf.Tensor4D,
               bias: tf.randomNormal([cout], 0, 1, 'float32', 43),
-              strides: 2,
+              strides: stride,
               pad: 'same',
               activation,
               leakyreluAlpha: 0.1,
@@ -679,7 +744,7 @@ describe('without the native kernels', function () {
     const r = probe(env);
     assert.strictEqual(r.status, 0, r.stderr);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as {
-      native?: { active: boolean; reason?: string; off?: boolean };
+      native?: { active: boolean; reason?: string; off?: boolean; winograd?: boolean };
       centre?: number;
       error?: string;
     };
@@ -712,6 +777,36 @@ describe('without the native kernels', function () {
     assert.match(
       r.native!.reason!,
       /^the native kernels failed to load \(.*\): rebuild them with `npx genlab-engine-build --force`$/,
+    );
+    assert.strictEqual(r.centre, 18);
+  });
+
+  it('GENLAB_WINOGRAD=0 keeps every convolution on the direct kernels, and must be 0 or 1', function () {
+    requireAddon(this);
+    assert.strictEqual(report({}).native!.winograd, true);
+    const off = report({ GENLAB_WINOGRAD: '0' });
+    assert.strictEqual(off.native!.active, true);
+    assert.strictEqual(off.native!.winograd, false);
+    assert.strictEqual(off.centre, 18);
+    assert.match(
+      report({ GENLAB_WINOGRAD: 'off' }).error!,
+      /^GENLAB_WINOGRAD is 'off': use 0 \(every convolution on the direct kernels\), 1, or leave it unset/,
+    );
+  });
+
+  it('an addon built from older sources (lacking a function this code calls) falls back with a sentence', () => {
+    const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'genlab-native-'));
+    const old = path.join(dir, 'genlab_native.js');
+    const stub = '() => { throw new Error("not called"); }';
+    fs.writeFileSync(
+      old,
+      `module.exports = { run: ${stub}, explain: ${stub}, setThreads: ${stub}, versions: ${stub} };`,
+    );
+    const r = report({ GENLAB_NATIVE_ADDON: old });
+    assert.strictEqual(r.native!.active, false);
+    assert.match(
+      r.native!.reason!,
+      /^the native kernels were built from older sources \(they lack setWinograd\): rebuild them with `npx genlab-engine-build --force`$/,
     );
     assert.strictEqual(r.centre, 18);
   });

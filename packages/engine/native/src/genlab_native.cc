@@ -10,7 +10,8 @@
 //
 // A primitive is built once per distinct description (oneDNN compiles a kernel for each shape) and cached. Weights
 // arrive in TensorFlow's layout (HWIO) and are reordered into the layout oneDNN's fastest kernel asks for; the
-// weight gradient is reordered back. A call that oneDNN cannot run (a shape it rejects) returns false, and the
+// weight gradient is reordered back (and a Winograd convolution's activations, into its blocked layout and out:
+// see kWinogradPositions). A call that oneDNN cannot run (a shape it rejects) returns false, and the
 // JavaScript side runs the wasm kernel instead.
 #include <node_api.h>
 #include <omp.h>
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <map>
@@ -133,23 +135,56 @@ primitive_attr attrFor(int32_t activation, float alpha) {
 // A tensor the caller owns (in the heap), in the caller's layout; its pointer is set on every call.
 memory userMemory(const memory::desc &md) { return memory(md, cpu(), DNNL_MEMORY_NONE); }
 
-// Weights in TensorFlow's layout, and the layout the primitive wants, with the reorder between them.
+// Buffers shared by every call, for the activations a Winograd convolution reads and writes in oneDNN's blocked
+// layout: calls run one at a time, so one buffer per role is enough; each grows to the largest call's need and stays.
+enum ScratchSlot { kScratchIn = 0, kScratchIn2 = 1, kScratchOut = 2, kScratchSlots };
+
+void *scratch(int slot, size_t bytes) {
+  struct Buffer {
+    void *data = nullptr;
+    size_t size = 0;
+    ~Buffer() { std::free(data); }
+  };
+  static Buffer buffers[kScratchSlots];
+  Buffer &b = buffers[slot];
+  if (b.size < bytes) {
+    size_t rounded = (bytes + 63) / 64 * 64;
+    void *data = std::aligned_alloc(64, rounded);
+    if (!data) throw std::bad_alloc();
+    std::free(b.data);
+    b.data = data;
+    b.size = rounded;
+  }
+  return b.data;
+}
+
+// A tensor in the caller's layout (weights in TensorFlow's HWIO, activations channels last), and the layout the
+// primitive wants, with the reorder between them. The kernel-side copy is the entry's own (weights: small, and
+// reordered on every call) or, with a scratch slot, a shared buffer (activations in a blocked layout).
 struct Relayout {
   memory user;     // the caller's tensor (pointer set per call)
   memory kernel;   // what the primitive reads or writes (== user when the layouts agree)
   bool needed = false;
+  int slot = -1;
   reorder step;
 
-  Relayout(const memory::desc &userMd, const memory::desc &kernelMd, bool toKernel) : user(userMemory(userMd)) {
+  Relayout(const memory::desc &userMd, const memory::desc &kernelMd, bool toKernel, int scratchSlot = -1)
+      : user(userMemory(userMd)) {
     needed = userMd != kernelMd;
     if (!needed) {
       kernel = user;
       return;
     }
-    kernel = memory(kernelMd, cpu());
+    slot = scratchSlot;
+    kernel = slot < 0 ? memory(kernelMd, cpu()) : memory(kernelMd, cpu(), DNNL_MEMORY_NONE);
     step = toKernel ? reorder(user, kernel) : reorder(kernel, user);
   }
+  // Points the kernel-side copy at its scratch buffer (before the primitive writes it, for an output).
+  void bind() {
+    if (needed && slot >= 0) kernel.set_data_handle(scratch(slot, kernel.get_desc().get_size()));
+  }
   void run() {
+    bind();
     if (needed) step.execute(cpuStream(), user, kernel);
   }
   void runBack() {
@@ -191,9 +226,29 @@ int64_t product(const int32_t *p, int n) {
 // The work of a described call (see Entry::work).
 int64_t workOf(const int32_t *p);
 
+// Winograd's F(4 × 4, 3 × 3) (oneDNN's jit_wino_4x3) does a 3 × 3 convolution in a quarter of the direct kernels'
+// multiplications, plus transforms: about half their time. Measured on 2 cores (AVX-512), ms with the reorders
+// below, direct / Winograd: [64, 28, 28, 32] → 32 channels 4.3 / 2.2, 96 → 32 12.3 / 8.2, [64, 14, 14, 64] → 64
+// 4.4 / 2.2, 48 → 48 at 28 × 28 9.8 / 5.1; one 28 × 28 image, 0.15 / 0.12; below about 500 positions it loses. It works in
+// oneDNN's blocked layouts only, so such a call reorders its activations into scratch buffers and back (a tenth of
+// a millisecond or so each).
+// Its sums round differently: against a float64 reference its error is about 4× the direct kernels' (rms 1e-6 of the
+// values where direct gives 2e-7; the largest, 3e-6 of the largest value, within the 2e-5 the tests hold every
+// native kernel to). So only calls of at least one 28 × 28 image's positions take it (training and sampling
+// batches); the small inputs of a lab's checks stay on the direct kernels. setWinograd(false) (GENLAB_WINOGRAD=0)
+// turns it off.
+constexpr int64_t kWinogradPositions = 784;
+bool winogradOn = true;
+
+bool winogradWanted(const int32_t *p) {
+  return winogradOn && p[cKH] == 3 && p[cKW] == 3 && p[cSH] == 1 && p[cSW] == 1 && p[cDH] == 1 && p[cDW] == 1 &&
+         p[cC] % 16 == 0 && p[cO] % 16 == 0 && int64_t(p[cN]) * p[cOH] * p[cOW] >= kWinogradPositions;
+}
+
 struct ConvShape {
   memory::dims src, weights, dst, bias, strides, dilates, padL, padR;
-  explicit ConvShape(const int32_t *p)
+  bool winograd;
+  ConvShape(const int32_t *p, bool useWinograd)
       : src{p[cN], p[cC], p[cH], p[cW]},
         weights{p[cO], p[cC], p[cKH], p[cKW]},
         dst{p[cN], p[cO], p[cOH], p[cOW]},
@@ -201,112 +256,145 @@ struct ConvShape {
         strides{p[cSH], p[cSW]},
         dilates{p[cDH] - 1, p[cDW] - 1},  // oneDNN counts the taps skipped; TensorFlow the step between them
         padL{p[cPadTop], p[cPadLeft]},
-        padR{p[cPadBottom], p[cPadRight]} {}
-  memory::desc srcMd() const { return memory::desc(src, dt::f32, tag::nhwc); }
-  memory::desc dstMd() const { return memory::desc(dst, dt::f32, tag::nhwc); }
+        padR{p[cPadBottom], p[cPadRight]},
+        winograd(useWinograd) {}
+  algorithm alg() const { return winograd ? algorithm::convolution_winograd : algorithm::convolution_direct; }
+  // The caller's layouts.
+  memory::desc userSrcMd() const { return memory::desc(src, dt::f32, tag::nhwc); }
+  memory::desc userDstMd() const { return memory::desc(dst, dt::f32, tag::nhwc); }
   memory::desc userWeightsMd() const { return memory::desc(weights, dt::f32, tag::hwio); }
+  // The layouts the primitive is asked for: the caller's, except where Winograd chooses its own.
+  memory::desc srcMd() const { return winograd ? memory::desc(src, dt::f32, tag::any) : userSrcMd(); }
+  memory::desc dstMd() const { return winograd ? memory::desc(dst, dt::f32, tag::any) : userDstMd(); }
   memory::desc anyWeightsMd() const { return memory::desc(weights, dt::f32, tag::any); }
   dnnl::convolution_forward::primitive_desc forwardHint() const {
-    dnnl::convolution_forward::desc d(prop_kind::forward_training, algorithm::convolution_direct, srcMd(),
-                                      anyWeightsMd(), dstMd(), strides, dilates, padL, padR);
+    dnnl::convolution_forward::desc d(prop_kind::forward_training, alg(), srcMd(), anyWeightsMd(), dstMd(), strides,
+                                      dilates, padL, padR);
     return dnnl::convolution_forward::primitive_desc(d, cpu());
   }
 };
 
+// The primitive descriptor `make` builds for a convolution call: with Winograd where it is wanted and oneDNN has it
+// for this call (its fused activation included), the direct kernels otherwise.
+template <typename Make>
+auto convPd(const int32_t *p, Make make) -> decltype(make(ConvShape(p, false))) {
+  if (winogradWanted(p)) {
+    try {
+      return make(ConvShape(p, true));
+    } catch (const dnnl::error &) {
+    }
+  }
+  return make(ConvShape(p, false));
+}
+
 // y = act(conv(x, w) + bias); offsets: x, w, bias, y.
 struct ConvForward : Entry {
   dnnl::convolution_forward conv;
-  Relayout weights;
-  memory src, bias, dst;
+  Relayout weights, src, dst;
+  memory bias;
   bool hasBias;
 
   static dnnl::convolution_forward::primitive_desc pdFor(const int32_t *p) {
-    ConvShape s(p);
-    memory::desc biasMd = p[cHasBias] ? memory::desc(s.bias, dt::f32, tag::a) : memory::desc();
-    dnnl::convolution_forward::desc d(prop_kind::forward_training, algorithm::convolution_direct, s.srcMd(),
-                                      s.anyWeightsMd(), biasMd, s.dstMd(), s.strides, s.dilates, s.padL, s.padR);
-    return dnnl::convolution_forward::primitive_desc(d, attrFor(p[cActivation], floatFromBits(p[cAlphaBits])), cpu());
+    return convPd(p, [p](const ConvShape &s) {
+      memory::desc biasMd = p[cHasBias] ? memory::desc(s.bias, dt::f32, tag::a) : memory::desc();
+      dnnl::convolution_forward::desc d(prop_kind::forward_training, s.alg(), s.srcMd(), s.anyWeightsMd(), biasMd,
+                                        s.dstMd(), s.strides, s.dilates, s.padL, s.padR);
+      return dnnl::convolution_forward::primitive_desc(d, attrFor(p[cActivation], floatFromBits(p[cAlphaBits])),
+                                                       cpu());
+    });
   }
-  explicit ConvForward(const int32_t *p) : ConvForward(p, pdFor(p)) {}
-  ConvForward(const int32_t *p, const dnnl::convolution_forward::primitive_desc &pd)
+  explicit ConvForward(const int32_t *p) : ConvForward(p, ConvShape(p, false), pdFor(p)) {}
+  ConvForward(const int32_t *p, const ConvShape &s, const dnnl::convolution_forward::primitive_desc &pd)
       : conv(pd),
-        weights(ConvShape(p).userWeightsMd(), pd.weights_desc(), true),
-        src(userMemory(pd.src_desc())),
+        weights(s.userWeightsMd(), pd.weights_desc(), true),
+        src(s.userSrcMd(), pd.src_desc(), true, kScratchIn),
+        dst(s.userDstMd(), pd.dst_desc(), false, kScratchOut),
         bias(userMemory(p[cHasBias] ? pd.bias_desc() : memory::desc(memory::dims{1}, dt::f32, tag::a))),
-        dst(userMemory(pd.dst_desc())),
         hasBias(p[cHasBias] != 0) {
     impl = pd.impl_info_str();
   }
   void run(float *heap, const int32_t *o) override {
-    src.set_data_handle(heap + o[0]);
+    src.user.set_data_handle(heap + o[0]);
     weights.user.set_data_handle(heap + o[1]);
-    dst.set_data_handle(heap + o[3]);
+    dst.user.set_data_handle(heap + o[3]);
+    src.run();
     weights.run();
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights.kernel}, {DNNL_ARG_DST, dst}};
+    dst.bind();
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, src.kernel}, {DNNL_ARG_WEIGHTS, weights.kernel}, {DNNL_ARG_DST, dst.kernel}};
     if (hasBias) {
       bias.set_data_handle(heap + o[2]);
       args.insert({DNNL_ARG_BIAS, bias});
     }
     conv.execute(cpuStream(), args);
+    dst.runBack();
   }
 };
 
 // dx = conv_transpose(dy, w): the gradient of a convolution with respect to its input; offsets: dy, w, dx.
 struct ConvBackwardData : Entry {
   dnnl::convolution_backward_data conv;
-  Relayout weights;
-  memory diffDst, diffSrc;
+  Relayout weights, diffDst, diffSrc;
 
   static dnnl::convolution_backward_data::primitive_desc pdFor(const int32_t *p) {
-    ConvShape s(p);
-    dnnl::convolution_backward_data::desc d(algorithm::convolution_direct, s.srcMd(), s.anyWeightsMd(), s.dstMd(),
-                                            s.strides, s.dilates, s.padL, s.padR);
-    return dnnl::convolution_backward_data::primitive_desc(d, cpu(), s.forwardHint());
+    return convPd(p, [](const ConvShape &s) {
+      dnnl::convolution_backward_data::desc d(s.alg(), s.srcMd(), s.anyWeightsMd(), s.dstMd(), s.strides, s.dilates,
+                                              s.padL, s.padR);
+      return dnnl::convolution_backward_data::primitive_desc(d, cpu(), s.forwardHint());
+    });
   }
-  explicit ConvBackwardData(const int32_t *p) : ConvBackwardData(p, pdFor(p)) {}
-  ConvBackwardData(const int32_t *p, const dnnl::convolution_backward_data::primitive_desc &pd)
+  explicit ConvBackwardData(const int32_t *p) : ConvBackwardData(ConvShape(p, false), pdFor(p)) {}
+  ConvBackwardData(const ConvShape &s, const dnnl::convolution_backward_data::primitive_desc &pd)
       : conv(pd),
-        weights(ConvShape(p).userWeightsMd(), pd.weights_desc(), true),
-        diffDst(userMemory(pd.diff_dst_desc())),
-        diffSrc(userMemory(pd.diff_src_desc())) {
+        weights(s.userWeightsMd(), pd.weights_desc(), true),
+        diffDst(s.userDstMd(), pd.diff_dst_desc(), true, kScratchIn),
+        diffSrc(s.userSrcMd(), pd.diff_src_desc(), false, kScratchOut) {
     impl = pd.impl_info_str();
   }
   void run(float *heap, const int32_t *o) override {
-    diffDst.set_data_handle(heap + o[0]);
+    diffDst.user.set_data_handle(heap + o[0]);
     weights.user.set_data_handle(heap + o[1]);
-    diffSrc.set_data_handle(heap + o[2]);
+    diffSrc.user.set_data_handle(heap + o[2]);
+    diffDst.run();
     weights.run();
-    conv.execute(cpuStream(),
-                 {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, weights.kernel}, {DNNL_ARG_DIFF_SRC, diffSrc}});
+    diffSrc.bind();
+    conv.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, diffDst.kernel},
+                               {DNNL_ARG_WEIGHTS, weights.kernel},
+                               {DNNL_ARG_DIFF_SRC, diffSrc.kernel}});
+    diffSrc.runBack();
   }
 };
 
 // dw = Σ x ⋆ dy: the gradient of a convolution with respect to its filter; offsets: x, dy, dw.
 struct ConvBackwardWeights : Entry {
   dnnl::convolution_backward_weights conv;
-  Relayout diffWeights;
-  memory src, diffDst;
+  Relayout diffWeights, src, diffDst;
 
   static dnnl::convolution_backward_weights::primitive_desc pdFor(const int32_t *p) {
-    ConvShape s(p);
-    dnnl::convolution_backward_weights::desc d(algorithm::convolution_direct, s.srcMd(), s.anyWeightsMd(), s.dstMd(),
-                                               s.strides, s.dilates, s.padL, s.padR);
-    return dnnl::convolution_backward_weights::primitive_desc(d, cpu(), s.forwardHint());
+    return convPd(p, [](const ConvShape &s) {
+      dnnl::convolution_backward_weights::desc d(s.alg(), s.srcMd(), s.anyWeightsMd(), s.dstMd(), s.strides,
+                                                 s.dilates, s.padL, s.padR);
+      return dnnl::convolution_backward_weights::primitive_desc(d, cpu(), s.forwardHint());
+    });
   }
-  explicit ConvBackwardWeights(const int32_t *p) : ConvBackwardWeights(p, pdFor(p)) {}
-  ConvBackwardWeights(const int32_t *p, const dnnl::convolution_backward_weights::primitive_desc &pd)
+  explicit ConvBackwardWeights(const int32_t *p) : ConvBackwardWeights(ConvShape(p, false), pdFor(p)) {}
+  ConvBackwardWeights(const ConvShape &s, const dnnl::convolution_backward_weights::primitive_desc &pd)
       : conv(pd),
-        diffWeights(ConvShape(p).userWeightsMd(), pd.diff_weights_desc(), false),
-        src(userMemory(pd.src_desc())),
-        diffDst(userMemory(pd.diff_dst_desc())) {
+        diffWeights(s.userWeightsMd(), pd.diff_weights_desc(), false),
+        src(s.userSrcMd(), pd.src_desc(), true, kScratchIn),
+        diffDst(s.userDstMd(), pd.diff_dst_desc(), true, kScratchIn2) {
     impl = pd.impl_info_str();
   }
   void run(float *heap, const int32_t *o) override {
-    src.set_data_handle(heap + o[0]);
-    diffDst.set_data_handle(heap + o[1]);
+    src.user.set_data_handle(heap + o[0]);
+    diffDst.user.set_data_handle(heap + o[1]);
     diffWeights.user.set_data_handle(heap + o[2]);
+    src.run();
+    diffDst.run();
     conv.execute(cpuStream(),
-                 {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, diffWeights.kernel}});
+                 {{DNNL_ARG_SRC, src.kernel},
+                  {DNNL_ARG_DIFF_DST, diffDst.kernel},
+                  {DNNL_ARG_DIFF_WEIGHTS, diffWeights.kernel}});
     diffWeights.runBack();
   }
 };
@@ -1285,6 +1373,21 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// setWinograd(on: boolean): whether the 3 × 3 convolutions that qualify run Winograd (see kWinogradPositions).
+napi_value SetWinograd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  bool on = true;
+  if (argc < 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "genlab native: setWinograd(on) needs a boolean");
+    return nullptr;
+  }
+  if (on != winogradOn) cache.clear();  // its convolutions were built for the other choice
+  winogradOn = on;
+  return nullptr;
+}
+
 // versions(): { onednn: 'x.y.z', threads: n, cached: n }.
 napi_value Versions(napi_env env, napi_callback_info) {
   const dnnl_version_t *v = dnnl_version();
@@ -1305,6 +1408,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"run", nullptr, Run, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"explain", nullptr, Explain, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setWinograd", nullptr, SetWinograd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"versions", nullptr, Versions, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

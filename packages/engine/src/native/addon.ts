@@ -15,6 +15,7 @@ interface Addon {
   run(heap: Float32Array, call: Int32Array): boolean;
   explain(call: Int32Array): string;
   setThreads(n: number): void;
+  setWinograd(on: boolean): void;
   versions(): { onednn: string; threads: number; cached: number };
 }
 
@@ -44,6 +45,8 @@ export interface NativeStatus {
   /** e.g. 'oneDNN 2.6.3'. */
   libraries?: string;
   threads?: number;
+  /** Whether 3 × 3 convolutions of training size run Winograd's algorithm (native/src/genlab_native.cc, GENLAB_WINOGRAD). */
+  winograd?: boolean;
   /** Why not, in a sentence (absent when active, or when turned off with GENLAB_NATIVE=0). */
   reason?: string;
   /** True when GENLAB_NATIVE=0 turned it off. */
@@ -74,7 +77,22 @@ export function nativeWanted(): 'off' | 'required' | 'if-present' {
   );
 }
 
+/**
+ * `GENLAB_WINOGRAD`: '0' keeps every convolution on oneDNN's direct kernels; unset or '1' lets the 3 × 3 ones of
+ * training size run Winograd's algorithm (about twice as fast, its rounding about 4× the direct kernels').
+ */
+export function winogradWanted(): boolean {
+  const raw = (process.env.GENLAB_WINOGRAD ?? '').trim();
+  if (raw === '' || raw === '1') return true;
+  if (raw === '0') return false;
+  throw new EngineError(
+    `GENLAB_WINOGRAD is '${raw}': use 0 (every convolution on the direct kernels), 1, or leave it unset to let 3 × 3 convolutions of training size run Winograd's algorithm.`,
+  );
+}
+
 let addon: Addon | undefined;
+/** What the addon was last told (`setNativeWinograd`); the status reports it while the kernels are active. */
+let winograd = true;
 let status: NativeStatus = { active: false, reason: 'the wasm backend has not started yet' };
 /** Whether registered kernels take the native path; tests switch it to compare the two paths in one process. */
 let enabled = true;
@@ -82,7 +100,7 @@ let enabled = true;
 const calls = new Map<string, number>();
 
 export function nativeStatus(): NativeStatus {
-  return status;
+  return status.active ? { ...status, winograd } : status;
 }
 
 export function setNativeStatus(s: NativeStatus): NativeStatus {
@@ -99,6 +117,15 @@ export function nativeEnabled(): boolean {
 export function setNativeKernelsEnabled(on: boolean): boolean {
   const was = enabled;
   enabled = on;
+  return was;
+}
+
+/** Lets the qualifying 3 × 3 convolutions run Winograd's algorithm, or not; returns the previous choice. */
+export function setNativeWinograd(on: boolean): boolean {
+  if (!addon) throw new EngineError('the native kernels are not loaded: start the wasm backend first.');
+  const was = winograd;
+  addon.setWinograd(on);
+  winograd = on;
   return was;
 }
 
@@ -130,7 +157,19 @@ export function loadAddon(): Addon | undefined {
   if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined)
     process.env.GOMP_SPINCOUNT = '100000';
   try {
-    addon = require(file) as Addon;
+    const loaded = require(file) as Partial<Addon>;
+    // A build from older sources lacks what this code calls (npm run setup rebuilds it when the sources change).
+    const missing = ['run', 'explain', 'setThreads', 'setWinograd', 'versions'].filter(
+      (name) => typeof loaded[name as keyof Addon] !== 'function',
+    );
+    if (missing.length > 0) {
+      status = {
+        active: false,
+        reason: `the native kernels were built from older sources (they lack ${missing.join(', ')}): rebuild them with \`npx genlab-engine-build --force\``,
+      };
+      return undefined;
+    }
+    addon = loaded as Addon;
     return addon;
   } catch (err) {
     status = {

@@ -16,7 +16,15 @@
  * turns on the cores rather than fight over them.
  */
 import { EngineError } from '../errors';
-import { loadAddon, nativeStatus, nativeWanted, NativeStatus, setNativeStatus } from './addon';
+import {
+  loadAddon,
+  nativeStatus,
+  nativeWanted,
+  NativeStatus,
+  setNativeStatus,
+  setNativeWinograd,
+  winogradWanted,
+} from './addon';
 import { registerNativeKernels } from './kernels';
 import { registerNativeTraining } from './training';
 
@@ -27,6 +35,8 @@ export {
   nativeStatus,
   nativeWanted,
   setNativeKernelsEnabled,
+  setNativeWinograd,
+  winogradWanted,
 } from './addon';
 export type { NativeStatus } from './addon';
 export { explainNativeConv } from './kernels';
@@ -40,17 +50,23 @@ let registered: NativeStatus | undefined;
  */
 export function loadNativeKernels(threads: number): NativeStatus {
   const wanted = nativeWanted();
+  const winograd = winogradWanted();
   if (wanted === 'off') return setNativeStatus({ active: false, off: true });
-  if (registered) return setNativeStatus(registered);
+  if (registered) {
+    setNativeStatus(registered);
+    return nativeStatus();
+  }
   const addon = loadAddon();
   if (!addon) {
     if (wanted === 'required') throw new EngineError(`GENLAB_NATIVE=1, but ${nativeStatus().reason}.`);
     return nativeStatus();
   }
   addon.setThreads(threads);
+  setNativeWinograd(winograd);
   registerNativeKernels();
   registerNativeTraining();
   const v = addon.versions();
   registered = { active: true, libraries: `oneDNN ${v.onednn}`, threads: v.threads };
-  return setNativeStatus(registered);
+  setNativeStatus(registered);
+  return nativeStatus();
 }

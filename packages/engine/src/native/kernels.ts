@@ -8,7 +8,9 @@
  * convolutions with a thin side run the addon's own loops, which native/src/genlab_native.cc chooses by shape.)
  *
  * Only results that are as exact as the wasm kernels' run here: the convolutions and products sum in another order
- * (as XNNPACK's do); the elementwise ops are the correctly rounded ones (oneDNN's exp, log, tanh, logistic and
+ * (as XNNPACK's do; the 3 × 3 convolutions of training batches by Winograd's algorithm, which rounds about 4× as
+ * far from the exact sum as the direct kernels, still 1e-6 of the values: native/src/genlab_native.cc says where it
+ * runs, and GENLAB_WINOGRAD=0 turns it off); the elementwise ops are the correctly rounded ones (oneDNN's exp, log, tanh, logistic and
  * soft_relu are polynomial approximations, off by up to 1e-5 of the value, which a lab's check, comparing a
  * student's function with values worked out to 1e-6, could fail: those stay on the wasm kernels).
  */
