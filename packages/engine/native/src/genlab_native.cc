@@ -137,7 +137,7 @@ memory userMemory(const memory::desc &md) { return memory(md, cpu(), DNNL_MEMORY
 
 // Buffers shared by every call, for the activations a Winograd convolution reads and writes in oneDNN's blocked
 // layout: calls run one at a time, so one buffer per role is enough; each grows to the largest call's need and stays.
-enum ScratchSlot { kScratchIn = 0, kScratchIn2 = 1, kScratchOut = 2, kScratchSlots };
+enum ScratchSlot { kScratchIn = 0, kScratchOut = 1, kScratchSlots };
 
 void *scratch(int slot, size_t bytes) {
   struct Buffer {
@@ -227,21 +227,21 @@ int64_t product(const int32_t *p, int n) {
 int64_t workOf(const int32_t *p);
 
 // Winograd's F(4 × 4, 3 × 3) (oneDNN's jit_wino_4x3) does a 3 × 3 convolution in a quarter of the direct kernels'
-// multiplications, plus transforms: about half their time. Measured on 2 cores (AVX-512), ms with the reorders
-// below, direct / Winograd: [64, 28, 28, 32] → 32 channels 4.3 / 2.2, 96 → 32 12.3 / 8.2, [64, 14, 14, 64] → 64
-// 4.4 / 2.2, 48 → 48 at 28 × 28 9.8 / 5.1; one 28 × 28 image, 0.15 / 0.12; below about 500 positions it loses. It works in
-// oneDNN's blocked layouts only, so such a call reorders its activations into scratch buffers and back (a tenth of
-// a millisecond or so each).
+// multiplications, plus transforms, but only in oneDNN's blocked layouts: such a call reorders its activations into
+// scratch buffers and back (memory-bound: about 1.2 ms each way for [64, 28, 28, 48]). Measured in a training
+// process on 2 cores (AVX-512), ms per call, value / input gradient, direct → Winograd with its reorders:
+// [64, 28, 28, 48] → 48 channels 10.1 / 10.8 → 7.6 / 7.7; [64, 14, 14, 48] → 48 2.6 / 2.4 → 2.2 / 1.8;
+// [64, 7, 7, 64] → 64 1.0 / 0.9 → 0.7 / 0.7; [64, 28, 28, 96] → 32 14.0 / 13.8 → 11.8 / 7.9. Around 800 positions
+// the two tie ([4, 14, 14, 64], one 28 × 28 image). The filter gradient stays direct (ConvBackwardWeights).
 // Its sums round differently: against a float64 reference its error is about 4× the direct kernels' (rms 1e-6 of the
 // values where direct gives 2e-7; the largest, 3e-6 of the largest value, within the 2e-5 the tests hold every
-// native kernel to). So only calls of at least one 28 × 28 image's positions take it (training and sampling
-// batches); the small inputs of a lab's checks stay on the direct kernels. setWinograd(false) (GENLAB_WINOGRAD=0)
-// turns it off.
-constexpr int64_t kWinogradPositions = 784;
+// native kernel to). So only calls of at least 2,048 positions take it (training and sampling batches); the small
+// inputs of a lab's checks stay on the direct kernels. setWinograd(false) (GENLAB_WINOGRAD=0) turns it off.
+constexpr int64_t kWinogradPositions = 2048;
 bool winogradOn = true;
 
 bool winogradWanted(const int32_t *p) {
-  return winogradOn && p[cKH] == 3 && p[cKW] == 3 && p[cSH] == 1 && p[cSW] == 1 && p[cDH] == 1 && p[cDW] == 1 &&
+  return winogradOn && p[0] != kConv2DBackpropFilter && p[cKH] == 3 && p[cKW] == 3 && p[cSH] == 1 && p[cSW] == 1 && p[cDH] == 1 && p[cDW] == 1 &&
          p[cC] % 16 == 0 && p[cO] % 16 == 0 && int64_t(p[cN]) * p[cOH] * p[cOW] >= kWinogradPositions;
 }
 
@@ -365,36 +365,34 @@ struct ConvBackwardData : Entry {
   }
 };
 
-// dw = Σ x ⋆ dy: the gradient of a convolution with respect to its filter; offsets: x, dy, dw.
+// dw = Σ x ⋆ dy: the gradient of a convolution with respect to its filter; offsets: x, dy, dw. Always the direct
+// kernels: Winograd's would reorder both x and dy, and then gains nothing (48 → 48 channels at [64, 28, 28]: 9.5 ms
+// with the reorders, 10.1 direct).
 struct ConvBackwardWeights : Entry {
   dnnl::convolution_backward_weights conv;
-  Relayout diffWeights, src, diffDst;
+  Relayout diffWeights;
+  memory src, diffDst;
 
-  static dnnl::convolution_backward_weights::primitive_desc pdFor(const int32_t *p) {
-    return convPd(p, [](const ConvShape &s) {
-      dnnl::convolution_backward_weights::desc d(s.alg(), s.srcMd(), s.anyWeightsMd(), s.dstMd(), s.strides,
-                                                 s.dilates, s.padL, s.padR);
-      return dnnl::convolution_backward_weights::primitive_desc(d, cpu(), s.forwardHint());
-    });
+  static dnnl::convolution_backward_weights::primitive_desc pdFor(const ConvShape &s) {
+    dnnl::convolution_backward_weights::desc d(s.alg(), s.srcMd(), s.anyWeightsMd(), s.dstMd(), s.strides, s.dilates,
+                                               s.padL, s.padR);
+    return dnnl::convolution_backward_weights::primitive_desc(d, cpu(), s.forwardHint());
   }
-  explicit ConvBackwardWeights(const int32_t *p) : ConvBackwardWeights(ConvShape(p, false), pdFor(p)) {}
+  explicit ConvBackwardWeights(const int32_t *p) : ConvBackwardWeights(ConvShape(p, false)) {}
+  explicit ConvBackwardWeights(const ConvShape &s) : ConvBackwardWeights(s, pdFor(s)) {}
   ConvBackwardWeights(const ConvShape &s, const dnnl::convolution_backward_weights::primitive_desc &pd)
       : conv(pd),
         diffWeights(s.userWeightsMd(), pd.diff_weights_desc(), false),
-        src(s.userSrcMd(), pd.src_desc(), true, kScratchIn),
-        diffDst(s.userDstMd(), pd.diff_dst_desc(), true, kScratchIn2) {
+        src(userMemory(pd.src_desc())),
+        diffDst(userMemory(pd.diff_dst_desc())) {
     impl = pd.impl_info_str();
   }
   void run(float *heap, const int32_t *o) override {
-    src.user.set_data_handle(heap + o[0]);
-    diffDst.user.set_data_handle(heap + o[1]);
+    src.set_data_handle(heap + o[0]);
+    diffDst.set_data_handle(heap + o[1]);
     diffWeights.user.set_data_handle(heap + o[2]);
-    src.run();
-    diffDst.run();
     conv.execute(cpuStream(),
-                 {{DNNL_ARG_SRC, src.kernel},
-                  {DNNL_ARG_DIFF_DST, diffDst.kernel},
-                  {DNNL_ARG_DIFF_WEIGHTS, diffWeights.kernel}});
+                 {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, diffWeights.kernel}});
     diffWeights.runBack();
   }
 };
@@ -1003,20 +1001,30 @@ inline float activate(int32_t activation, float v, float alpha) {
 // The row loops below are compiled for the widest vectors (VECTOR_CLONES) and called from parallel regions outside
 // them: GCC outlines a parallel region's body into a function of its own, without the clones' targets.
 
-// Σ_p Σ_{k < length} a[p][k]·b[p][k]: the products of each 16 channels of every pair summed in one vector register,
-// then its 16 lanes once (pairwise), then the channels past the last 16. (A loop that adds each tap into an array
-// waits on memory between taps; a horizontal sum per 16 channels waits on 16 dependent adds.)
+// Σ_p Σ_{k < length} a[p][k]·b[p][k]: the products of each 16 channels of every pair summed in vector registers,
+// then their lanes once (pairwise), then the channels past the last 16. Four accumulators take the pairs in turn: one
+// would make each multiply-add wait for the one before (4 cycles each, 27 in a row for 9 taps of 48 channels), and
+// the thin convolutions ran at a third of the speed. (A loop that adds each tap into an array waits on memory between
+// taps; a horizontal sum per 16 channels waits on 16 dependent adds.)
 inline float dotOverPairs(const float *const *a, const float *const *b, int64_t n, int64_t length) {
-  float acc[16] = {};
+  float acc[4][16] = {};
   int64_t k0 = 0;
-  for (; k0 + 16 <= length; k0 += 16)
-    for (int64_t p = 0; p < n; p++) {
+  for (; k0 + 16 <= length; k0 += 16) {
+    int64_t p = 0;
+    for (; p + 4 <= n; p += 4)
+      for (int u = 0; u < 4; u++) {
+        const float *x = a[p + u] + k0, *y = b[p + u] + k0;
+        _Pragma("omp simd") for (int k = 0; k < 16; k++) acc[u][k] += x[k] * y[k];
+      }
+    for (; p < n; p++) {
       const float *x = a[p] + k0, *y = b[p] + k0;
-      _Pragma("omp simd") for (int k = 0; k < 16; k++) acc[k] += x[k] * y[k];
+      _Pragma("omp simd") for (int k = 0; k < 16; k++) acc[0][k] += x[k] * y[k];
     }
+  }
+  _Pragma("omp simd") for (int k = 0; k < 16; k++) acc[0][k] = (acc[0][k] + acc[1][k]) + (acc[2][k] + acc[3][k]);
   for (int width = 8; width >= 1; width /= 2)
-    for (int k = 0; k < width; k++) acc[k] += acc[k + width];
-  float s = acc[0];
+    for (int k = 0; k < width; k++) acc[0][k] += acc[0][k + width];
+  float s = acc[0][0];
   for (; k0 < length; k0++)
     for (int64_t p = 0; p < n; p++) s += a[p][k0] * b[p][k0];
   return s;
@@ -1103,26 +1111,206 @@ VECTOR_CLONES void thinBackwardWeightsRow(const ConvGeometry &g, int64_t b, int6
   }
 }
 
+// ---- The thin convolutions' fast path: stride 1, undilated, the wide side's channels in 16s (at most 64) ----
+// What the flows and U-Nets run. Each pixel's channels are whole vectors of 16, the accumulators are vector
+// registers of their own (one per output channel and 16 input channels, so the adds of neighbouring pixels overlap),
+// and the taps are found by arithmetic, not gathered: 3–5× the general loops above, which remain for the rest.
+
+// Always inlined: a 64-byte vector passed to or from a function compiled for another target (the clones call these)
+// would cross a changed ABI.
+#define GENLAB_VECTOR_INLINE inline __attribute__((always_inline))
+typedef float v16 __attribute__((vector_size(64)));
+GENLAB_VECTOR_INLINE v16 load16(const float *p) {
+  v16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+GENLAB_VECTOR_INLINE void store16(float *p, v16 v) { std::memcpy(p, &v, sizeof v); }
+// The 16 lanes' sum, pairwise (lane k + lane k + 8, then + 4, + 2, + 1), in registers: through memory, the adds
+// waited on each other's stores, and took half of a thin convolution's time.
+GENLAB_VECTOR_INLINE float lanes(v16 v) {
+  typedef int32_t i16 __attribute__((vector_size(64)));
+  v += __builtin_shuffle(v, i16{8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7});
+  v += __builtin_shuffle(v, i16{4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11});
+  v += __builtin_shuffle(v, i16{2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13});
+  v += __builtin_shuffle(v, i16{1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14});
+  return v[0];
+}
+
+bool thinFast(const ConvGeometry &g, int64_t wide) {
+  return g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && wide % 16 == 0 && wide >= 16 && wide <= 64;
+}
+
+// y[b, oy, ·] to O channels from C = 16·CV: wt as [o][tap][c].
+template <int CV, int O>
+GENLAB_VECTOR_INLINE void thinForwardFastRow(const ConvGeometry &g, int64_t b, int64_t oy,
+                                                              const float *x, const float *wt, const float *bias,
+                                                              int32_t activation, float alpha, float *y) {
+  constexpr int64_t C = 16 * CV;
+  const int64_t taps = g.taps();
+  for (int64_t ox = 0; ox < g.ow; ox++) {
+    v16 acc[O][CV] = {};
+    for (int64_t i = 0; i < g.kh; i++) {
+      const int64_t iy = oy + i - g.pt;
+      if (iy < 0 || iy >= g.h) continue;
+      for (int64_t j = 0; j < g.kw; j++) {
+        const int64_t ix = ox + j - g.pl;
+        if (ix < 0 || ix >= g.w) continue;
+        const float *xp = x + ((b * g.h + iy) * g.w + ix) * C;
+        const float *wp = wt + (i * g.kw + j) * C;
+        for (int cv = 0; cv < CV; cv++) {
+          const v16 xv = load16(xp + 16 * cv);
+          for (int r = 0; r < O; r++) acc[r][cv] += xv * load16(wp + r * taps * C + 16 * cv);
+        }
+      }
+    }
+    float *ys = y + ((b * g.oh + oy) * g.ow + ox) * O;
+    for (int r = 0; r < O; r++) {
+      v16 total = acc[r][0];
+      for (int cv = 1; cv < CV; cv++) total += acc[r][cv];
+      ys[r] = activate(activation, lanes(total) + (bias ? bias[r] : 0.f), alpha);
+    }
+  }
+}
+
+// dx[b, iy, ·] to Q ≤ 2 input channels from dy's O = 16·OV channels: w as HWIO ([tap][q][o]).
+template <int OV, int Q>
+GENLAB_VECTOR_INLINE void thinBackwardDataFastRow(const ConvGeometry &g, int64_t b, int64_t iy,
+                                                                   const float *dy, const float *w, float *dx) {
+  constexpr int64_t O = 16 * OV;
+  for (int64_t ix = 0; ix < g.w; ix++) {
+    v16 acc[Q][OV] = {};
+    for (int64_t i = 0; i < g.kh; i++) {
+      const int64_t oy = iy + g.pt - i;
+      if (oy < 0 || oy >= g.oh) continue;
+      for (int64_t j = 0; j < g.kw; j++) {
+        const int64_t ox = ix + g.pl - j;
+        if (ox < 0 || ox >= g.ow) continue;
+        const float *dp = dy + ((b * g.oh + oy) * g.ow + ox) * O;
+        const float *wp = w + (i * g.kw + j) * Q * O;
+        for (int ov = 0; ov < OV; ov++) {
+          const v16 dv = load16(dp + 16 * ov);
+          for (int q = 0; q < Q; q++) acc[q][ov] += dv * load16(wp + q * O + 16 * ov);
+        }
+      }
+    }
+    float *dxs = dx + ((b * g.h + iy) * g.w + ix) * Q;
+    for (int q = 0; q < Q; q++) {
+      v16 total = acc[q][0];
+      for (int ov = 1; ov < OV; ov++) total += acc[q][ov];
+      dxs[q] = lanes(total);
+    }
+  }
+}
+
+// dw += Σ x ⋆ dy over output row (b, oy), to O ≤ 4 channels from C = 16·CV: acc as [tap][o][c]. Each tap's sums
+// over the row stay in registers, and are added to acc once.
+template <int CV, int O>
+GENLAB_VECTOR_INLINE void thinBackwardWeightsFastRow(const ConvGeometry &g, int64_t b, int64_t oy,
+                                                                      const float *x, const float *dy, float *acc) {
+  constexpr int64_t C = 16 * CV;
+  for (int64_t i = 0; i < g.kh; i++) {
+    const int64_t iy = oy + i - g.pt;
+    if (iy < 0 || iy >= g.h) continue;
+    for (int64_t j = 0; j < g.kw; j++) {
+      // The outputs whose tap (i, j) reads inside the row: ix = ox + j − pl in [0, w).
+      const int64_t from = std::max<int64_t>(0, g.pl - j), to = std::min<int64_t>(g.ow, g.w + g.pl - j);
+      v16 sum[O][CV] = {};
+      for (int64_t ox = from; ox < to; ox++) {
+        const float *xp = x + ((b * g.h + iy) * g.w + ox + j - g.pl) * C;
+        const float *dp = dy + ((b * g.oh + oy) * g.ow + ox) * O;
+        for (int cv = 0; cv < CV; cv++) {
+          const v16 xv = load16(xp + 16 * cv);
+          for (int r = 0; r < O; r++) sum[r][cv] += xv * dp[r];
+        }
+      }
+      float *a = acc + (i * g.kw + j) * O * C;
+      for (int r = 0; r < O; r++)
+        for (int cv = 0; cv < CV; cv++) store16(a + r * C + 16 * cv, load16(a + r * C + 16 * cv) + sum[r][cv]);
+    }
+  }
+}
+
+// The row functions by their sizes (the wide side's vectors of 16, the thin side's channels), for the clones; any
+// other size (none reaches here) takes the general row.
+#define GENLAB_THIN_CASES(CALL) \
+  CALL(1, 1) CALL(1, 2) CALL(1, 3) CALL(1, 4) CALL(2, 1) CALL(2, 2) CALL(2, 3) CALL(2, 4) \
+  CALL(3, 1) CALL(3, 2) CALL(3, 3) CALL(3, 4) CALL(4, 1) CALL(4, 2) CALL(4, 3) CALL(4, 4)
+
+VECTOR_CLONES void thinForwardFastRows(const ConvGeometry &g, int64_t row, const float *x, const float *wt,
+                                       const float *bias, int32_t activation, float alpha, float *y) {
+  const int64_t b = row / g.oh, oy = row % g.oh;
+  switch (g.c / 16 * 8 + g.o) {
+#define GENLAB_CASE(V, T) \
+  case V * 8 + T: return thinForwardFastRow<V, T>(g, b, oy, x, wt, bias, activation, alpha, y);
+    GENLAB_THIN_CASES(GENLAB_CASE)
+#undef GENLAB_CASE
+    default: thinForwardRow(g, b, oy, x, wt, bias, activation, alpha, y);
+  }
+}
+
+VECTOR_CLONES void thinBackwardDataFastRows(const ConvGeometry &g, int64_t row, const float *dy, const float *w,
+                                            float *dx) {
+  const int64_t b = row / g.h, iy = row % g.h;
+  switch (g.o / 16 * 8 + g.c) {
+#define GENLAB_CASE(V, T) \
+  case V * 8 + T: return thinBackwardDataFastRow<V, T>(g, b, iy, dy, w, dx);
+    GENLAB_THIN_CASES(GENLAB_CASE)
+#undef GENLAB_CASE
+    default: thinBackwardDataRow(g, b, iy, dy, w, dx);
+  }
+}
+
+VECTOR_CLONES void thinBackwardWeightsFastRows(const ConvGeometry &g, int64_t row, const float *x, const float *dy,
+                                               float *acc) {
+  const int64_t b = row / g.oh, oy = row % g.oh;
+  switch (g.c / 16 * 8 + g.o) {
+#define GENLAB_CASE(V, T) \
+  case V * 8 + T: return thinBackwardWeightsFastRow<V, T>(g, b, oy, x, dy, acc);
+    GENLAB_THIN_CASES(GENLAB_CASE)
+#undef GENLAB_CASE
+    default: thinBackwardWeightsRow(g, b, oy, x, dy, acc);
+  }
+}
+#undef GENLAB_THIN_CASES
+
 void thinForward(const ConvGeometry &g, const float *x, const float *wt, const float *bias, int32_t activation,
                  float alpha, float *y) {
+  const bool fast = thinFast(g, g.c);
 #pragma omp parallel for schedule(static)
-  for (int64_t row = 0; row < g.n * g.oh; row++)
-    thinForwardRow(g, row / g.oh, row % g.oh, x, wt, bias, activation, alpha, y);
+  for (int64_t row = 0; row < g.n * g.oh; row++) {
+    if (fast)
+      thinForwardFastRows(g, row, x, wt, bias, activation, alpha, y);
+    else
+      thinForwardRow(g, row / g.oh, row % g.oh, x, wt, bias, activation, alpha, y);
+  }
 }
 
 void thinBackwardData(const ConvGeometry &g, const float *dy, const float *w, float *dx) {
+  const bool fast = thinFast(g, g.o);
 #pragma omp parallel for schedule(static)
-  for (int64_t row = 0; row < g.n * g.h; row++) thinBackwardDataRow(g, row / g.h, row % g.h, dy, w, dx);
+  for (int64_t row = 0; row < g.n * g.h; row++) {
+    if (fast)
+      thinBackwardDataFastRows(g, row, dy, w, dx);
+    else
+      thinBackwardDataRow(g, row / g.h, row % g.h, dy, w, dx);
+  }
 }
 
 // Each thread sums its rows into its own [tap][o][c], then the threads' sums are added into `sum`.
 void thinBackwardWeights(const ConvGeometry &g, const float *x, const float *dy, float *sum) {
   const int64_t size = g.taps() * g.o * g.c;
+  const bool fast = thinFast(g, g.c);
 #pragma omp parallel
   {
     std::vector<float> acc(size_t(size), 0.f);
 #pragma omp for schedule(static) nowait
-    for (int64_t row = 0; row < g.n * g.oh; row++) thinBackwardWeightsRow(g, row / g.oh, row % g.oh, x, dy, acc.data());
+    for (int64_t row = 0; row < g.n * g.oh; row++) {
+      if (fast)
+        thinBackwardWeightsFastRows(g, row, x, dy, acc.data());
+      else
+        thinBackwardWeightsRow(g, row / g.oh, row % g.oh, x, dy, acc.data());
+    }
 #pragma omp critical
     for (int64_t e = 0; e < size; e++) sum[e] += acc[size_t(e)];
   }
@@ -1177,15 +1365,21 @@ struct ThinConvBackwardWeights : Entry {
 };
 
 // Whether the thin loops run a convolution call instead of oneDNN, as measured against it on 2 cores (AVX-512) at
-// [64, 28 | 14 | 7, 28 | 14 | 7] with 48 channels on the wide side (ms, thin / oneDNN): the forward pass to 1 or 2
-// channels (1.8 / 3.4, 0.83 / 1.5; to 4 they tie), the gradient with respect to an input of 1 or 2 channels (1.9 / 7.1,
-// 0.83 / 1.4; of 4, 0.37 / 0.32), the weights' gradient to 1, 2 or 4 channels (1.5 / 6.7, 0.53 / 1.5, 0.33 / 0.37).
+// [64, 28 | 14 | 7, 28 | 14 | 7] with 48 channels on the wide side (ms, thin / oneDNN). The general loops: the
+// forward pass to 1 or 2 channels (1.8 / 3.4, 0.83 / 1.5; to 4 they tie), the gradient with respect to an input of
+// 1 or 2 channels (1.9 / 7.1, 0.83 / 1.4; of 4, 0.37 / 0.32), the weights' gradient to 1, 2 or 4 channels (1.5 / 6.7,
+// 0.53 / 1.5, 0.33 / 0.37). The fast path (thinFast), where it applies, takes 4 on the thin side in every direction:
+// forward to 1, 2 or 4 channels 0.89 / 3.4, 0.32 / 1.5, 0.10 / 0.36; the input gradient of 1, 2 or 4, 0.71 / 7.1,
+// 0.30 / 1.4, 0.11 / 0.17; the weights' gradient to 1, 2 or 4, 0.47 / 6.7, 0.25 / 1.5, 0.07 / 0.37.
 // oneDNN's own gradient with respect to the input for a thin output is already the faster (0.56 against 1.4).
+constexpr int64_t kThinFast = 4;
+
 bool thinConv(const int32_t *p) {
   if (p[cDH] < 1 || p[cDW] < 1 || p[cSH] < 1 || p[cSW] < 1 || int64_t(p[cKH]) * p[cKW] > kMaxTaps) return false;
+  const ConvGeometry g(p);
   switch (p[0]) {
-    case kConv2D: return p[cO] <= kThinForward;
-    case kConv2DBackpropInput: return p[cC] <= kThinInput;
+    case kConv2D: return p[cO] <= (thinFast(g, g.c) ? kThinFast : kThinForward);
+    case kConv2DBackpropInput: return p[cC] <= (thinFast(g, g.o) ? kThinFast : kThinInput);
     case kConv2DBackpropFilter: return p[cO] <= kThinWeights;
     default: return false;
   }

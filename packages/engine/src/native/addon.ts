@@ -79,7 +79,7 @@ export function nativeWanted(): 'off' | 'required' | 'if-present' {
 
 /**
  * `GENLAB_WINOGRAD`: '0' keeps every convolution on oneDNN's direct kernels; unset or '1' lets the 3 × 3 ones of
- * training size run Winograd's algorithm (about twice as fast, its rounding about 4× the direct kernels').
+ * training size run Winograd's algorithm (10–45% faster, its rounding about 4× the direct kernels').
  */
 export function winogradWanted(): boolean {
   const raw = (process.env.GENLAB_WINOGRAD ?? '').trim();
