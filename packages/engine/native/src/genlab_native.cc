@@ -231,8 +231,8 @@ int64_t workOf(const int32_t *p);
 // scratch buffers and back (memory-bound: about 1.2 ms each way for [64, 28, 28, 48]). Measured in a training
 // process on 2 cores (AVX-512), ms per call, value / input gradient, direct → Winograd with its reorders:
 // [64, 28, 28, 48] → 48 channels 10.1 / 10.8 → 7.6 / 7.7; [64, 14, 14, 48] → 48 2.6 / 2.4 → 2.2 / 1.8;
-// [64, 7, 7, 64] → 64 1.0 / 0.9 → 0.7 / 0.7; [64, 28, 28, 96] → 32 14.0 / 13.8 → 11.8 / 7.9. Around 800 positions
-// the two tie ([4, 14, 14, 64], one 28 × 28 image). The filter gradient stays direct (ConvBackwardWeights).
+// [64, 7, 7, 64] → 64 1.0 / 0.9 → 0.7 / 0.7; [64, 28, 28, 96] → 32 14.0 / 13.8 → 11.8 / 7.9. Around 800
+// positions the two tie ([4, 14, 14, 64], one 28 × 28 image). The filter gradient stays direct (ConvBackwardWeights).
 // Its sums round differently: against a float64 reference its error is about 4× the direct kernels' (rms 1e-6 of the
 // values where direct gives 2e-7; the largest, 3e-6 of the largest value, within the 2e-5 the tests hold every
 // native kernel to). So only calls of at least 2,048 positions take it (training and sampling batches); the small
@@ -241,8 +241,10 @@ constexpr int64_t kWinogradPositions = 2048;
 bool winogradOn = true;
 
 bool winogradWanted(const int32_t *p) {
-  return winogradOn && p[0] != kConv2DBackpropFilter && p[cKH] == 3 && p[cKW] == 3 && p[cSH] == 1 && p[cSW] == 1 && p[cDH] == 1 && p[cDW] == 1 &&
-         p[cC] % 16 == 0 && p[cO] % 16 == 0 && int64_t(p[cN]) * p[cOH] * p[cOW] >= kWinogradPositions;
+  const bool shape = p[cKH] == 3 && p[cKW] == 3 && p[cSH] == 1 && p[cSW] == 1 && p[cDH] == 1 && p[cDW] == 1 &&
+                     p[cC] % 16 == 0 && p[cO] % 16 == 0;
+  return winogradOn && p[0] != kConv2DBackpropFilter && shape &&
+         int64_t(p[cN]) * p[cOH] * p[cOW] >= kWinogradPositions;
 }
 
 struct ConvShape {
@@ -1143,9 +1145,9 @@ bool thinFast(const ConvGeometry &g, int64_t wide) {
 
 // y[b, oy, ·] to O channels from C = 16·CV: wt as [o][tap][c].
 template <int CV, int O>
-GENLAB_VECTOR_INLINE void thinForwardFastRow(const ConvGeometry &g, int64_t b, int64_t oy,
-                                                              const float *x, const float *wt, const float *bias,
-                                                              int32_t activation, float alpha, float *y) {
+GENLAB_VECTOR_INLINE void thinForwardFastRow(const ConvGeometry &g, int64_t b, int64_t oy, const float *x,
+                                             const float *wt, const float *bias, int32_t activation, float alpha,
+                                             float *y) {
   constexpr int64_t C = 16 * CV;
   const int64_t taps = g.taps();
   for (int64_t ox = 0; ox < g.ow; ox++) {
@@ -1175,8 +1177,8 @@ GENLAB_VECTOR_INLINE void thinForwardFastRow(const ConvGeometry &g, int64_t b, i
 
 // dx[b, iy, ·] to Q ≤ 2 input channels from dy's O = 16·OV channels: w as HWIO ([tap][q][o]).
 template <int OV, int Q>
-GENLAB_VECTOR_INLINE void thinBackwardDataFastRow(const ConvGeometry &g, int64_t b, int64_t iy,
-                                                                   const float *dy, const float *w, float *dx) {
+GENLAB_VECTOR_INLINE void thinBackwardDataFastRow(const ConvGeometry &g, int64_t b, int64_t iy, const float *dy,
+                                                  const float *w, float *dx) {
   constexpr int64_t O = 16 * OV;
   for (int64_t ix = 0; ix < g.w; ix++) {
     v16 acc[Q][OV] = {};
@@ -1206,8 +1208,8 @@ GENLAB_VECTOR_INLINE void thinBackwardDataFastRow(const ConvGeometry &g, int64_t
 // dw += Σ x ⋆ dy over output row (b, oy), to O ≤ 4 channels from C = 16·CV: acc as [tap][o][c]. Each tap's sums
 // over the row stay in registers, and are added to acc once.
 template <int CV, int O>
-GENLAB_VECTOR_INLINE void thinBackwardWeightsFastRow(const ConvGeometry &g, int64_t b, int64_t oy,
-                                                                      const float *x, const float *dy, float *acc) {
+GENLAB_VECTOR_INLINE void thinBackwardWeightsFastRow(const ConvGeometry &g, int64_t b, int64_t oy, const float *x,
+                                                     const float *dy, float *acc) {
   constexpr int64_t C = 16 * CV;
   for (int64_t i = 0; i < g.kh; i++) {
     const int64_t iy = oy + i - g.pt;
