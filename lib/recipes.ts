@@ -135,10 +135,10 @@ export interface FlowRecipe extends ProfiledRecipe<FlowConfig, TrainFlowOptions>
 /**
  * Lab 6's flow: the multi-scale RealNVP of lib/models/flow.ts (two scales, 16 couplings, each with 48 channels and one
  * residual block in its network and an ActNorm after it, 426,880 parameters) on logits at α = 0.001, Adam at 1e-3
- * decaying along a cosine to 5e-5, batches of 64 dequantized afresh each step, 2,000 steps: 11½ to 14 minutes of a
- * class period on 2 cores with the native kernels (0.34 to 0.41 s a step, as this machine's speed varies from day to
- * day; 1.88 s with wasm alone where the native step took 0.42). Lab 6's full profile reaches 1.327 bits/dim on the 10,000 test images in 14.6 minutes
- * (`npm run bench:labs -- --notebooks 06`, on a day the bench's flow step took 431 ms), meeting the course's 1.4.
+ * decaying along a cosine to 5e-5, batches of 64 dequantized afresh each step, 2,000 steps: about 10½ minutes of a
+ * class period on 2 cores with the native kernels (0.32 s a step; 1.85 s with wasm alone). Lab 6's full profile reaches
+ * 1.327 bits/dim on the 10,000 test images in 11.3 minutes (`npm run bench:labs -- --notebooks 06`; 14.6 before the
+ * engine's Winograd convolutions and fast thin loops, to the same 1.327), meeting the course's 1.4.
  * Without the ActNorms, at RealNVP's α = 0.05 and 5e-4 → 2.5e-5, the same 2,000 steps reached 1.814 (12.2 minutes),
  * and 1,300 steps 1.906; at 600 steps on 500 test images: 2.022 so, 1.893 with the ActNorms, 1.600 with them at
  * α = 0.01, 1.497 at 0.001 (1.491 at 1e-4), 1.455 at 0.001 and 1e-3 → 5e-5 (the lab's table has every run).
@@ -163,11 +163,12 @@ export interface DiffusionRecipe extends ProfiledRecipe<DiffusionConfig, TrainDi
  * Lab 7's diffusion model: the U-Net of lib/models/diffusion.ts (32 channels at 28 × 28, 64 at 14 × 14 and 7 × 7, a
  * 64-wide embedding of the step and the label, 419,457 parameters) predicting v, on DDPM's linear schedule of 1,000
  * steps; Adam at 1e-3 decaying along a cosine to 5e-5, batches of 64 with a tenth of the labels dropped (for
- * classifier-free guidance), 1,800 steps: about 6½ minutes of a class period on 2 cores with the native kernels (0.22 s
- * a step; 0.91 s with wasm alone). Sampled by DDIM in 20 steps at guidance w = 3. Lab 7's full profile reaches judge
- * confidence 0.964 with 10 of 10 digits on 1,000 guided samples, the asked-for digit in 92.3 % of them, in 9.5 minutes
- * with the pretrained models' comparison (`npm run bench:labs -- --notebooks 07`; 15.0, the training 691 s of it,
- * before the engine's kernels for the U-Net's thin convolutions, joins and upsamplings). With wasm alone the period
+ * classifier-free guidance), 1,800 steps: about 5¾ minutes of a class period on 2 cores with the native kernels (0.19 s
+ * a step; 0.98 s with wasm alone). Sampled by DDIM in 20 steps at guidance w = 3. Lab 7's full profile reaches judge
+ * confidence 0.966 with 10 of 10 digits on 1,000 guided samples, the asked-for digit in 93.7 % of them, in 8.3 minutes
+ * with the pretrained models' comparison (`npm run bench:labs -- --notebooks 07`; 9.5 before the engine's Winograd
+ * convolutions, at 0.964 and 92.3 %; 15.0, the training 691 s of it, before its kernels for the U-Net's thin
+ * convolutions, joins and upsamplings). With wasm alone the period
  * holds 450 steps: confidence 0.678, the asked-for digit in 20 % (1,000 samples at w = 3).
  * The same U-Net predicting ε (DDPM's simplified loss), 1,800 steps: confidence 0.806 at w = 3, the asked-for digit in 22.5 %
  * of 1,000 samples (0.786 and 14.0 % unguided); at 900 steps on 300 samples, ε against v: 0.738 against 0.879 at w = 3,
