@@ -150,7 +150,7 @@ function flowTraining(batch: number): Workload {
     },
     dispose() {
       x.dispose();
-      model.networks.dispose();
+      flow.disposeFlow(model);
       optimizer.dispose();
     },
   };

@@ -102,7 +102,7 @@ export const LAB_MODELS: Record<string, () => LabRun> = {
       },
       dispose: () => {
         x.dispose();
-        model.networks.dispose();
+        flow.disposeFlow(model);
       },
     };
   },

@@ -343,6 +343,13 @@ export function createFlow(config: FlowConfig = {}): Flow {
   return { networks: joined(nets, norms), steps, alpha: full.alpha, config: full, initialized: false };
 }
 
+/** Frees a flow's tensors: its networks' weights and its checkerboard masks (`networks.dispose()` leaves the masks). */
+export function disposeFlow(flow: Flow): void {
+  for (const step of flow.steps)
+    if (step.kind === 'coupling' && step.coupling.kind === 'checkerboard') step.coupling.mask.dispose();
+  flow.networks.dispose();
+}
+
 /** The flow again from its saved networks (trained: its ActNorms are set) and the config it was made with. */
 export function flowFromNetworks(networks: tf.LayersModel, config: FlowConfig = {}): Flow {
   const full = resolved(config);

@@ -183,6 +183,17 @@ describe('normalizing flow', function () {
     );
   });
 
+  it('disposeFlow frees every tensor a flow holds: its weights and its checkerboard masks', () => {
+    const before = tf.memory().numTensors;
+    const model = flow.createFlow({ filters: 4, blocks: 1, seed: 1 });
+    const masks = model.steps.filter((s) => s.kind === 'coupling' && s.coupling.kind === 'checkerboard').length;
+    // Two scales of 3 checkerboard couplings, then the last 4.
+    assert.strictEqual(masks, 10);
+    assert.strictEqual(tf.memory().numTensors - before, model.networks.weights.length + masks);
+    flow.disposeFlow(model);
+    assert.strictEqual(tf.memory().numTensors, before);
+  });
+
   it('a config it cannot build is refused with a sentence naming the setting', () => {
     assertGenlabError(() => flow.createFlow({ scales: 3 }), /halves twice at most.*got 3/);
     assertGenlabError(() => flow.createFlow({ filters: 0 }), /filters must be a whole number ≥ 1, got 0/);
