@@ -136,9 +136,10 @@ export interface FlowRecipe extends ProfiledRecipe<FlowConfig, TrainFlowOptions>
  * Lab 6's flow: the multi-scale RealNVP of lib/models/flow.ts (two scales, 16 couplings, each with 48 channels and one
  * residual block in its network and an ActNorm after it, 426,880 parameters) on logits at α = 0.001, Adam at 1e-3
  * decaying along a cosine to 5e-5, batches of 64 dequantized afresh each step, 2,000 steps: about 10½ minutes of a
- * class period on 2 cores with the native kernels (0.32 s a step; 1.85 s with wasm alone). Lab 6's full profile reaches
- * 1.327 bits/dim on the 10,000 test images in 11.3 minutes (`npm run bench:labs -- --notebooks 06`; 14.6 before the
- * engine's Winograd convolutions and fast thin loops, to the same 1.327), meeting the course's 1.4.
+ * class period on 2 cores with the native kernels (0.32 s a step; 1.85 s with wasm alone).
+ * Lab 6's full profile reaches 1.327 bits/dim on the 10,000 test images in 11.3 minutes (`npm run bench:labs --
+ * --notebooks 06`; 14.6 before the engine's Winograd convolutions and fast thin loops, to the same 1.327), meeting the
+ * course's 1.4.
  * Without the ActNorms, at RealNVP's α = 0.05 and 5e-4 → 2.5e-5, the same 2,000 steps reached 1.814 (12.2 minutes),
  * and 1,300 steps 1.906; at 600 steps on 500 test images: 2.022 so, 1.893 with the ActNorms, 1.600 with them at
  * α = 0.01, 1.497 at 0.001 (1.491 at 1e-4), 1.455 at 0.001 and 1e-3 → 5e-5 (the lab's table has every run).
