@@ -243,8 +243,7 @@ bool winogradOn = true;
 bool winogradWanted(const int32_t *p) {
   const bool shape = p[cKH] == 3 && p[cKW] == 3 && p[cSH] == 1 && p[cSW] == 1 && p[cDH] == 1 && p[cDW] == 1 &&
                      p[cC] % 16 == 0 && p[cO] % 16 == 0;
-  return winogradOn && p[0] != kConv2DBackpropFilter && shape &&
-         int64_t(p[cN]) * p[cOH] * p[cOW] >= kWinogradPositions;
+  return winogradOn && shape && int64_t(p[cN]) * p[cOH] * p[cOW] >= kWinogradPositions;
 }
 
 struct ConvShape {
@@ -1003,30 +1002,20 @@ inline float activate(int32_t activation, float v, float alpha) {
 // The row loops below are compiled for the widest vectors (VECTOR_CLONES) and called from parallel regions outside
 // them: GCC outlines a parallel region's body into a function of its own, without the clones' targets.
 
-// Σ_p Σ_{k < length} a[p][k]·b[p][k]: the products of each 16 channels of every pair summed in vector registers,
-// then their lanes once (pairwise), then the channels past the last 16. Four accumulators take the pairs in turn: one
-// would make each multiply-add wait for the one before (4 cycles each, 27 in a row for 9 taps of 48 channels), and
-// the thin convolutions ran at a third of the speed. (A loop that adds each tap into an array waits on memory between
-// taps; a horizontal sum per 16 channels waits on 16 dependent adds.)
+// Σ_p Σ_{k < length} a[p][k]·b[p][k]: the products of each 16 channels of every pair summed in one vector register,
+// then its 16 lanes once (pairwise), then the channels past the last 16. (A loop that adds each tap into an array
+// waits on memory between taps; a horizontal sum per 16 channels waits on 16 dependent adds.)
 inline float dotOverPairs(const float *const *a, const float *const *b, int64_t n, int64_t length) {
-  float acc[4][16] = {};
+  float acc[16] = {};
   int64_t k0 = 0;
-  for (; k0 + 16 <= length; k0 += 16) {
-    int64_t p = 0;
-    for (; p + 4 <= n; p += 4)
-      for (int u = 0; u < 4; u++) {
-        const float *x = a[p + u] + k0, *y = b[p + u] + k0;
-        _Pragma("omp simd") for (int k = 0; k < 16; k++) acc[u][k] += x[k] * y[k];
-      }
-    for (; p < n; p++) {
+  for (; k0 + 16 <= length; k0 += 16)
+    for (int64_t p = 0; p < n; p++) {
       const float *x = a[p] + k0, *y = b[p] + k0;
-      _Pragma("omp simd") for (int k = 0; k < 16; k++) acc[0][k] += x[k] * y[k];
+      _Pragma("omp simd") for (int k = 0; k < 16; k++) acc[k] += x[k] * y[k];
     }
-  }
-  _Pragma("omp simd") for (int k = 0; k < 16; k++) acc[0][k] = (acc[0][k] + acc[1][k]) + (acc[2][k] + acc[3][k]);
   for (int width = 8; width >= 1; width /= 2)
-    for (int k = 0; k < width; k++) acc[0][k] += acc[0][k + width];
-  float s = acc[0][0];
+    for (int k = 0; k < width; k++) acc[k] += acc[k + width];
+  float s = acc[0];
   for (; k0 < length; k0++)
     for (int64_t p = 0; p < n; p++) s += a[p][k0] * b[p][k0];
   return s;
@@ -1116,7 +1105,7 @@ VECTOR_CLONES void thinBackwardWeightsRow(const ConvGeometry &g, int64_t b, int6
 // ---- The thin convolutions' fast path: stride 1, undilated, the wide side's channels in 16s (at most 64) ----
 // What the flows and U-Nets run. Each pixel's channels are whole vectors of 16, the accumulators are vector
 // registers of their own (one per output channel and 16 input channels, so the adds of neighbouring pixels overlap),
-// and the taps are found by arithmetic, not gathered: 3–5× the general loops above, which remain for the rest.
+// and the taps are found by arithmetic, not gathered: 2.6–4× the general loops above, which remain for the rest.
 
 // Always inlined: a 64-byte vector passed to or from a function compiled for another target (the clones call these)
 // would cross a changed ABI.
@@ -1175,7 +1164,7 @@ GENLAB_VECTOR_INLINE void thinForwardFastRow(const ConvGeometry &g, int64_t b, i
   }
 }
 
-// dx[b, iy, ·] to Q ≤ 2 input channels from dy's O = 16·OV channels: w as HWIO ([tap][q][o]).
+// dx[b, iy, ·] to Q ≤ 4 input channels from dy's O = 16·OV channels: w as HWIO ([tap][q][o]).
 template <int OV, int Q>
 GENLAB_VECTOR_INLINE void thinBackwardDataFastRow(const ConvGeometry &g, int64_t b, int64_t iy, const float *dy,
                                                   const float *w, float *dx) {
